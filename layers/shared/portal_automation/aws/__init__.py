@@ -1,0 +1,1 @@
+"""Adapters to AWS services. They translate botocore errors into the project's errors."""

@@ -1,0 +1,134 @@
+"""Secrets Manager adapter: read the credentials secret and manage its versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..domain.credentials import PortalCredentials
+from ..errors import (
+    InvalidCredentialsSecret,
+    SecretAccessDenied,
+    SecretNotFound,
+    SecretStoreRejected,
+    SecretStoreUnavailable,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+CURRENT: Final = "AWSCURRENT"
+PENDING: Final = "AWSPENDING"
+PREVIOUS: Final = "AWSPREVIOUS"
+_DENIED: Final = frozenset({"AccessDeniedException", "DecryptionFailure", "AccessDenied"})
+_NOT_FOUND: Final = frozenset({"ResourceNotFoundException"})
+_TRANSIENT: Final = frozenset(
+    {"ThrottlingException", "InternalServiceError", "ServiceUnavailable", "RequestTimeout"}
+)
+
+
+@dataclass(frozen=True)
+class SecretVersion:
+    version_id: str
+    credentials: PortalCredentials
+
+
+class SecretsStore:
+    def __init__(self, client: SecretsManagerClient, *, allow_http: bool = False) -> None:
+        self._client = client
+        self._allow_http = allow_http
+
+    def read(
+        self, secret_id: str, *, stage: str = CURRENT, version_id: str | None = None
+    ) -> SecretVersion:
+        args: dict[str, Any] = {"SecretId": secret_id}
+        if version_id:
+            args["VersionId"] = version_id
+        else:
+            args["VersionStage"] = stage
+        with _translated(secret_id, "read"):
+            answer = self._client.get_secret_value(**args)
+        text = answer.get("SecretString")
+        if text is None:
+            raise InvalidCredentialsSecret(
+                f"secret {secret_id} holds binary data; a JSON SecretString is required"
+            )
+        creds = PortalCredentials.from_secret_string(text, allow_http=self._allow_http)
+        return SecretVersion(answer["VersionId"], creds)
+
+    def stages(self, secret_id: str) -> dict[str, list[str]]:
+        """Version id → stages, for every version that has a stage."""
+        with _translated(secret_id, "describe"):
+            answer = self._client.describe_secret(SecretId=secret_id)
+        return {k: list(v) for k, v in answer.get("VersionIdsToStages", {}).items()}
+
+    def describe(self, secret_id: str) -> dict[str, Any]:
+        with _translated(secret_id, "describe"):
+            return dict(self._client.describe_secret(SecretId=secret_id))
+
+    def put_pending(self, secret_id: str, version_id: str, creds: PortalCredentials) -> None:
+        with _translated(secret_id, "write"):
+            self._client.put_secret_value(
+                SecretId=secret_id,
+                ClientRequestToken=version_id,
+                SecretString=creds.to_secret_string(),
+                VersionStages=[PENDING],
+            )
+
+    def promote(self, secret_id: str, version_id: str) -> None:
+        """Move AWSCURRENT to ``version_id`` (Secrets Manager moves AWSPREVIOUS itself)."""
+        current = self.current_version_id(secret_id)
+        if current == version_id:
+            return
+        with _translated(secret_id, "write"):
+            self._client.update_secret_version_stage(
+                SecretId=secret_id,
+                VersionStage=CURRENT,
+                MoveToVersionId=version_id,
+                RemoveFromVersionId=current,
+            )
+
+    def clear_pending(self, secret_id: str, version_id: str) -> None:
+        with _translated(secret_id, "write"):
+            self._client.update_secret_version_stage(
+                SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id
+            )
+
+    def current_version_id(self, secret_id: str) -> str:
+        for version, stages in self.stages(secret_id).items():
+            if CURRENT in stages:
+                return version
+        raise SecretNotFound(f"secret {secret_id} has no AWSCURRENT version")
+
+    def pending_version_id(self, secret_id: str) -> str | None:
+        """The version labelled AWSPENDING, unless that label sits on the current version."""
+        for version, stages in self.stages(secret_id).items():
+            if PENDING in stages and CURRENT not in stages:
+                return version
+        return None
+
+
+@contextmanager
+def _translated(secret_id: str, action: str) -> Iterator[None]:
+    """Map botocore errors to named errors that carry the secret's ARN, never its value."""
+    where = f"secret {secret_id} ({action})"
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _DENIED:
+            raise SecretAccessDenied(
+                f"access denied to {where}: the function's role may not {action} "
+                "this secret or decrypt it with its KMS key"
+            ) from None
+        if code in _NOT_FOUND:
+            raise SecretNotFound(f"{where}: not found") from None
+        if code in _TRANSIENT:
+            raise SecretStoreUnavailable(f"{where}: Secrets Manager answered {code}") from None
+        raise SecretStoreRejected(f"{where}: Secrets Manager refused with {code}") from None
+    except BotoCoreError as exc:
+        raise SecretStoreUnavailable(f"{where}: {type(exc).__name__}") from None

@@ -1,0 +1,79 @@
+"""The portal admin credentials secret: one JSON object per portal.
+
+Fields: ``url`` (https base URL), ``username``, ``password``, optionally ``referer`` and
+``sharedKey`` (the current key, once this project has rotated it). Unknown fields are
+kept as they are when the secret is written back. Errors name the field, never a value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..errors import InvalidCredentialsSecret
+from ..portal.url import normalise_portal_url
+from ..sensitive import Secret, register_secret
+
+_REQUIRED = ("url", "username", "password")
+_OPTIONAL = ("referer", "sharedKey")
+
+
+@dataclass(frozen=True, repr=False)
+class PortalCredentials:
+    url: str
+    username: str
+    password: Secret
+    referer: str | None = None
+    shared_key: Secret | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"PortalCredentials(url={self.url!r}, username={self.username!r}, ...)"
+
+    @classmethod
+    def from_secret_string(cls, text: str, *, allow_http: bool = False) -> PortalCredentials:
+        register_secret(text)
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            raise InvalidCredentialsSecret(
+                "credentials secret is not valid JSON (expected an object with url, "
+                "username, password)"
+            ) from None
+        if not isinstance(data, dict):
+            raise InvalidCredentialsSecret("credentials secret must be a JSON object")
+        for name in ("password", "sharedKey"):
+            if isinstance(data.get(name), str):
+                register_secret(data[name])
+        for name in _REQUIRED:
+            if name not in data:
+                raise InvalidCredentialsSecret(
+                    f"credentials secret is missing field {name!r}", field=name
+                )
+        for name in (*_REQUIRED, *_OPTIONAL):
+            if name in data and (not isinstance(data[name], str) or not data[name].strip()):
+                raise InvalidCredentialsSecret(
+                    f"credentials secret field {name!r} must be a non-empty string", field=name
+                )
+        return cls(
+            url=normalise_portal_url(data["url"], allow_http=allow_http),
+            username=data["username"],
+            password=Secret(data["password"]),
+            referer=data.get("referer"),
+            shared_key=Secret(data["sharedKey"]) if "sharedKey" in data else None,
+            extra={k: v for k, v in data.items() if k not in (*_REQUIRED, *_OPTIONAL)},
+        )
+
+    def with_shared_key(self, key: Secret) -> PortalCredentials:
+        return replace(self, shared_key=key)
+
+    def to_secret_string(self) -> str:
+        data: dict[str, Any] = dict(self.extra)
+        data.update(url=self.url, username=self.username, password=self.password.reveal())
+        if self.referer is not None:
+            data["referer"] = self.referer
+        if self.shared_key is not None:
+            data["sharedKey"] = self.shared_key.reveal()
+        return json.dumps(data)

@@ -1,0 +1,139 @@
+"""The project's named errors.
+
+The class names are the workflow's contract: the state machine's Retry and Catch match
+them (Lambda reports an unhandled exception's class name as its ``errorType``). Rename
+one and the ASL must change with it.
+
+Every message passes through the redactor at construction, so a secret that reaches a
+message by accident is masked before it can reach a log line or an execution history.
+"""
+
+from __future__ import annotations
+
+from .sensitive import redact
+
+
+class PortalAutomationError(Exception):
+    """Base class. ``transient`` errors may be retried by the state machine."""
+
+    transient = False
+
+    def __init__(self, message: str) -> None:
+        self.message = redact(message)
+        super().__init__(self.message)
+
+
+# --- the portal --------------------------------------------------------------------
+
+
+class PortalUnavailable(PortalAutomationError):
+    """Connection refused or reset, DNS failure, timeout, or a proxy error page."""
+
+    transient = True
+
+
+class PortalNotReady(PortalAutomationError):
+    """The health check does not answer success (yet): the portal is restarting."""
+
+    transient = True
+
+
+class PortalAuthFailed(PortalAutomationError):
+    """Token refused (498 invalid, 499 required), bad credentials, or not authorized (403)."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PortalRequestRejected(PortalAutomationError):
+    """The portal answered with an error or a status other than success."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PortalBadResponse(PortalAutomationError):
+    """The portal answered 2xx but not with the JSON that was asked for."""
+
+    transient = True
+
+
+class PortalTlsError(PortalAutomationError):
+    """The portal's certificate failed verification. Never retried, never bypassed."""
+
+
+class InsecurePortalUrl(PortalAutomationError):
+    """The portal URL is not https (plain http is allowed only for local testing)."""
+
+
+class UnsupportedPortalVersion(PortalAutomationError):
+    """The portal's version is outside what this project supports."""
+
+
+# --- inputs ------------------------------------------------------------------------
+
+
+class InvalidSharedKey(PortalAutomationError):
+    """A shared key of the wrong length, not base64, or too weak."""
+
+
+class InvalidSecurityConfig(PortalAutomationError):
+    """A desired security configuration with unknown keys, wrong types or bad values."""
+
+
+class InvalidCredentialsSecret(PortalAutomationError):
+    """The credentials secret is not JSON or a field is missing or malformed."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidExecutionInput(PortalAutomationError):
+    """The workflow's input does not match its schema."""
+
+
+# --- AWS ---------------------------------------------------------------------------
+
+
+class SecretNotFound(PortalAutomationError):
+    """The named secret (or the asked version of it) does not exist."""
+
+
+class SecretAccessDenied(PortalAutomationError):
+    """Not allowed to read or write the named secret, or to decrypt it."""
+
+
+class SecretStoreUnavailable(PortalAutomationError):
+    """Secrets Manager throttled or failed; safe to retry."""
+
+    transient = True
+
+
+class SecretStoreRejected(PortalAutomationError):
+    """Secrets Manager refused a request for a reason other than access or absence."""
+
+
+# --- the workflow ------------------------------------------------------------------
+
+
+class PortalRestartTimeout(PortalAutomationError):
+    """The portal did not come back (or did not restart) within the allowed maximum."""
+
+
+class ChangeNotApplied(PortalAutomationError):
+    """The portal still has the old state after the allowed number of attempts."""
+
+
+class VerificationFailed(PortalAutomationError):
+    """The portal is back but the change cannot be proven (key or config differs)."""
+
+
+class PendingVersionConflict(PortalAutomationError):
+    """The secret has an AWSPENDING version left by another run; nothing is overwritten."""
+
+
+class RollbackFailed(PortalAutomationError):
+    """A failed config change could not be rolled back to the snapshot."""

@@ -1,0 +1,206 @@
+"""A typed client for the Portal Admin API endpoints this project uses (PORTAL_API.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import requests
+
+from ..domain.shared_key import validate_shared_key
+from ..domain.version import PortalVersion
+from ..errors import PortalAuthFailed, PortalBadResponse, PortalTlsError
+from ..sensitive import Secret
+from .models import (
+    HealthStatus,
+    PortalInfo,
+    PortalToken,
+    SecurityConfig,
+    TokenClient,
+    UpdateAccepted,
+)
+from .responses import parse_json_response
+from .transport import Transport, TransportSettings
+from .url import normalise_portal_url
+
+MAX_TOKEN_MINUTES: Final = 525_600
+DEFAULT_TOKEN_MINUTES: Final = 5
+DEFAULT_RECHECK_SECONDS: Final = 10
+
+
+class PortalClient:
+    """One portal, one HTTP session. Every method maps failures to the named errors."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        referer: str | None = None,
+        allow_http: bool = False,
+        settings: TransportSettings | None = None,
+    ) -> None:
+        self.base_url = normalise_portal_url(url, allow_http=allow_http)
+        self.referer = referer or self.base_url
+        self._http = Transport(self.base_url, self.referer, settings or TransportSettings())
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PortalClient({self.base_url!r})"
+
+    # --- tokens --------------------------------------------------------------------
+
+    def generate_token(
+        self,
+        username: str,
+        password: Secret,
+        *,
+        client: TokenClient = "referer",
+        ip: str | None = None,
+        expiration_minutes: int = DEFAULT_TOKEN_MINUTES,
+    ) -> PortalToken:
+        if not 1 <= expiration_minutes <= MAX_TOKEN_MINUTES:
+            raise ValueError(f"expiration_minutes must be 1..{MAX_TOKEN_MINUTES}")
+        form = {
+            "username": username,
+            "password": password.reveal(),
+            "client": client,
+            "expiration": str(expiration_minutes),
+            "f": "json",
+        }
+        if client == "referer":
+            form["referer"] = self.referer
+        elif client == "ip":
+            if not ip:
+                raise ValueError("client='ip' needs the ip the token is bound to")
+            form["ip"] = ip
+        response = self._http.post(
+            "sharing/rest/generateToken", form, operation="generateToken", idempotent=True
+        )
+        try:
+            body = parse_json_response(response, "generateToken")
+        except PortalAuthFailed:
+            raise
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code == 400:
+                raise PortalAuthFailed(
+                    f"generateToken refused for user {username!r}: {exc}", code=400
+                ) from None
+            raise
+        token = body.get("token")
+        expires = body.get("expires")
+        if not isinstance(token, str) or not token or not isinstance(expires, int | float):
+            raise PortalBadResponse("generateToken: answer has no token or expiry")
+        return PortalToken(
+            value=Secret(token),
+            expires_at=datetime.fromtimestamp(expires / 1000, tz=UTC),
+            ssl=bool(body.get("ssl", False)),
+            referer=self.referer if client == "referer" else None,
+        )
+
+    # --- portaladmin ---------------------------------------------------------------
+
+    def info(self, token: PortalToken) -> PortalInfo:
+        body = self._admin("portaladmin", token, operation="portaladmin info")
+        version = body.get("version")
+        if not isinstance(version, str):
+            raise PortalBadResponse("portaladmin info: answer has no version")
+        return PortalInfo(PortalVersion.parse(version), str(body.get("currentbuild", "")))
+
+    def read_shared_key(self, token: PortalToken) -> Secret:
+        """The current shared key. The whole answer is secret; only the key is kept."""
+        body = self._admin("portaladmin/security/tokens", token, operation="read token config")
+        key = body.get("sharedKey")
+        if not isinstance(key, str) or not key:
+            raise PortalBadResponse("read token config: answer has no sharedKey")
+        return Secret(key)
+
+    def update_shared_key(self, token: PortalToken, key: Secret | None) -> UpdateAccepted:
+        """POST tokens/update. ``None`` sends an empty key (for portals that generate it).
+
+        A supplied key is validated before anything is sent. Not retried on failure:
+        a timeout leaves the outcome unknown and the caller must check the portal.
+        """
+        if key is not None:
+            validate_shared_key(key)
+        config = json.dumps({"sharedKey": key.reveal() if key is not None else ""})
+        body = self._admin(
+            "portaladmin/security/tokens/update",
+            token,
+            operation="update token config",
+            form={"tokenConfig": config},
+            idempotent=False,
+        )
+        return _accepted(body)
+
+    def read_security_config(self, token: PortalToken) -> SecurityConfig:
+        body = self._admin("portaladmin/security/config", token, operation="read security config")
+        return SecurityConfig(body)
+
+    def update_security_config(
+        self, token: PortalToken, config: Mapping[str, Any]
+    ) -> UpdateAccepted:
+        """POST config/update with the whole configuration (it replaces, it does not merge)."""
+        body = self._admin(
+            "portaladmin/security/config/update",
+            token,
+            operation="update security config",
+            form={"securityConfig": json.dumps(dict(config))},
+            idempotent=False,
+        )
+        return _accepted(body)
+
+    def health(self) -> HealthStatus:
+        """The anonymous health check. Not ready is an answer, not an error; TLS is an error."""
+        try:
+            response = self._http.get_anonymous(
+                "portaladmin/healthCheck", {"f": "json"}, operation="health check"
+            )
+        except PortalTlsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every transport failure means "not ready"
+            return HealthStatus(False, getattr(exc, "message", type(exc).__name__))
+        return _health_from(response)
+
+    # --- plumbing ------------------------------------------------------------------
+
+    def _admin(
+        self,
+        path: str,
+        token: PortalToken,
+        *,
+        operation: str,
+        form: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        data = {"f": "json", "token": token.value.reveal(), **(form or {})}
+        response = self._http.post(path, data, operation=operation, idempotent=idempotent)
+        return parse_json_response(response, operation)
+
+
+def _accepted(body: Mapping[str, Any]) -> UpdateAccepted:
+    recheck = body.get("recheckAfterSeconds", DEFAULT_RECHECK_SECONDS)
+    seconds = int(recheck) if isinstance(recheck, int | float) else DEFAULT_RECHECK_SECONDS
+    return UpdateAccepted(max(0, seconds))
+
+
+def _health_from(response: requests.Response) -> HealthStatus:
+    if response.status_code != 200:
+        return HealthStatus(False, f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        return HealthStatus(False, "HTTP 200 without JSON")
+    if isinstance(body, dict) and body.get("status") == "success":
+        return HealthStatus(True, "success")
+    return HealthStatus(False, "health check did not report success")

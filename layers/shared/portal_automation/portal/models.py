@@ -1,0 +1,77 @@
+"""What the portal client returns. Anything that holds a secret hides it in ``repr``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ..domain.security_config import PROPERTIES
+from ..domain.version import PortalVersion
+from ..sensitive import Secret, register_secret
+
+TokenClient = Literal["referer", "ip", "requestip"]
+
+
+@dataclass(frozen=True)
+class PortalToken:
+    value: Secret
+    expires_at: datetime
+    ssl: bool
+    referer: str | None = None
+
+    def expires_within(self, seconds: float) -> bool:
+        return (self.expires_at - datetime.now(UTC)).total_seconds() < seconds
+
+
+@dataclass(frozen=True)
+class PortalInfo:
+    version: PortalVersion
+    build: str
+
+
+@dataclass(frozen=True)
+class UpdateAccepted:
+    recheck_after_seconds: int
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    ready: bool
+    detail: str
+
+
+@dataclass(frozen=True, repr=False)
+class SecurityConfig:
+    """The whole security configuration as the portal returned it.
+
+    It holds the user/group store settings (which may carry an LDAP password) and the
+    federation trust key, so every string outside the managed properties is registered
+    with the redactor, and ``repr`` shows only the managed properties.
+    """
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key, value in self.values.items():
+            if key not in PROPERTIES:
+                for text in _strings(value):
+                    register_secret(text)
+
+    def managed(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values.items() if k in PROPERTIES}
+
+    def __repr__(self) -> str:
+        return f"SecurityConfig(managed={self.managed()!r}, other keys hidden)"
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

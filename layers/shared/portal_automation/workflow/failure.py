@@ -1,0 +1,110 @@
+"""A portal's branch failed: clean up what is safe to clean, and report what is not.
+
+Runs from every Catch in the per-portal branch and never fails itself (a failed failure
+handler would hide the first error). For a rotation it settles the AWSPENDING version:
+removed when the portal still uses the current key (nothing happened), kept and
+reported when the portal uses the pending key or cannot be asked (the runbook says how
+to finish or undo by hand). Nothing here is retried blindly and no value is revealed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+
+from ..errors import PortalAutomationError
+from ..sensitive import redact
+from .finalize import summary
+from .services import Services, work_prefix
+from .state import PortalState
+
+logger = Logger(child=True)
+_MAX_CAUSE: Final = 600
+
+
+def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
+    item = state.item
+    error = describe_error(state)
+    notes: list[str] = []
+    changing = bool(state.preflight and state.preflight.next == "change")
+    if changing and item.action == "rotate-shared-key":
+        notes.append(_settle_pending(state, services))
+    if changing and item.action == "apply-security-config":
+        notes.append(
+            "the configuration snapshot taken before the change is kept (encrypted) under "
+            f"s3://<work bucket>/{work_prefix(item.run_id, item.secret_arn)} for manual rollback"
+        )
+    if changing or error["name"] == "PortalBusy":
+        _release(state, services, notes)
+    error["stage"] = _stage(state)
+    if notes:
+        error["notes"] = [n for n in notes if n]
+    return summary(state, "failed", error)
+
+
+def describe_error(state: PortalState) -> dict[str, Any]:
+    caught = state.error
+    if caught is None:
+        return {"name": "Unknown", "message": "no error information"}
+    message = caught.cause
+    try:
+        parsed = json.loads(caught.cause)
+    except (json.JSONDecodeError, TypeError):
+        parsed = None
+    if isinstance(parsed, dict):
+        message = str(parsed.get("errorMessage", ""))
+    message = redact(message)
+    if len(message) > _MAX_CAUSE:
+        message = message[:_MAX_CAUSE] + "..."
+    return {"name": caught.error, "message": message}
+
+
+def _settle_pending(state: PortalState, services: Services) -> str:
+    item = state.item
+    store = services.secrets
+    try:
+        if store.pending_version_id(item.secret_arn) != item.version_id:
+            return ""
+        pending = store.read(item.secret_arn, version_id=item.version_id).credentials
+        current = store.read(item.secret_arn).credentials
+        with services.session(current) as session:
+            portal_key = session.client.read_shared_key(session.fresh_token())
+    except PortalAutomationError as exc:
+        logger.warning("could not settle AWSPENDING", extra={"error": type(exc).__name__})
+        return (
+            f"AWSPENDING version {item.version_id} is kept: the portal could not be asked "
+            "which key it uses (runbook: 'Leftover AWSPENDING')"
+        )
+    if pending.shared_key == portal_key:
+        return (
+            f"the portal uses the key in AWSPENDING version {item.version_id} but it was not "
+            "verified; AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
+        )
+    if current.shared_key is None or current.shared_key == portal_key:
+        store.clear_pending(item.secret_arn, item.version_id)
+        return "the portal still uses its previous key; the unused AWSPENDING version was removed"
+    return (
+        f"the portal's key matches neither AWSCURRENT nor AWSPENDING ({item.version_id}); "
+        "AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
+    )
+
+
+def _release(state: PortalState, services: Services, notes: list[str]) -> None:
+    try:
+        services.ledger.release(state.item.secret_arn, state.item.run_id)
+    except PortalAutomationError as exc:
+        notes.append(f"the portal lock could not be released ({type(exc).__name__}); it expires")
+
+
+def _stage(state: PortalState) -> str:
+    if state.verify is not None:
+        return "verify"
+    if state.poll is not None:
+        return "wait"
+    if state.change is not None:
+        return "change"
+    if state.preflight is not None:
+        return "change" if state.preflight.next == "change" else "preflight"
+    return "preflight"

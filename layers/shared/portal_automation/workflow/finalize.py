@@ -1,0 +1,77 @@
+"""Finish one portal: promote the verified key, release the lock, report.
+
+Also the end of the paths that change nothing (dry run, no change), so every portal's
+summary is built in one place.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .services import Services, work_prefix
+from .state import PortalState
+
+
+def finalize(state: PortalState, services: Services) -> dict[str, Any]:
+    item = state.item
+    status = _status(state)
+    if state.preflight and state.preflight.next == "change":
+        if status == "verified" and item.action == "rotate-shared-key":
+            services.secrets.promote(item.secret_arn, item.version_id)
+        services.work.delete_prefix(work_prefix(item.run_id, item.secret_arn))
+        services.ledger.release(item.secret_arn, item.run_id)
+    return summary(state, status)
+
+
+def _status(state: PortalState) -> str:
+    if state.verify is not None:
+        return state.verify.outcome
+    if state.preflight is not None:
+        return state.preflight.outcome
+    return "unknown"
+
+
+def summary(state: PortalState, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The per-portal report: facts only, never a secret."""
+    item, pre, change, poll, ver = (
+        state.item,
+        state.preflight,
+        state.change,
+        state.poll,
+        state.verify,
+    )
+    started = pre.started_at if pre else None
+    timings: dict[str, Any] = {"startedAt": started}
+    if change and change.changed_at:
+        timings["changedAt"] = change.changed_at
+    if poll and poll.healthy_at:
+        timings["healthyAt"] = poll.healthy_at
+        if change and change.changed_at:
+            timings["restartSeconds"] = round(poll.healthy_at - change.changed_at, 3)
+    if ver and ver.verified_at:
+        timings["verifiedAt"] = ver.verified_at
+    if started:
+        timings["totalSeconds"] = round(time.time() - started, 3)
+    report: dict[str, Any] = {
+        "secretArn": item.secret_arn,
+        "label": item.label,
+        "action": item.action,
+        "dryRun": item.dry_run,
+        "status": status,
+        "portal": pre.portal if pre else None,
+        "version": pre.version if pre else None,
+        "changes": [c.model_dump(mode="json") for c in pre.changes] if pre else [],
+        "keyMode": pre.key_mode if pre else None,
+        "attempts": change.attempts if change else 0,
+        "healthPolls": poll.polls if poll else 0,
+        "verification": ver.checks if ver else {},
+        "timings": timings,
+    }
+    if item.action == "rotate-shared-key" and status == "verified":
+        report["secretVersionId"] = item.version_id
+    if ver and ver.mismatched:
+        report["mismatched"] = ver.mismatched
+    if error:
+        report["error"] = error
+    return {k: v for k, v in report.items() if v is not None}

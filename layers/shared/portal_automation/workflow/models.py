@@ -1,0 +1,88 @@
+"""The workflow's contracts: execution input, per-portal items, step results, summaries.
+
+Nothing here holds a secret: portals are named by their credentials secret's ARN, and
+step results carry only facts (versions, timings, property names and managed values).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Action = Literal["rotate-shared-key", "apply-security-config"]
+SECRET_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:\d{12}:secret:[A-Za-z0-9/_+=.@\-]+$"
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Timing(_Model):
+    """How the restart is waited out. Defaults suit real portals; tests shrink them."""
+
+    recheck_seconds: Annotated[int | None, Field(alias="recheckSeconds", ge=0, le=600)] = None
+    poll_interval_seconds: Annotated[int, Field(alias="pollIntervalSeconds", ge=0, le=300)] = 5
+    poll_window_seconds: Annotated[int, Field(alias="pollWindowSeconds", ge=1, le=600)] = 60
+    health_poll_seconds: Annotated[float, Field(alias="healthPollSeconds", gt=0, le=30)] = 1.0
+    max_restart_seconds: Annotated[int, Field(alias="maxRestartSeconds", ge=1, le=86_400)] = 900
+
+
+class PortalTarget(_Model):
+    secret_arn: Annotated[str, Field(alias="secretArn")]
+    label: str | None = None
+
+    @field_validator("secret_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        if not SECRET_ARN.match(value):
+            raise ValueError("must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)")
+        return value
+
+
+class ExecutionInput(_Model):
+    """What a person, a rule or the rotation function passes to the state machine."""
+
+    action: Action
+    portals: Annotated[list[PortalTarget], Field(min_length=1, max_length=200)]
+    security_config: Annotated[dict[str, Any] | None, Field(alias="securityConfig")] = None
+    dry_run: Annotated[bool, Field(alias="dryRun")] = False
+    timing: Timing = Timing()
+    rotation_token: Annotated[str | None, Field(alias="rotationToken", max_length=64)] = None
+    source: Annotated[str, Field(max_length=64)] = "manual"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExecutionInput:
+        if self.action == "apply-security-config" and self.security_config is None:
+            raise ValueError("securityConfig is required when action is apply-security-config")
+        if self.action == "rotate-shared-key" and self.security_config is not None:
+            raise ValueError("securityConfig is only for action apply-security-config")
+        if self.rotation_token is not None and (
+            self.action != "rotate-shared-key" or len(self.portals) != 1
+        ):
+            raise ValueError("rotationToken is only for a rotation of exactly one portal")
+        arns = [p.secret_arn for p in self.portals]
+        if len(set(arns)) != len(arns):
+            raise ValueError("portals names the same secret more than once")
+        return self
+
+
+class PortalItem(_Model):
+    """One portal's share of an execution: the Map state's item."""
+
+    secret_arn: Annotated[str, Field(alias="secretArn")]
+    label: str | None = None
+    action: Action
+    security_config: Annotated[dict[str, Any] | None, Field(alias="securityConfig")] = None
+    dry_run: Annotated[bool, Field(alias="dryRun")] = False
+    timing: Timing
+    run_id: Annotated[str, Field(alias="runId")]
+    version_id: Annotated[str, Field(alias="versionId")]
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """JSON-ready dict with the contract's (camelCase) names."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,83 @@
+"""Watch the health check for one window; the state machine's Wait states do the rest.
+
+One invocation polls every ``healthPollSeconds`` for at most ``pollWindowSeconds`` (and
+never past the function's own remaining time), so the portal's return is seen within
+about a second, while the long stretches in between are Wait states that cost nothing.
+HTML error pages, refused and reset connections all just mean "not ready".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+from ..errors import PortalRestartTimeout
+from .services import Services
+from .state import PollResult, PortalState
+
+_SAFETY_SECONDS: Final = 10.0
+
+
+def poll_health(
+    state: PortalState,
+    services: Services,
+    *,
+    remaining_seconds: Callable[[], float] = lambda: 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PollResult:
+    item = state.item
+    origin = restart_origin(state)
+    deadline = origin + max_restart_seconds(state, services)
+    window_end = time.time() + min(
+        item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
+    )
+    went_down = bool(state.poll and state.poll.went_down)
+    polls = state.poll.polls if state.poll else 0
+    creds = services.secrets.read(item.secret_arn).credentials
+    with services.session(creds) as session:
+        while True:
+            health = session.client.health()
+            polls += 1
+            now = time.time()
+            if health.ready:
+                return PollResult(
+                    ready=True,
+                    polls=polls,
+                    elapsed_seconds=round(now - origin, 3),
+                    went_down=went_down,
+                    healthy_at=now,
+                )
+            went_down = True
+            if now >= deadline:
+                raise_timeout(state, services, now - origin)
+            if now + item.timing.health_poll_seconds >= window_end:
+                return PollResult(
+                    ready=False,
+                    polls=polls,
+                    elapsed_seconds=round(now - origin, 3),
+                    went_down=went_down,
+                    wait_seconds=item.timing.poll_interval_seconds,
+                )
+            sleep(item.timing.health_poll_seconds)
+
+
+def restart_origin(state: PortalState) -> float:
+    if state.change and state.change.changed_at:
+        return state.change.changed_at
+    if state.preflight:
+        return state.preflight.started_at
+    return time.time()
+
+
+def max_restart_seconds(state: PortalState, services: Services) -> int:
+    return min(state.item.timing.max_restart_seconds, services.settings.max_restart_seconds)
+
+
+def raise_timeout(state: PortalState, services: Services, elapsed: float) -> None:
+    limit = max_restart_seconds(state, services)
+    raise PortalRestartTimeout(
+        f"the portal of {state.item.secret_arn} did not complete its restart within the "
+        f"allowed {limit} s ({elapsed:.0f} s since the change); see the README runbook "
+        "'Portal never came back'"
+    )

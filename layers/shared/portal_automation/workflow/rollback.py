@@ -1,0 +1,27 @@
+"""Roll a configuration change back to the snapshot taken before it."""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import RollbackFailed
+from .change import CONFIG_SNAPSHOT, recheck_seconds
+from .services import Services, work_prefix
+from .state import ChangeResult, PortalState
+
+
+def rollback_config(state: PortalState, services: Services) -> ChangeResult:
+    item = state.item
+    snapshot = services.work.get_json(work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT)
+    if not isinstance(snapshot, dict):
+        raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}; cannot roll back")
+    creds = services.secrets.read(item.secret_arn).credentials
+    with services.session(creds) as session:
+        accepted = session.call(lambda t: session.client.update_security_config(t, snapshot))
+    return ChangeResult(
+        phase="rollback",
+        outcome="accepted",
+        attempts=state.change.attempts if state.change else 1,
+        changed_at=time.time(),
+        recheck_seconds=recheck_seconds(item, accepted),
+    )

@@ -1,0 +1,151 @@
+"""Prove the change took effect, not just that the portal answers.
+
+Rotation: health OK, the probe token made before the update is now rejected (the
+process answering runs with the new key), a fresh token works, and the key the portal
+reports is the one in AWSPENDING (11.3-) or a new one, which is then stored as
+AWSPENDING (11.4+). Configuration: health OK, a fresh token works, and the read-back
+matches what was asked (or, after a rollback, the snapshot).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..domain.security_config import PROPERTIES, mismatches
+from ..errors import (
+    PortalAuthFailed,
+    PortalUnavailable,
+    RollbackFailed,
+    VerificationFailed,
+)
+from ..portal import AdminSession, PortalToken
+from ..sensitive import Secret
+from .change import CONFIG_SNAPSHOT, PRE_CHANGE_KEY, PROBE_TOKEN
+from .restart_wait import max_restart_seconds, raise_timeout, restart_origin
+from .services import Services, work_prefix
+from .state import PortalState, VerifyResult
+
+_REJECTED = frozenset({498, 499})
+
+
+def verify(state: PortalState, services: Services) -> VerifyResult:
+    item = state.item
+    elapsed = time.time() - restart_origin(state)
+    creds = services.secrets.read(item.secret_arn).credentials
+    with services.session(creds) as session:
+        if not session.client.health().ready:
+            return _pending(state, services, elapsed, {"health": "not ready"})
+        if item.action == "rotate-shared-key":
+            return _verify_key(state, services, session, elapsed)
+        return _verify_config(state, services, session)
+
+
+def _pending(
+    state: PortalState, services: Services, elapsed: float, checks: dict[str, Any]
+) -> VerifyResult:
+    if elapsed >= max_restart_seconds(state, services):
+        raise_timeout(state, services, elapsed)
+    return VerifyResult(outcome="restart-pending", checks=checks)
+
+
+def _verify_key(
+    state: PortalState, services: Services, session: AdminSession, elapsed: float
+) -> VerifyResult:
+    item = state.item
+    prefix = work_prefix(item.run_id, item.secret_arn)
+    generated = bool(state.preflight and state.preflight.key_mode == "generated")
+    probe_value = services.work.get_secret(prefix + PROBE_TOKEN)
+    if probe_value is not None:
+        probe = PortalToken(
+            probe_value, datetime.now(UTC) + timedelta(hours=1), True, session.client.referer
+        )
+        try:
+            still_stored = session.client.read_shared_key(probe)
+        except PortalAuthFailed as exc:
+            if exc.code not in _REJECTED:
+                raise
+        except PortalUnavailable:
+            return _pending(state, services, elapsed, {"oldTokenRejected": False})
+        else:
+            if (
+                state.change
+                and state.change.outcome == "unknown"
+                and not _changed(state, services, still_stored, generated=generated)
+            ):
+                return VerifyResult(outcome="not-applied", checks={"oldTokenRejected": False})
+            return _pending(state, services, elapsed, {"oldTokenRejected": False})
+    fresh = session.fresh_token()
+    session.client.info(fresh)
+    portal_key = session.client.read_shared_key(fresh)
+    if generated:
+        before = services.work.get_secret(prefix + PRE_CHANGE_KEY)
+        if before is not None and before == portal_key:
+            raise VerificationFailed(
+                f"the portal of {item.secret_arn} restarted but still reports its old key"
+            )
+        current = services.secrets.read(item.secret_arn).credentials
+        if services.secrets.pending_version_id(item.secret_arn) != item.version_id:
+            services.secrets.put_pending(
+                item.secret_arn, item.version_id, current.with_shared_key(portal_key)
+            )
+    pending = services.secrets.read(item.secret_arn, version_id=item.version_id).credentials
+    if pending.shared_key != portal_key:
+        raise VerificationFailed(
+            f"the key the portal of {item.secret_arn} reports is not the key in the "
+            f"secret's AWSPENDING version {item.version_id}; AWSPENDING is not promoted"
+        )
+    return VerifyResult(
+        outcome="verified",
+        verified_at=time.time(),
+        checks={
+            "health": "ok",
+            "oldTokenRejected": probe_value is not None,
+            "freshTokenWorks": True,
+            "keyMatchesSecret": True,
+        },
+    )
+
+
+def _changed(state: PortalState, services: Services, stored: Secret, *, generated: bool) -> bool:
+    """Whether the portal's stored key is no longer the one it had before this run."""
+    item = state.item
+    if generated:
+        prefix = work_prefix(item.run_id, item.secret_arn)
+        before = services.work.get_secret(prefix + PRE_CHANGE_KEY)
+        return before is None or before != stored
+    pending = services.secrets.read(item.secret_arn, version_id=item.version_id).credentials
+    return pending.shared_key == stored
+
+
+def _verify_config(state: PortalState, services: Services, session: AdminSession) -> VerifyResult:
+    item = state.item
+    read_back = session.call(session.client.read_security_config).values
+    rollback = bool(state.change and state.change.phase == "rollback")
+    if rollback:
+        snapshot = services.work.get_json(
+            work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
+        )
+        expected = {k: v for k, v in (snapshot or {}).items() if k in PROPERTIES}
+        wrong = mismatches(read_back, expected)
+        if wrong:
+            raise RollbackFailed(
+                f"rollback of the portal of {item.secret_arn} did not restore: "
+                f"{', '.join(wrong)}; the snapshot is kept in the work bucket"
+            )
+        return VerifyResult(
+            outcome="rolled-back",
+            verified_at=time.time(),
+            checks={"health": "ok", "snapshotRestored": True},
+        )
+    wrong = mismatches(read_back, item.security_config or {})
+    if wrong:
+        return VerifyResult(
+            outcome="mismatch", mismatched=wrong, checks={"health": "ok", "readBackMatches": False}
+        )
+    return VerifyResult(
+        outcome="verified",
+        verified_at=time.time(),
+        checks={"health": "ok", "freshTokenWorks": True, "readBackMatches": True},
+    )

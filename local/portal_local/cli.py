@@ -1,0 +1,141 @@
+"""The ``portal-automation`` command line (local tooling; never deployed).
+
+One subcommand = one entry in COMMANDS: a name, a one-line help, a function that adds its
+arguments and a function that runs it and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import NamedTuple
+
+from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator.settings import (
+    DEFAULT_ADMIN_PASSWORD,
+    DEFAULT_ADMIN_USERNAME,
+    SUPPORTED_VERSIONS,
+)
+
+
+class Command(NamedTuple):
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# ---- emulator ----
+
+
+def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7443, help="0 picks a free port")
+    parser.add_argument("--version", default="11.3", choices=SUPPORTED_VERSIONS)
+    parser.add_argument("--restart-seconds", type=float, default=5.0)
+    parser.add_argument("--restart-lag-seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="serve HTTPS with a generated CA (without it: plain HTTP, allowed for local use)",
+    )
+    parser.add_argument(
+        "--tls-variant", default="valid", choices=("valid", "wrong-host", "expired", "self-signed")
+    )
+    parser.add_argument("--username", default=DEFAULT_ADMIN_USERNAME)
+    parser.add_argument("--password", default=DEFAULT_ADMIN_PASSWORD)
+    parser.add_argument(
+        "--context",
+        action="append",
+        help="context path of a portal; repeat for several portals (default: arcgis)",
+    )
+    parser.add_argument("--down-mode", default="html", choices=("html", "refuse"))
+    parser.add_argument("--generated-key-mode", default="ignore", choices=("ignore", "reject"))
+    parser.add_argument(
+        "--config-update-restarts", action=argparse.BooleanOptionalAction, default=True
+    )
+
+
+def _wait_for_termination() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    settings = [
+        PortalSettings(
+            version=args.version,
+            restart_seconds=args.restart_seconds,
+            restart_lag_seconds=args.restart_lag_seconds,
+            admin_username=args.username,
+            admin_password=args.password,
+            context=context,
+            tls=args.tls,
+            tls_variant=args.tls_variant,
+            down_mode=args.down_mode,
+            generated_key_mode=args.generated_key_mode,
+            config_update_restarts=args.config_update_restarts,
+            http_allowed=not args.tls,
+        )
+        for context in (args.context or ["arcgis"])
+    ]
+    emulator = PortalEmulator(settings, port=args.port, host=args.host)
+    emulator.start()
+    try:
+        for portal in emulator.portals:
+            print(f"Portal {portal.version} at {emulator.url(portal.context)}", flush=True)
+        print(f"Admin user: {args.username}", flush=True)
+        print(f"Admin password: {args.password}", flush=True)
+        print("  (emulator credentials, for local use only)", flush=True)
+        print(f"CA bundle: {emulator.ca_bundle or '(none)'}", flush=True)
+        if not args.tls:
+            print("Plain HTTP: for local testing only.", flush=True)
+        print(f"Control API: {emulator.control_url}", flush=True)
+        print("Running; Ctrl-C or SIGTERM stops it.", flush=True)
+        _wait_for_termination()
+    finally:
+        emulator.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+COMMANDS: list[Command] = [
+    Command("emulator", "run the local ArcGIS Portal emulator", _emulator_arguments, run_emulator),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal-automation")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""``make demo``: the whole product on one machine, on embedded defaults.
+
+Two emulated portals (11.3, where the caller supplies the key, and 11.4, where the portal
+generates it) behind one HTTPS server with its own CA; the local AWS endpoint with
+template.yaml deployed; one credentials secret per portal. Then, exactly as a user would
+drive AWS: a key rotation over both portals, a security-config dry run, and the apply,
+each followed live, each ending with the per-portal summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from typing import Any, TextIO
+
+from portal_local.deployment import LocalDeployment, PortalLogin
+from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.follow import FollowResult, print_summary
+
+DESIRED_CONFIG = {
+    "allowedProxyHosts": "(.*).example.com",
+    "disableServicesDirectory": True,
+    "allowInternetCORSAccess": False,
+    "defaultRoleForUser": "account_user",
+    "defaultUserTypeIdForUser": "creatorUT",
+}
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    parser = argparse.ArgumentParser(prog="portal-automation demo", description=__doc__)
+    parser.add_argument("--restart-seconds", type=float, default=3.0)
+    parser.add_argument("--restart-lag-seconds", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    password = secrets.token_urlsafe(18)
+    portals = [
+        PortalSettings(
+            version=version,
+            context=context,
+            restart_seconds=args.restart_seconds,
+            restart_lag_seconds=args.restart_lag_seconds,
+            admin_username="portaladmin",
+            admin_password=password,
+            tls=True,
+        )
+        for version, context in (("11.3", "gis113"), ("11.4", "gis114"))
+    ]
+    say = _printer(out)
+    say("Starting two emulated portals (11.3 and 11.4) over HTTPS on 127.0.0.1 ...")
+    with PortalEmulator(portals, port=0) as emulator:
+        say(f"  portals: {emulator.url('gis113')}  {emulator.url('gis114')}")
+        say("Starting the local AWS endpoint and deploying template.yaml ...")
+        with LocalDeployment(ca_bundle=emulator.ca_bundle) as aws:
+            say(f"  endpoint: {aws.endpoint.url}   state machine: {aws.state_machine_arn}")
+            arns = {
+                context: aws.create_portal_secret(
+                    f"demo-{context}", PortalLogin(emulator.url(context), "portaladmin", password)
+                )
+                for context in ("gis113", "gis114")
+            }
+            targets = [{"secretArn": arn, "label": ctx} for ctx, arn in arns.items()]
+            timing = {
+                "recheckSeconds": 1,
+                "pollIntervalSeconds": 1,
+                "pollWindowSeconds": 10,
+                "healthPollSeconds": 0.25,
+                "maxRestartSeconds": 120,
+            }
+            runs: list[tuple[str, dict[str, Any]]] = [
+                (
+                    "1/3 rotate the token shared key on both portals",
+                    {"action": "rotate-shared-key", "portals": targets, "timing": timing},
+                ),
+                (
+                    "2/3 security configuration: dry run",
+                    {
+                        "action": "apply-security-config",
+                        "portals": targets,
+                        "dryRun": True,
+                        "securityConfig": DESIRED_CONFIG,
+                        "timing": timing,
+                    },
+                ),
+                (
+                    "3/3 security configuration: apply",
+                    {
+                        "action": "apply-security-config",
+                        "portals": targets,
+                        "securityConfig": DESIRED_CONFIG,
+                        "timing": timing,
+                    },
+                ),
+            ]
+            ok = True
+            for number, (title, payload) in enumerate(runs, start=1):
+                say(f"\n== {title} ==")
+                result = aws.run(payload, f"demo-{number}-{int(time.time())}", out=out)
+                ok = _report(result, out) and ok
+                if payload["action"] == "rotate-shared-key":
+                    _show_secrets(aws, emulator, arns, out)
+    say(f"\nDemo {'finished' if ok else 'FAILED'} in {time.monotonic() - began:.1f} s.")
+    return 0 if ok else 1
+
+
+def _report(result: FollowResult, out: TextIO) -> bool:
+    out.write(f"  execution: {result.status}\n")
+    if result.error:
+        out.write(f"  error: {result.error}: {result.cause}\n")
+    print_summary(result.summary, out)
+    return result.status == "SUCCEEDED"
+
+
+def _show_secrets(
+    aws: LocalDeployment, emulator: PortalEmulator, arns: dict[str, str], out: TextIO
+) -> None:
+    sm = aws.client("secretsmanager")
+    out.write("  secret versions after the rotation (values never shown):\n")
+    for context, arn in arns.items():
+        stages = aws.version_stages(arn)
+        current = json.loads(
+            sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+        )
+        matches = current.get("sharedKey") == emulator.portal(context).shared_key
+        described = ", ".join(f"{v[:8]}: {'+'.join(s)}" for v, s in stages.items())
+        out.write(
+            f"  - {context}: {described}; AWSCURRENT key is the portal's running key: "
+            f"{'yes' if matches else 'NO'}\n"
+        )
+
+
+def _printer(out: TextIO) -> Any:
+    def say(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    return say
+
+
+if __name__ == "__main__":
+    sys.exit(main())

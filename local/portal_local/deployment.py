@@ -1,0 +1,137 @@
+"""The project deployed on one machine: the local AWS endpoint with template.yaml in it.
+
+The same path serves the demo, the workflow tests and the benchmarks: deploy
+template.yaml the way CloudFormation would, create the credential secrets, and start
+executions with boto3 exactly as a user would against AWS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from portal_local.aws.deploy import Stack, deploy_stack
+from portal_local.aws.moto_endpoint import LocalAwsEndpoint
+from portal_local.follow import FollowResult, follow_execution, start_execution
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+SECRET_NAME_PREFIX = "portal-admin/"  # noqa: S105 - a name prefix, not a secret
+SECRET_ARN_PREFIX = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{SECRET_NAME_PREFIX}"
+
+
+@dataclass(frozen=True)
+class PortalLogin:
+    url: str
+    username: str
+    password: str
+    referer: str | None = None
+
+
+class LocalDeployment:
+    """Start with ``with LocalDeployment(ca_bundle=...) as aws:``."""
+
+    def __init__(
+        self,
+        *,
+        ca_bundle: str | None,
+        parameters: Mapping[str, str] | None = None,
+        run_dir: Path | None = None,
+        port: int = 0,
+    ) -> None:
+        self._tmp = None if run_dir else tempfile.TemporaryDirectory(prefix="portal-local-")
+        self.run_dir = run_dir or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.parameters = {
+            "SecretArnPrefix": SECRET_ARN_PREFIX,
+            "MaxRestartSeconds": "300",
+            "LockTtlSeconds": "600",
+            "PortalCaBundleFile": ca_bundle or "",
+            **(parameters or {}),
+        }
+        self._port = port
+        self._endpoint: LocalAwsEndpoint | None = None
+        self.stack: Stack | None = None
+
+    def __enter__(self) -> LocalDeployment:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._endpoint = LocalAwsEndpoint(port=self._port, run_dir=self.run_dir / "aws")
+        self.stack = deploy_stack(self._endpoint, TEMPLATE, self.parameters)
+
+    def stop(self) -> None:
+        if self._endpoint is not None:
+            self._endpoint.stop()
+            self._endpoint = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        if self.stack is None:
+            raise RuntimeError("the local deployment is not started")
+        return dict(self.stack.outputs)
+
+    @property
+    def endpoint(self) -> LocalAwsEndpoint:
+        if self._endpoint is None:
+            raise RuntimeError("the local deployment is not started")
+        return self._endpoint
+
+    @property
+    def state_machine_arn(self) -> str:
+        return str(self.outputs["StateMachineArn"])
+
+    def client(self, service: str) -> Any:
+        return self.endpoint.client(service)
+
+    def create_portal_secret(self, name: str, login: PortalLogin, **extra: Any) -> str:
+        body: dict[str, Any] = {
+            "url": login.url,
+            "username": login.username,
+            "password": login.password,
+            **extra,
+        }
+        if login.referer:
+            body["referer"] = login.referer
+        answer = self.client("secretsmanager").create_secret(
+            Name=f"{SECRET_NAME_PREFIX}{name}", SecretString=json.dumps(body)
+        )
+        return str(answer["ARN"])
+
+    def run(
+        self,
+        payload: dict[str, Any],
+        name: str,
+        *,
+        out: TextIO | None = None,
+        timeout_seconds: float = 300.0,
+    ) -> FollowResult:
+        arn = self.start_execution(payload, name)
+        return self.follow(arn, out=out, timeout_seconds=timeout_seconds)
+
+    def start_execution(self, payload: dict[str, Any], name: str) -> str:
+        return start_execution(self.client("stepfunctions"), self.state_machine_arn, payload, name)
+
+    def follow(
+        self, execution_arn: str, *, out: TextIO | None = None, timeout_seconds: float = 300.0
+    ) -> FollowResult:
+        sink = out if out is not None else io.StringIO()
+        return follow_execution(
+            self.client("stepfunctions"), execution_arn, out=sink, timeout_seconds=timeout_seconds
+        )
+
+    def version_stages(self, secret_arn: str) -> dict[str, list[str]]:
+        answer = self.client("secretsmanager").describe_secret(SecretId=secret_arn)
+        return {k: list(v) for k, v in answer.get("VersionIdsToStages", {}).items()}

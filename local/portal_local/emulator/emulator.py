@@ -1,0 +1,178 @@
+"""PortalEmulator: one HTTP(S) server on 127.0.0.1 hosting one portal per context path."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from portal_local.emulator.certs import TlsFiles, write_tls_files
+from portal_local.emulator.control import PREFIX as CONTROL_PREFIX
+from portal_local.emulator.dispatcher import Dispatcher
+from portal_local.emulator.faults import FaultRegistry
+from portal_local.emulator.portal import Portal
+from portal_local.emulator.request_log import RequestLog, RequestRecord
+from portal_local.emulator.server import HttpServer
+from portal_local.emulator.settings import PortalSettings
+
+
+def _check(settings: list[PortalSettings]) -> None:
+    if not settings:
+        raise ValueError("at least one PortalSettings is needed")
+    contexts = [s.context for s in settings]
+    if len(set(contexts)) != len(contexts):
+        raise ValueError(f"context paths must be unique: {contexts}")
+    if len({(s.tls, s.tls_variant if s.tls else None) for s in settings}) != 1:
+        raise ValueError("all portals of one server share its tls and tls_variant")
+    if len(settings) > 1 and any(s.down_mode == "refuse" for s in settings):
+        raise ValueError("down_mode='refuse' needs a server that hosts one portal only")
+
+
+class PortalEmulator:
+    """Start with ``start()`` or ``with PortalEmulator(...) as emu:``; stop with ``stop()``.
+
+    Threads are daemons; ``stop()`` closes every connection and returns within seconds.
+    """
+
+    def __init__(
+        self,
+        settings: PortalSettings | Sequence[PortalSettings] | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        if settings is None:
+            settings = PortalSettings()
+        listed = [settings] if isinstance(settings, PortalSettings) else list(settings)
+        _check(listed)
+        self.host = host
+        self.faults = FaultRegistry()
+        self._log = RequestLog()
+        self._portals = {s.context: Portal(s, self.faults) for s in listed}
+        self._first = listed[0]
+        self._port = port
+        self._stopping = threading.Event()
+        self._server: HttpServer | None = None
+        self._tls_dir: Path | None = None
+        self._tls_files: TlsFiles | None = None
+
+    # ---- lifecycle ----
+
+    def start(self) -> PortalEmulator:
+        if self._server is not None or self._stopping.is_set():
+            raise RuntimeError("a PortalEmulator starts once")
+        ssl_context = self._make_ssl_context() if self._first.tls else None
+        dispatcher = Dispatcher(self._portals, self.faults, self._log, self._stopping)
+        server = HttpServer(
+            dispatcher.handle,
+            host=self.host,
+            port=self._port,
+            ssl_context=ssl_context,
+            should_listen=self._should_listen,
+        )
+        try:
+            server.start()
+        except OSError:
+            self._remove_tls_files()
+            raise
+        self._server = server
+        self._port = server.port
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.stop()
+        self._remove_tls_files()
+
+    def __enter__(self) -> PortalEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---- addresses ----
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._first.tls else "http"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self._port}"
+
+    def url(self, context: str | None = None) -> str:
+        """The portal base URL, e.g. ``https://127.0.0.1:PORT/arcgis``."""
+        return f"{self.base_url}/{self.portal(context).context}"
+
+    @property
+    def control_url(self) -> str:
+        return f"{self.base_url}{CONTROL_PREFIX}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """PEM of the CA that signed the server certificate (None: no TLS or self-signed)."""
+        files = self._tls_files
+        return str(files.ca_file) if files and files.ca_file else None
+
+    @property
+    def server_cert(self) -> str | None:
+        """PEM of the server certificate itself (leaf only)."""
+        return str(self._tls_files.cert_file) if self._tls_files else None
+
+    # ---- state ----
+
+    def portal(self, context: str | None = None) -> Portal:
+        """The portal at ``context``; None: the first (or only) one."""
+        if context is None:
+            return self._portals[self._first.context]
+        try:
+            return self._portals[context.strip("/")]
+        except KeyError:
+            raise KeyError(f"no portal at context {context!r}") from None
+
+    @property
+    def portals(self) -> list[Portal]:
+        return list(self._portals.values())
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        return self._log.records()
+
+    def requests_for(self, context: str | None = None) -> list[RequestRecord]:
+        return self._log.records(self.portal(context).context)
+
+    def clear_log(self) -> None:
+        self._log.clear()
+
+    # ---- internals ----
+
+    def _should_listen(self) -> bool:
+        only = self._first
+        if len(self._portals) != 1 or only.down_mode != "refuse":
+            return True
+        return not self._portals[only.context].is_restarting
+
+    def _make_ssl_context(self) -> ssl.SSLContext:
+        self._tls_dir = Path(tempfile.mkdtemp(prefix="portal-emulator-tls-"))
+        self._tls_files = write_tls_files(self._first.tls_variant, self._tls_dir)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self._tls_files.cert_file, self._tls_files.key_file)
+        return context
+
+    def _remove_tls_files(self) -> None:
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)

@@ -1,0 +1,215 @@
+"""Failure injection: a list of Faults matched against each request, in insertion order.
+
+A request first sleeps for every matching ``delay`` fault, then the first matching
+answer-replacing fault (``error``, ``status_failed``, ``http``, ``html``, ``reset``)
+answers instead of the portal. ``health_flap`` only ever touches the health check and
+only when no answer-replacing fault matched; ``restart_forever`` matches no request: it
+holds the next restart of a matching portal down until the fault is removed or cleared.
+``times`` counts the requests (or restarts) a fault applies to; None = unlimited. A
+used-up restart_forever fault stays listed (it still holds its restart) until removed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from portal_local.emulator import pages
+from portal_local.emulator.http_messages import (
+    RESET,
+    Response,
+    error_response,
+    html_response,
+    json_response,
+)
+
+FaultAction = Literal[
+    "delay", "error", "status_failed", "http", "html", "reset", "restart_forever", "health_flap"
+]
+ACTIONS: tuple[str, ...] = (
+    "delay",
+    "error",
+    "status_failed",
+    "http",
+    "html",
+    "reset",
+    "restart_forever",
+    "health_flap",
+)
+ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset")
+HEALTH_STATES = ("ok", "down")
+
+
+@dataclass(kw_only=True, eq=False)
+class Fault:
+    """One injected failure. Compared by identity, so the same values can be added twice."""
+
+    action: FaultAction
+    path: str = "*"  # glob, against the path inside the context or the full path
+    method: str | None = None
+    context: str | None = None
+    times: int | None = None
+    seconds: float = 0.0  # delay
+    code: int = 500  # error
+    message: str = "Injected fault."  # error
+    details: Sequence[str] = ()  # error
+    style: Literal["error", "status"] = "error"  # error: {"error":{...}} or {"status":"error"}
+    status: int = 503  # http
+    body: str | None = None  # http / html: the HTML body (a plausible page when None)
+    messages: Sequence[str] = ("Injected failure.",)  # status_failed
+    sequence: Sequence[str] | None = None  # health_flap: "ok" / "down"; None alternates
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown fault action {self.action!r}; one of {ACTIONS}")
+        if self.style not in ("error", "status"):
+            raise ValueError("style must be 'error' or 'status'")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be >= 1 or None")
+        self.details = tuple(self.details)
+        self.messages = tuple(self.messages)
+        if self.sequence is not None:
+            self.sequence = tuple(self.sequence)
+            if not self.sequence or any(s not in HEALTH_STATES for s in self.sequence):
+                raise ValueError(f"sequence items must be one of {HEALTH_STATES}")
+        self.path = self.path.lstrip("/") or "*"
+        self.context = self.context.strip("/") if self.context else None
+        self.method = self.method.upper() if self.method else None
+
+    def matches(self, context: str, path: str, method: str) -> bool:
+        """``path`` is the path inside the context, e.g. ``portaladmin/healthCheck``."""
+        if self.context is not None and self.context != context:
+            return False
+        if self.method is not None and self.method != method.upper():
+            return False
+        return fnmatch.fnmatchcase(path, self.path) or fnmatch.fnmatchcase(
+            f"{context}/{path}", self.path
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fault:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        return cls(**data)
+
+    def answer(self, response_format: str) -> Response:
+        """The response an answering fault sends instead of the portal's."""
+        if self.action == "reset":
+            return RESET
+        if self.action == "http":
+            return html_response(self.body or pages.proxy_error_page(self.status), self.status)
+        if self.action == "html":
+            return html_response(self.body or pages.sign_in_page())
+        if self.action == "status_failed":
+            return json_response({"status": "failed", "messages": list(self.messages)})
+        if self.style == "status":
+            body = {"status": "error", "messages": [self.message], "code": self.code}
+            return json_response(body, response_format)
+        return error_response(self.code, self.message, self.details, response_format)
+
+
+@dataclass(frozen=True)
+class RequestFaults:
+    """What the faults decided for one request."""
+
+    delay_seconds: float = 0.0
+    answer: Fault | None = None
+    health: str | None = None  # "ok" / "down" forced by a health_flap
+
+
+@dataclass
+class _Entry:
+    fault: Fault
+    remaining: int | None
+    uses: int = 0
+
+
+class FaultRegistry:
+    """The faults of one emulator; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[_Entry] = []
+
+    def add(self, fault: Fault) -> Fault:
+        remaining = fault.times
+        if remaining is None and fault.action == "health_flap" and fault.sequence:
+            remaining = len(fault.sequence)
+        with self._lock:
+            self._entries.append(_Entry(fault, remaining))
+        return fault
+
+    def remove(self, fault: Fault) -> bool:
+        with self._lock:
+            before = len(self._entries)
+            self._entries = [e for e in self._entries if e.fault is not fault]
+            return len(self._entries) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def active(self) -> list[Fault]:
+        with self._lock:
+            return [e.fault for e in self._entries]
+
+    def is_active(self, fault: Fault) -> bool:
+        with self._lock:
+            return any(e.fault is fault for e in self._entries)
+
+    def take_restart_hold(self, context: str) -> Fault | None:
+        """The restart_forever fault that holds the restart now beginning, if any."""
+        with self._lock:
+            for entry in self._entries:
+                fault = entry.fault
+                exhausted = entry.remaining is not None and entry.remaining <= 0
+                if (
+                    fault.action == "restart_forever"
+                    and fault.context in (None, context)
+                    and not exhausted
+                ):
+                    self._use(entry)
+                    return fault
+        return None
+
+    def for_request(
+        self, context: str, path: str, method: str, *, is_health_check: bool
+    ) -> RequestFaults:
+        delay = 0.0
+        answer: Fault | None = None
+        health: str | None = None
+        with self._lock:
+            matching = [e for e in self._entries if e.fault.matches(context, path, method)]
+            for entry in matching:
+                action = entry.fault.action
+                if action == "delay":
+                    delay += entry.fault.seconds
+                    self._use(entry)
+                elif action in ANSWERING_ACTIONS and answer is None:
+                    answer = entry.fault
+                    self._use(entry)
+            if answer is None and is_health_check:
+                for entry in matching:
+                    if entry.fault.action == "health_flap":
+                        sequence = entry.fault.sequence or ("ok", "down")
+                        health = sequence[entry.uses % len(sequence)]
+                        self._use(entry)
+                        break
+        return RequestFaults(delay, answer, health)
+
+    def _use(self, entry: _Entry) -> None:
+        # Called with the lock held. A used-up fault leaves the list, except a
+        # restart_forever one: it keeps holding the restart it took until it is removed.
+        entry.uses += 1
+        if entry.remaining is not None:
+            entry.remaining -= 1
+            if entry.remaining <= 0 and entry.fault.action != "restart_forever":
+                self._entries = [e for e in self._entries if e is not entry]

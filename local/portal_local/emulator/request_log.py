@@ -1,0 +1,52 @@
+"""What the emulator saw: one record per request, names only, never a value."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MAX_RECORDS = 100_000
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    time: float  # epoch seconds when the request arrived
+    context: str | None  # None: no portal matched (unknown path)
+    method: str
+    path: str  # without the query string
+    query_keys: tuple[str, ...]
+    body_keys: tuple[str, ...]
+    header_names: tuple[str, ...]  # lower-case
+    status: int | None  # None: the connection was reset without an answer
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RequestLog:
+    """Thread-safe, bounded (the oldest records go first)."""
+
+    def __init__(self, max_records: int = MAX_RECORDS) -> None:
+        self._lock = threading.Lock()
+        self._records: deque[RequestRecord] = deque(maxlen=max_records)
+
+    def append(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def records(self, context: str | None = None) -> list[RequestRecord]:
+        with self._lock:
+            records = list(self._records)
+        if context is None:
+            return records
+        return [r for r in records if r.context == context]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)

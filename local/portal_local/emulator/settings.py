@@ -1,0 +1,124 @@
+"""Per-portal settings of the emulator and the Portal versions it can pretend to be."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TlsVariant = Literal["valid", "wrong-host", "expired", "self-signed"]
+DownMode = Literal["html", "refuse"]
+GeneratedKeyMode = Literal["ignore", "reject"]
+
+# Emulator defaults, for local use only: printed by the CLI so a developer can log in.
+DEFAULT_ADMIN_USERNAME = "portaladmin"
+DEFAULT_ADMIN_PASSWORD = "emulator-local-only-admin"  # noqa: S105 - a local emulator default
+DEFAULT_VIEWER_USERNAME = "viewer"
+DEFAULT_VIEWER_PASSWORD = "emulator-local-only-viewer"  # noqa: S105 - a local emulator default
+
+MAX_TOKEN_MINUTES = 525_600  # one year, the documented maximum of generateToken
+
+# version -> build number reported as "currentbuild" (illustrative numbers; 11.1 and 11.3
+# are the builds quoted in Esri's documentation).
+BUILDS: Mapping[str, str] = {
+    "10.7": "21364",
+    "10.7.1": "25927",
+    "10.8": "29567",
+    "10.8.1": "30223",
+    "10.9": "36521",
+    "10.9.1": "37814",
+    "11.0": "39425",
+    "11.1": "41248",
+    "11.2": "49018",
+    "11.3": "51575",
+    "11.4": "55730",
+    "11.5": "58610",
+}
+SUPPORTED_VERSIONS: tuple[str, ...] = tuple(BUILDS)
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"10.9.1"`` -> ``(10, 9, 1)``; ``"11.3"`` -> ``(11, 3, 0)``."""
+    parts = tuple(int(p) for p in version.split("."))
+    return parts + (0,) * (3 - len(parts))
+
+
+def full_version(version: str) -> str:
+    """The ``version`` string the Portal Admin root reports, e.g. ``"11.3.0"``."""
+    return ".".join(str(p) for p in version_tuple(version))
+
+
+def _normalise_version(version: str) -> str:
+    for known in SUPPORTED_VERSIONS:
+        if version_tuple(known) == version_tuple(version):
+            return known
+    raise ValueError(f"unsupported portal version {version!r}; one of {SUPPORTED_VERSIONS}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """How one emulated portal behaves. Immutable; one server can host many of them."""
+
+    version: str = "11.3"
+    restart_seconds: float = 1.0
+    restart_lag_seconds: float = 0.3
+    admin_username: str = DEFAULT_ADMIN_USERNAME
+    admin_password: str = DEFAULT_ADMIN_PASSWORD
+    context: str = "arcgis"
+    tls: bool = True
+    tls_variant: TlsVariant = "valid"
+    down_mode: DownMode = "html"
+    # 11.4+: what the portal does with a non-empty supplied sharedKey (unverified upstream).
+    generated_key_mode: GeneratedKeyMode = "ignore"
+    config_update_restarts: bool = True
+    token_max_minutes: int = MAX_TOKEN_MINUTES
+    http_allowed: bool = False
+    viewer_username: str = DEFAULT_VIEWER_USERNAME
+    viewer_password: str = DEFAULT_VIEWER_PASSWORD
+    # None: a random 44-character base64 key.
+    initial_shared_key: str | None = None
+    # Merged over the factory security configuration at start (e.g. an LDAP user store).
+    initial_security_config: Mapping[str, Any] | None = None
+    # Custom role ids the portal knows (valid values of defaultRoleForUser).
+    custom_role_ids: tuple[str, ...] = field(default=("cRoleDataEditor1",))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version", _normalise_version(str(self.version)))
+        object.__setattr__(self, "context", self.context.strip("/"))
+        if not self.context or any(not part for part in self.context.split("/")):
+            raise ValueError(f"invalid context path {self.context!r}")
+        if self.context == "__emulator" or self.context.startswith("__emulator/"):
+            raise ValueError("the context __emulator is reserved for the control API")
+        _check_choice(
+            "tls_variant", self.tls_variant, ("valid", "wrong-host", "expired", "self-signed")
+        )
+        _check_choice("down_mode", self.down_mode, ("html", "refuse"))
+        _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
+        if self.restart_seconds < 0 or self.restart_lag_seconds < 0:
+            raise ValueError("restart_seconds and restart_lag_seconds must be >= 0")
+        if not 1 <= self.token_max_minutes <= MAX_TOKEN_MINUTES:
+            raise ValueError(f"token_max_minutes must be within 1..{MAX_TOKEN_MINUTES}")
+        if self.admin_username == self.viewer_username:
+            raise ValueError("admin_username and viewer_username must differ")
+
+    @property
+    def full_version(self) -> str:
+        return full_version(self.version)
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        return version_tuple(self.version)
+
+    @property
+    def current_build(self) -> str:
+        return f"{self.full_version}.{BUILDS[self.version]}"
+
+    @property
+    def portal_generates_key(self) -> bool:
+        """11.4 and later generate the shared key themselves on every update."""
+        return self.version_tuple >= (11, 4, 0)

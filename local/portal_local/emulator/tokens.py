@@ -1,0 +1,84 @@
+"""Server-side token store: opaque tokens bound to a key generation, a referer or an IP."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, replace
+from typing import Literal
+
+ClientType = Literal["referer", "ip", "requestip"]
+CLIENT_TYPES: tuple[str, ...] = ("referer", "ip", "requestip")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    username: str
+    client: ClientType
+    referer: str | None
+    ip: str | None
+    expires_ms: int
+    key_generation: int
+
+    def accepts(self, *, referer: str | None, ip: str, key_generation: int) -> bool:
+        """Whether a request carrying this token is authenticated by it."""
+        if self.key_generation != key_generation or self.expires_ms <= now_ms():
+            return False
+        if self.client == "referer":
+            return referer is not None and referer == self.referer
+        return ip == self.ip
+
+
+class TokenStore:
+    """Not thread-safe by itself: the owning Portal holds its lock around every call."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, Token] = {}
+
+    def issue(
+        self,
+        *,
+        username: str,
+        client: ClientType,
+        referer: str | None,
+        ip: str | None,
+        minutes: int,
+        key_generation: int,
+    ) -> Token:
+        self._prune(key_generation)
+        token = Token(
+            value=secrets.token_urlsafe(96),
+            username=username,
+            client=client,
+            referer=referer,
+            ip=ip,
+            expires_ms=now_ms() + minutes * 60_000,
+            key_generation=key_generation,
+        )
+        self._tokens[token.value] = token
+        return token
+
+    def lookup(self, value: str) -> Token | None:
+        return self._tokens.get(value)
+
+    def expire_all(self) -> None:
+        past = now_ms() - 1
+        self._tokens = {v: replace(t, expires_ms=past) for v, t in self._tokens.items()}
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def _prune(self, key_generation: int) -> None:
+        # Forget tokens that can never be valid again, so a long demo stays small; keep
+        # recently expired ones so that they still answer 498 (not "unknown").
+        horizon = now_ms() - 3_600_000
+        self._tokens = {
+            v: t
+            for v, t in self._tokens.items()
+            if t.key_generation >= key_generation - 1 and t.expires_ms > horizon
+        }

@@ -274,7 +274,9 @@ def update_security_config(portal: Portal, request: Request) -> Response:
     if problem is not None:
         return error_response(400, message, [problem], fmt)
     settings = portal.settings
-    new, problems = replace_config(posted, settings.version_tuple, settings.custom_role_ids)
+    new, problems = replace_config(
+        posted, settings.version_tuple, settings.custom_role_ids, settings.ignored_config_properties
+    )
     if new is None:
         return error_response(400, message, problems, fmt)
     portal.store_security_config(new)

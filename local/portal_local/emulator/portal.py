@@ -61,6 +61,7 @@ class Portal:
         )
         self._running_config = copy.deepcopy(self._stored_config)
         self._tokens = TokenStore()
+        self._keys_seen: list[str] = [key]
         self._key_generation = 1
         self._update_count = 0
         self._restart_count = 0
@@ -87,6 +88,11 @@ class Portal:
         with self._lock:
             self._advance()
             return self._running_key
+
+    def secret_values_seen(self) -> list[str]:
+        """Every shared key and token this portal ever had or issued (for leak searches)."""
+        with self._lock:
+            return [*self._keys_seen, *self._tokens.issued]
 
     @property
     def stored_shared_key(self) -> str:
@@ -215,6 +221,7 @@ class Portal:
         with self._lock:
             self._advance()
             self._stored_key = key
+            self._keys_seen.append(key)
             if self.settings.version_tuple == (10, 7, 0):
                 self._licenses_need_populate = True
             self._accept_update(restarts=True)
@@ -260,6 +267,7 @@ class Portal:
             if key != self._running_key:
                 self._key_generation += 1
             self._running_key = self._stored_key = key
+            self._keys_seen.append(key)
 
     def set_security_config(self, config: dict[str, Any]) -> None:
         """Store and run ``config`` as given (no validation, no restart, not counted)."""

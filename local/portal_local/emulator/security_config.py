@@ -96,7 +96,10 @@ def _property_problems(name: str, value: Any, custom_roles: tuple[str, ...]) -> 
 
 
 def replace_config(
-    posted: object, version: tuple[int, ...], custom_roles: tuple[str, ...]
+    posted: object,
+    version: tuple[int, ...],
+    custom_roles: tuple[str, ...],
+    ignored: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """The configuration that replaces the stored one, or (None, reasons) when invalid."""
     if not isinstance(posted, dict):
@@ -107,7 +110,8 @@ def replace_config(
         if name not in new:
             continue  # unknown here (or allowInternetCORSAccess before 10.9.1): dropped
         problems += _property_problems(name, value, custom_roles)
-        new[name] = copy.deepcopy(value)
+        if name not in ignored:
+            new[name] = copy.deepcopy(value)
     user_type = new["defaultUserTypeIdForUser"]
     publisher = new["defaultRoleForUser"] == "account_publisher"
     if not problems and publisher and user_type in NON_PUBLISHING_USER_TYPES:

@@ -86,6 +86,9 @@ class PortalSettings:
     initial_security_config: Mapping[str, Any] | None = None
     # Custom role ids the portal knows (valid values of defaultRoleForUser).
     custom_role_ids: tuple[str, ...] = field(default=("cRoleDataEditor1",))
+    # Properties config/update accepts but silently does not keep (a portal build that
+    # ignores a setting): the read-back then differs, which is what rollback tests need.
+    ignored_config_properties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))

@@ -39,6 +39,8 @@ class TokenStore:
 
     def __init__(self) -> None:
         self._tokens: dict[str, Token] = {}
+        # Every value ever issued, for tests that search outputs for leaked tokens.
+        self.issued: list[str] = []
 
     def issue(
         self,
@@ -61,6 +63,7 @@ class TokenStore:
             key_generation=key_generation,
         )
         self._tokens[token.value] = token
+        self.issued.append(token.value)
         return token
 
     def lookup(self, value: str) -> Token | None:

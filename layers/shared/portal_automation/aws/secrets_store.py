@@ -80,17 +80,22 @@ class SecretsStore:
             )
 
     def promote(self, secret_id: str, version_id: str) -> None:
-        """Move AWSCURRENT to ``version_id`` (Secrets Manager moves AWSPREVIOUS itself)."""
-        current = self.current_version_id(secret_id)
-        if current == version_id:
-            return
-        with _translated(secret_id, "write"):
-            self._client.update_secret_version_stage(
-                SecretId=secret_id,
-                VersionStage=CURRENT,
-                MoveToVersionId=version_id,
-                RemoveFromVersionId=current,
-            )
+        """Make ``version_id`` AWSCURRENT (AWSPREVIOUS follows) and drop its AWSPENDING.
+
+        Idempotent: a re-run after a crash finds the version already current.
+        """
+        stages = self.stages(secret_id)
+        current = next((v for v, s in stages.items() if CURRENT in s), None)
+        if current != version_id:
+            with _translated(secret_id, "write"):
+                self._client.update_secret_version_stage(
+                    SecretId=secret_id,
+                    VersionStage=CURRENT,
+                    MoveToVersionId=version_id,
+                    **({"RemoveFromVersionId": current} if current else {}),
+                )
+        if PENDING in stages.get(version_id, []):
+            self.clear_pending(secret_id, version_id)
 
     def clear_pending(self, secret_id: str, version_id: str) -> None:
         with _translated(secret_id, "write"):

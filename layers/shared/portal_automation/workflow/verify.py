@@ -57,6 +57,9 @@ def _verify_key(
     prefix = work_prefix(item.run_id, item.secret_arn)
     generated = bool(state.preflight and state.preflight.key_mode == "generated")
     probe_value = services.work.get_secret(prefix + PROBE_TOKEN)
+    if probe_value is None and state.change and state.change.outcome == "unknown":
+        # The probe is stored before the update is sent: without it, nothing was sent.
+        return VerifyResult(outcome="not-applied", checks={"updateSent": False})
     if probe_value is not None:
         probe = PortalToken(
             probe_value, datetime.now(UTC) + timedelta(hours=1), True, session.client.referer
@@ -72,6 +75,7 @@ def _verify_key(
             if (
                 state.change
                 and state.change.outcome == "unknown"
+                and elapsed >= in_flight_grace(services)
                 and not _changed(state, services, still_stored, generated=generated)
             ):
                 return VerifyResult(outcome="not-applied", checks={"oldTokenRejected": False})
@@ -106,6 +110,11 @@ def _verify_key(
             "keyMatchesSecret": True,
         },
     )
+
+
+def in_flight_grace(services: Services) -> float:
+    """How long an unanswered update may still land: only then is "not applied" decided."""
+    return 2 * services.settings.read_timeout_seconds
 
 
 def _changed(state: PortalState, services: Services, stored: Secret, *, generated: bool) -> bool:

@@ -1,0 +1,225 @@
+"""The whole product on the local AWS endpoint against the Portal emulator.
+
+One emulator (one portal per scenario, so tests never share portal state) and one local
+deployment of template.yaml serve the whole session; each test creates its own
+credentials secrets and runs real executions with boto3. After every test, the leak
+check searches execution histories, function logs, notifications and DynamoDB items for
+the canary password and every key and token the emulator ever had or issued.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from portal_local.deployment import LocalDeployment, PortalLogin
+from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.follow import FollowResult
+
+CANARY_PASSWORD = "CANARY-pw-" + secrets.token_hex(8)
+RESTART = 1.0
+LAG = 0.3
+READ_TIMEOUT = 2
+TIMING = {
+    "recheckSeconds": 0,
+    "pollIntervalSeconds": 1,
+    "pollWindowSeconds": 5,
+    "healthPollSeconds": 0.2,
+    "maxRestartSeconds": 30,
+}
+# context -> PortalSettings overrides; one portal per scenario.
+PORTALS: dict[str, dict[str, Any]] = {
+    "rot113": {"version": "11.3"},
+    "rot1091": {"version": "10.9.1"},
+    "rot114": {"version": "11.4"},
+    "rot115reject": {"version": "11.5", "generated_key_mode": "reject"},
+    "lag113": {"version": "11.3", "restart_lag_seconds": 2.5},
+    "forever113": {"version": "11.3"},
+    "rerun113": {"version": "11.3"},
+    "rerun114": {"version": "11.4"},
+    "slowupdate113": {"version": "11.3"},
+    "resetupdate113": {"version": "11.3"},
+    "v107": {"version": "10.7"},
+    "cfg113": {"version": "11.3"},
+    "cfg114": {"version": "11.4"},
+    "cfgdry": {"version": "11.3"},
+    "cfgnoop": {"version": "11.3"},
+    "cfgrollback": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
+    "cfgforever": {"version": "11.3"},
+    "fleet1": {"version": "11.3"},
+    "fleet2": {"version": "11.4"},
+    "fleet3": {"version": "11.3"},
+    "busy113": {"version": "11.3", "restart_seconds": 3.0},
+    "pending113": {"version": "11.3"},
+    "input113": {"version": "11.3"},
+}
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[PortalEmulator]:
+    settings = [
+        PortalSettings(
+            context=context,
+            admin_username="portaladmin",
+            admin_password=CANARY_PASSWORD,
+            restart_seconds=overrides.pop("restart_seconds", RESTART),
+            restart_lag_seconds=overrides.pop("restart_lag_seconds", LAG),
+            tls=True,
+            **overrides,
+        )
+        for context, overrides in ((c, dict(o)) for c, o in PORTALS.items())
+    ]
+    with PortalEmulator(settings, port=0) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="session")
+def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
+    parameters = {"MaxRestartSeconds": "120", "PortalReadTimeoutSeconds": str(READ_TIMEOUT)}
+    with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
+        sqs = aws.client("sqs")
+        queue_url = sqs.create_queue(QueueName="notifications")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        aws.client("sns").subscribe(
+            TopicArn=aws.outputs["TopicArn"], Protocol="sqs", Endpoint=queue_arn
+        )
+        aws.notifications_queue = queue_url  # type: ignore[attr-defined]
+        yield aws
+
+
+@dataclass
+class Workflow:
+    """What a test needs: secrets, executions, and what they left behind."""
+
+    aws: LocalDeployment
+    emulator: PortalEmulator
+    test_name: str
+    counter: int = 0
+
+    def secret_for(self, context: str, **extra: Any) -> str:
+        self.counter += 1
+        login = PortalLogin(self.emulator.url(context), "portaladmin", CANARY_PASSWORD)
+        return self.aws.create_portal_secret(
+            f"{self.test_name}-{context}-{self.counter}", login, **extra
+        )
+
+    def run(self, payload: dict[str, Any], *, timeout: float = 120.0) -> FollowResult:
+        self.counter += 1
+        name = f"{self.test_name[:50]}-{self.counter}-{int(time.time() * 1000) % 100000}"
+        return self.aws.run(payload, name, timeout_seconds=timeout)
+
+    def rotate(self, *arns: str, **extra: Any) -> FollowResult:
+        payload = {
+            "action": "rotate-shared-key",
+            "portals": [{"secretArn": arn} for arn in arns],
+            "timing": dict(TIMING),
+            **extra,
+        }
+        return self.run(payload)
+
+    def apply(self, config: dict[str, Any], *arns: str, **extra: Any) -> FollowResult:
+        payload = {
+            "action": "apply-security-config",
+            "portals": [{"secretArn": arn} for arn in arns],
+            "securityConfig": config,
+            "timing": dict(TIMING),
+            **extra,
+        }
+        return self.run(payload)
+
+    def secret_json(self, arn: str, stage: str = "AWSCURRENT") -> dict[str, Any]:
+        answer = self.aws.client("secretsmanager").get_secret_value(
+            SecretId=arn, VersionStage=stage
+        )
+        return dict(json.loads(answer["SecretString"]))
+
+    def stages(self, arn: str) -> dict[str, list[str]]:
+        return self.aws.version_stages(arn)
+
+
+@pytest.fixture
+def workflow(
+    request: pytest.FixtureRequest, deployment: LocalDeployment, emulator: PortalEmulator
+) -> Iterator[Workflow]:
+    emulator.faults.clear()
+    name = request.node.name.replace("[", "-").replace("]", "").replace("_", "-")
+    yield Workflow(deployment, emulator, name)
+    emulator.faults.clear()
+    assert_nothing_leaked(deployment, emulator)
+
+
+def portal_result(result: FollowResult, arn: str) -> dict[str, Any]:
+    assert result.summary is not None, f"no summary: {result.status} {result.error} {result.cause}"
+    for portal in result.summary["portals"]:
+        if portal.get("secretArn") == arn:
+            return dict(portal)
+    raise AssertionError(f"{arn} not in the summary")
+
+
+# --- the leak check -------------------------------------------------------------------
+
+
+def secret_values(emulator: PortalEmulator) -> set[str]:
+    values = {CANARY_PASSWORD}
+    for portal in emulator.portals:
+        values.update(portal.secret_values_seen())
+        trust = portal.security_config.get("webgisServerTrustKey")
+        if trust:
+            values.add(str(trust))
+    return values
+
+
+def everything_observable(aws: LocalDeployment) -> dict[str, str]:
+    """Every place the rules say a secret must never appear, as text."""
+    texts: dict[str, str] = {}
+    sfn = aws.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=aws.state_machine_arn, maxResults=1000)
+    for execution in executions["executions"]:
+        arn = execution["executionArn"]
+        events: list[Any] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        described = sfn.describe_execution(executionArn=arn)
+        texts[f"history:{arn}"] = json.dumps(events, default=str)
+        texts[f"describe:{arn}"] = json.dumps(described, default=str)
+    for name, log in aws.endpoint.function_logs().items():
+        texts[f"log:{name}"] = log
+    sqs = aws.client("sqs")
+    queue = aws.notifications_queue  # type: ignore[attr-defined]
+    for _ in range(20):
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            texts[f"notification:{message['MessageId']}"] = message["Body"]
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    table = aws.outputs["RunsTableName"]
+    items = aws.client("dynamodb").scan(TableName=table)["Items"]
+    texts["dynamodb"] = json.dumps(items)
+    return texts
+
+
+def assert_nothing_leaked(aws: LocalDeployment, emulator: PortalEmulator) -> None:
+    values = secret_values(emulator)
+    leaks = [
+        where
+        for where, text in everything_observable(aws).items()
+        for value in values
+        if value in text
+    ]
+    assert not leaks, f"secret values found in: {sorted(set(leaks))}"
+    for record in emulator.request_log:
+        assert "token" not in record.query_keys, record
+        assert "password" not in record.query_keys, record

@@ -1,0 +1,113 @@
+"""A fleet in one execution, and inputs rejected before any portal is contacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from portal_local.emulator import Fault
+
+from .conftest import TIMING, Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+
+def test_one_failing_portal_does_not_stop_the_others(workflow: Workflow) -> None:
+    """FAULTS row 27: the others finish; the summary names the failed one."""
+    workflow.emulator.faults.add(
+        Fault(action="error", code=500, context="fleet1", path="portaladmin/security/tokens/update")
+    )
+    arns = {ctx: workflow.secret_for(ctx) for ctx in ("fleet1", "fleet2", "rot113")}
+
+    result = workflow.rotate(*arns.values())
+
+    assert result.status == "FAILED"
+    assert result.error == "PortalsFailed"
+    assert result.summary is not None
+    assert result.summary["failedPortals"] == [arns["fleet1"]]
+    assert result.summary["outcome"] == "partial"
+    assert portal_result(result, arns["fleet1"])["status"] == "failed"
+    for ctx in ("fleet2", "rot113"):
+        assert portal_result(result, arns[ctx])["status"] == "verified"
+        assert (
+            workflow.secret_json(arns[ctx])["sharedKey"] == workflow.emulator.portal(ctx).shared_key
+        )
+
+
+BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    ("unknown action", {"action": "rotate", "portals": "A"}, "action"),
+    ("no portals", {"action": "rotate-shared-key", "portals": []}, "portals"),
+    ("not an ARN", {"action": "rotate-shared-key", "portals": [{"secretArn": "gis"}]}, "secretArn"),
+    ("unknown field", {"action": "rotate-shared-key", "portals": "A", "extra": 1}, "extra"),
+    (
+        "trust key",
+        {
+            "action": "apply-security-config",
+            "portals": "A",
+            "securityConfig": {"webgisServerTrustKey": "x"},
+        },
+        "webgisServerTrustKey",
+    ),
+    (
+        "wrong type",
+        {
+            "action": "apply-security-config",
+            "portals": "A",
+            "securityConfig": {"disableServicesDirectory": "yes"},
+        },
+        "disableServicesDirectory must be a boolean",
+    ),
+    (
+        "bad enum",
+        {
+            "action": "apply-security-config",
+            "portals": "A",
+            "securityConfig": {"defaultUserTypeIdForUser": "admin"},
+        },
+        "defaultUserTypeIdForUser",
+    ),
+    ("config missing", {"action": "apply-security-config", "portals": "A"}, "securityConfig"),
+    (
+        "outside prefix",
+        {
+            "action": "rotate-shared-key",
+            "portals": [
+                {"secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x-AbCdEf"}
+            ],
+        },
+        "outside the secrets",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "payload", "reason"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_malformed_input_is_rejected_before_any_portal_request(
+    workflow: Workflow, case: str, payload: dict[str, Any], reason: str
+) -> None:
+    """FAULTS rows 18, 19, 28: rejected with the reason, nothing sent to any portal."""
+    arn = workflow.secret_for("input113")
+    if payload.get("portals") == "A":
+        payload = {**payload, "portals": [{"secretArn": arn}]}
+    workflow.emulator.clear_log()
+
+    result = workflow.run({**payload, "timing": TIMING})
+
+    assert result.status == "FAILED"
+    assert result.error == "InvalidExecutionInput"
+    history = _plan_failure_cause(workflow, result)
+    assert reason in history, history
+    assert workflow.emulator.requests_for("input113") == []
+
+
+def _plan_failure_cause(workflow: Workflow, result: Any) -> str:
+    sfn = workflow.aws.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=workflow.aws.state_machine_arn)["executions"]
+    texts = []
+    for execution in executions[:5]:
+        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        texts.extend(
+            e["lambdaFunctionFailedEventDetails"].get("cause", "")
+            for e in events
+            if e["type"] == "LambdaFunctionFailed"
+        )
+    return "\n".join(texts)

@@ -1,0 +1,120 @@
+"""Re-runs, duplicates and concurrency: nothing rotates twice, nothing is overwritten."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from .conftest import TIMING, Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+
+def invoke(workflow: Workflow, function_output: str, payload: dict[str, Any]) -> dict[str, Any]:
+    answer = workflow.aws.client("lambda").invoke(
+        FunctionName=workflow.aws.outputs[function_output], Payload=json.dumps(payload).encode()
+    )
+    body = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, body
+    return dict(body)
+
+
+@pytest.mark.parametrize("context", ["rerun113", "rerun114"])
+def test_change_step_rerun_after_a_crash_does_not_update_twice(
+    workflow: Workflow, context: str
+) -> None:
+    """FAULTS row 11: the change task runs again after its update was accepted (a crash
+    before its result was recorded): it sees the change applied and sends nothing."""
+    portal = workflow.emulator.portal(context)
+    arn = workflow.secret_for(context)
+    plan = invoke(
+        workflow,
+        "PlanExecutionFunctionArn",
+        {
+            "input": {
+                "action": "rotate-shared-key",
+                "portals": [{"secretArn": arn}],
+                "timing": TIMING,
+            },
+            "executionId": f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}",
+        },
+    )
+    state: dict[str, Any] = {"item": plan["items"][0]}
+    state["preflight"] = invoke(workflow, "PreflightFunctionArn", state)
+
+    first = invoke(workflow, "ApplyChangeFunctionArn", state)
+    second = invoke(workflow, "ApplyChangeFunctionArn", state)
+
+    assert first["outcome"] == "accepted"
+    assert second["outcome"] == "already-applied"
+    assert portal.update_count == 1
+    assert portal.wait_until_up(timeout=10)
+    assert portal.restart_count == 1
+    # Finish the run through the real steps: the re-run did not break verification.
+    state["change"] = second
+    state["poll"] = invoke(workflow, "PollHealthFunctionArn", state)
+    state["verify"] = invoke(workflow, "VerifyFunctionArn", state)
+    assert state["verify"]["outcome"] == "verified", state["verify"]
+    report = invoke(workflow, "FinalizeFunctionArn", state)
+    assert report["status"] == "verified"
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+
+
+def test_two_rotations_of_one_secret_at_once(workflow: Workflow) -> None:
+    """FAULTS row 13: one runs, the other is refused clearly and changes nothing."""
+    portal = workflow.emulator.portal("busy113")
+    arn = workflow.secret_for("busy113")
+    results: list[Any] = [None, None]
+
+    def run(index: int) -> None:
+        results[index] = workflow.rotate(arn)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    statuses = sorted(portal_result(r, arn)["status"] for r in results)
+    assert statuses == ["failed", "verified"], statuses
+    refused = next(portal_result(r, arn) for r in results if r.status == "FAILED")
+    assert refused["error"]["name"] == "PortalBusy"
+    assert "another run" in refused["error"]["message"]
+    assert portal.update_count == 1
+    assert portal.restart_count == 1
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+
+
+def test_leftover_pending_version_is_never_overwritten(workflow: Workflow) -> None:
+    """FAULTS row 14: a leftover AWSPENDING from a failed run: clear message, nothing
+    overwritten, and the documented recovery (remove the stage) lets the next run work."""
+    portal = workflow.emulator.portal("pending113")
+    arn = workflow.secret_for("pending113")
+    sm = workflow.aws.client("secretsmanager")
+    leftover = str(uuid.uuid4())
+    body = {**workflow.secret_json(arn), "sharedKey": "left-by-an-earlier-run-0123456789abcdef"}
+    sm.put_secret_value(
+        SecretId=arn,
+        ClientRequestToken=leftover,
+        SecretString=json.dumps(body),
+        VersionStages=["AWSPENDING"],
+    )
+
+    refused = workflow.rotate(arn)
+
+    report = portal_result(refused, arn)
+    assert report["error"]["name"] == "PendingVersionConflict"
+    assert leftover in report["error"]["message"]
+    assert "Leftover AWSPENDING" in report["error"]["message"]
+    assert workflow.stages(arn)[leftover] == ["AWSPENDING"]
+    assert portal.update_count == 0
+
+    # The runbook's recovery when the portal does not use the pending key.
+    sm.update_secret_version_stage(
+        SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=leftover
+    )
+    retried = workflow.rotate(arn)
+    assert portal_result(retried, arn)["status"] == "verified"

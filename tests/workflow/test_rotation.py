@@ -1,0 +1,170 @@
+"""Key rotation end to end: the real ASL on the local endpoint against the emulator."""
+
+from __future__ import annotations
+
+import pytest
+from portal_local.emulator import Fault
+
+from .conftest import TIMING, Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("context", ["rot113", "rot1091"])
+def test_rotation_on_a_portal_that_takes_a_supplied_key(workflow: Workflow, context: str) -> None:
+    portal = workflow.emulator.portal(context)
+    arn = workflow.secret_for(context)
+    old_key, restarts, updates = portal.shared_key, portal.restart_count, portal.update_count
+
+    result = workflow.rotate(arn)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = portal_result(result, arn)
+    assert report["status"] == "verified"
+    assert report["keyMode"] == "supplied"
+    assert report["verification"] == {
+        "health": "ok",
+        "oldTokenRejected": True,
+        "freshTokenWorks": True,
+        "keyMatchesSecret": True,
+    }
+    current = workflow.secret_json(arn)
+    assert current["sharedKey"] == portal.shared_key != old_key
+    assert current["password"]
+    assert current["url"] == workflow.emulator.url(context)
+    stages = sorted(sorted(s) for s in workflow.stages(arn).values())
+    assert stages == [["AWSCURRENT"], ["AWSPREVIOUS"]]  # AWSPENDING settled
+    assert (portal.restart_count, portal.update_count) == (restarts + 1, updates + 1)
+
+
+@pytest.mark.parametrize("context", ["rot114", "rot115reject"])
+def test_rotation_on_a_portal_that_generates_the_key(workflow: Workflow, context: str) -> None:
+    """FAULTS row 9: the generated key is read back and stored; the secret matches."""
+    portal = workflow.emulator.portal(context)
+    arn = workflow.secret_for(context)
+    old_key = portal.shared_key
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert result.status == "SUCCEEDED", report
+    assert report["status"] == "verified"
+    assert report["keyMode"] == "generated"
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key != old_key
+    assert portal.restart_count == 1
+
+
+def test_restart_lag_is_not_mistaken_for_the_restart(workflow: Workflow) -> None:
+    """FAULTS rows 6-7: health answers OK during the lag; only the old token's rejection
+    proves the new key is live, so verification waits through the lag and the restart."""
+    portal = workflow.emulator.portal("lag113")
+    arn = workflow.secret_for("lag113")
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["status"] == "verified", report
+    assert result.states.count("Verify") >= 2, "verify should have seen the lag"
+    assert report["verification"]["oldTokenRejected"] is True
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    assert portal.restart_count == 1
+    assert portal.update_count == 1
+
+
+def test_restart_longer_than_the_bound_fails_clearly(workflow: Workflow) -> None:
+    """FAULTS row 5: ends at the bound with a named failure; history stays small."""
+    emulator = workflow.emulator
+    emulator.faults.add(Fault(action="restart_forever", context="forever113"))
+    arn = workflow.secret_for("forever113")
+    try:
+        result = workflow.rotate(arn, timing={**TIMING, "maxRestartSeconds": 4})
+    finally:
+        emulator.faults.clear()
+        assert emulator.portal("forever113").wait_until_up(timeout=10)
+
+    assert result.status == "FAILED"
+    assert result.error == "PortalsFailed"
+    report = portal_result(result, arn)
+    assert report["status"] == "failed"
+    assert report["error"]["name"] == "PortalRestartTimeout"
+    assert "within the allowed 4 s" in report["error"]["message"]
+    assert result.events < 120, "the restart wait must not flood the history"
+    # The portal could not be asked which key it uses, so AWSPENDING is kept and said so.
+    assert any("AWSPENDING" in note for note in report["error"]["notes"])
+
+
+def test_refuses_portal_10_7(workflow: Workflow) -> None:
+    """FAULTS row 10."""
+    arn = workflow.secret_for("v107")
+    result = workflow.rotate(arn)
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "UnsupportedPortalVersion"
+    assert "populateLicense" in report["error"]["message"]
+    assert workflow.emulator.portal("v107").update_count == 0
+
+
+def test_failed_update_leaves_nothing_half_done(workflow: Workflow) -> None:
+    """FAULTS row 3: update answers status failed: fail, AWSPENDING not promoted."""
+    workflow.emulator.faults.add(
+        Fault(action="status_failed", context="fleet3", path="portaladmin/security/tokens/update")
+    )
+    portal = workflow.emulator.portal("fleet3")
+    arn = workflow.secret_for("fleet3")
+    before = workflow.secret_json(arn)
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["status"] == "failed"
+    assert report["error"]["name"] == "PortalRequestRejected"
+    assert workflow.secret_json(arn) == before
+    assert all("AWSPENDING" not in s for s in workflow.stages(arn).values())
+    assert any("previous key" in note for note in report["error"]["notes"])
+    assert portal.restart_count == 0
+
+
+def test_unanswered_update_is_checked_not_repeated(workflow: Workflow) -> None:
+    """FAULTS row 16: the update's answer never comes (read timeout) but it lands: the
+    workflow checks the portal instead of sending it again. One update, one restart."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="delay",
+            seconds=3.0,
+            context="slowupdate113",
+            path="portaladmin/security/tokens/update",
+            times=1,
+        )
+    )
+    portal = workflow.emulator.portal("slowupdate113")
+    arn = workflow.secret_for("slowupdate113")
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["status"] == "verified", report
+    assert portal.update_count == 1
+    assert portal.restart_count == 1
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+
+
+def test_update_lost_before_the_portal_is_retried_after_checking(workflow: Workflow) -> None:
+    """The update's connection is reset before the portal saw it: the workflow finds the
+    old key still in place and sends the update once more (attempt 2), then verifies."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="reset",
+            context="resetupdate113",
+            path="portaladmin/security/tokens/update",
+            times=1,
+        )
+    )
+    portal = workflow.emulator.portal("resetupdate113")
+    arn = workflow.secret_for("resetupdate113")
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["status"] == "verified", report
+    assert report["attempts"] == 2
+    assert portal.update_count == 1
+    assert portal.restart_count == 1

@@ -1,0 +1,117 @@
+"""Security configuration end to end: plan, dry run, no-op, apply, verify, rollback."""
+
+from __future__ import annotations
+
+import pytest
+from portal_local.emulator import Fault
+
+from .conftest import Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+DESIRED = {
+    "allowedProxyHosts": "(.*).example.com,maps.example.org",
+    "disableServicesDirectory": True,
+    "allowInternetCORSAccess": False,
+    "defaultRoleForUser": "account_user",
+    "defaultUserTypeIdForUser": "creatorUT",
+}
+
+
+@pytest.mark.parametrize("context", ["cfg113", "cfg114"])
+def test_apply_merges_verifies_and_keeps_what_it_does_not_manage(
+    workflow: Workflow, context: str
+) -> None:
+    portal = workflow.emulator.portal(context)
+    before = portal.security_config
+    arn = workflow.secret_for(context)
+
+    result = workflow.apply(DESIRED, arn)
+
+    report = portal_result(result, arn)
+    assert result.status == "SUCCEEDED", report
+    assert report["status"] == "verified"
+    assert report["verification"]["readBackMatches"] is True
+    after = portal.security_config
+    for name, value in DESIRED.items():
+        assert after[name] == value
+    for name in ("webgisServerTrustKey", "userStoreConfig", "groupStoreConfig"):
+        assert after[name] == before[name], name  # FAULTS row 19: merge preserves it
+    assert {c["name"] for c in report["changes"]} == {
+        n for n, v in DESIRED.items() if before.get(n) != v
+    }
+    assert portal.update_count == 1
+
+
+def test_dry_run_reports_the_plan_and_changes_nothing(workflow: Workflow) -> None:
+    portal = workflow.emulator.portal("cfgdry")
+    arn = workflow.secret_for("cfgdry")
+
+    result = workflow.apply(DESIRED, arn, dryRun=True)
+
+    report = portal_result(result, arn)
+    assert result.status == "SUCCEEDED"
+    assert report["status"] == "dry-run"
+    assert {c["name"] for c in report["changes"]} >= {"disableServicesDirectory"}
+    assert portal.update_count == 0
+    assert portal.restart_count == 0
+
+
+def test_desired_equals_current_is_no_change(workflow: Workflow) -> None:
+    """FAULTS row 20: no update, no restart; reported as no change."""
+    portal = workflow.emulator.portal("cfgnoop")
+    current = portal.security_config
+    desired = {k: current[k] for k in ("disableServicesDirectory", "allowedProxyHosts")}
+    arn = workflow.secret_for("cfgnoop")
+
+    result = workflow.apply(desired, arn)
+
+    report = portal_result(result, arn)
+    assert report["status"] == "no-change"
+    assert report["changes"] == []
+    assert portal.update_count == 0
+    assert portal.restart_count == 0
+
+
+def test_read_back_mismatch_is_rolled_back(workflow: Workflow) -> None:
+    """FAULTS row 21: the portal ignores a property: the read-back differs, the snapshot
+    taken before the change is posted back, and the run reports the rollback."""
+    portal = workflow.emulator.portal("cfgrollback")
+    before = portal.security_config
+    arn = workflow.secret_for("cfgrollback")
+
+    result = workflow.apply(
+        {"disableServicesDirectory": True, "allowedProxyHosts": "a.example.com"}, arn
+    )
+
+    report = portal_result(result, arn)
+    assert result.status == "FAILED"
+    assert report["status"] == "rolled-back"
+    assert report["mismatched"] == ["disableServicesDirectory"] or report.get("verification")
+    assert portal.security_config == before
+    assert portal.update_count == 2  # the change, then the rollback
+
+
+def test_config_change_whose_portal_never_returns_is_reported(workflow: Workflow) -> None:
+    emulator = workflow.emulator
+    emulator.faults.add(Fault(action="restart_forever", context="cfgforever"))
+    arn = workflow.secret_for("cfgforever")
+    try:
+        result = workflow.apply(
+            {"disableServicesDirectory": True},
+            arn,
+            timing={
+                "recheckSeconds": 0,
+                "pollIntervalSeconds": 1,
+                "pollWindowSeconds": 3,
+                "healthPollSeconds": 0.2,
+                "maxRestartSeconds": 3,
+            },
+        )
+    finally:
+        emulator.faults.clear()
+        assert emulator.portal("cfgforever").wait_until_up(timeout=10)
+    report = portal_result(result, arn)
+    assert report["status"] == "failed"
+    assert report["error"]["name"] in {"PortalUnavailable", "PortalRestartTimeout"}
+    assert any("snapshot" in note for note in report["error"]["notes"])

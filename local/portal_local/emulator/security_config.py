@@ -26,7 +26,7 @@ USER_TYPES = (
     "insightsAnalystUT",
 )
 # User types that cannot hold the publisher role (no content creation).
-NON_PUBLISHING_USER_TYPES = ("fieldWorkerUT", "editorUT", "insightsAnalystUT")
+NON_PUBLISHING_USER_TYPES = ("fieldWorkerUT", "editorUT")
 IDENTITY_STORE_TYPES = ("BUILTIN", "LDAP", "WINDOWS")
 
 BOOLEAN_PROPERTIES = ("enableAutomaticAccountCreation", "disableServicesDirectory")

@@ -94,10 +94,12 @@ class SecretsStore:
                     MoveToVersionId=version_id,
                     **({"RemoveFromVersionId": current} if current else {}),
                 )
-        if PENDING in stages.get(version_id, []):
-            self.clear_pending(secret_id, version_id)
+        self.clear_pending(secret_id, version_id)
 
     def clear_pending(self, secret_id: str, version_id: str) -> None:
+        """Remove AWSPENDING from ``version_id``; nothing to do when it is not there."""
+        if PENDING not in self.stages(secret_id).get(version_id, []):
+            return
         with _translated(secret_id, "write"):
             self._client.update_secret_version_stage(
                 SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id

@@ -34,6 +34,8 @@ class PortalCredentials:
 
     @classmethod
     def from_secret_string(cls, text: str, *, allow_http: bool = False) -> PortalCredentials:
+        if not isinstance(text, str):
+            raise InvalidCredentialsSecret("credentials secret must be a JSON string")
         register_secret(text)
         try:
             data = json.loads(text)

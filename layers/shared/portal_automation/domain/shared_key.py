@@ -14,6 +14,7 @@ import itertools
 import math
 import secrets
 from collections import Counter
+from collections.abc import Sequence
 from typing import Final
 
 from ..errors import InvalidSharedKey
@@ -47,6 +48,8 @@ def validate_shared_key(key: Secret) -> None:
             raise InvalidSharedKey(f"shared key decodes to {len(raw)} bytes; 32 are required")
         if len(set(raw)) < _MIN_DISTINCT_BYTES:
             raise InvalidSharedKey("shared key has too little entropy (repeated bytes)")
+        if _sequential_fraction(raw) > _MAX_SEQUENTIAL_FRACTION:
+            raise InvalidSharedKey("shared key has too little entropy (sequential bytes)")
         return
     encoded = value.encode("utf-8")
     if len(encoded) != KEY_BYTES:
@@ -64,6 +67,11 @@ def _check_text_entropy(value: str) -> None:
     bits = -sum((n / len(value)) * math.log2(n / len(value)) for n in counts.values())
     if bits < _MIN_BITS_PER_CHAR:
         raise InvalidSharedKey("shared key has too little entropy")
-    steps = sum(1 for a, b in itertools.pairwise(value) if abs(ord(a) - ord(b)) == 1)
-    if steps / (len(value) - 1) > _MAX_SEQUENTIAL_FRACTION:
+    if _sequential_fraction([ord(c) for c in value]) > _MAX_SEQUENTIAL_FRACTION:
         raise InvalidSharedKey("shared key has too little entropy (sequential characters)")
+
+
+def _sequential_fraction(values: Sequence[int]) -> float:
+    """Share of neighbours that differ by exactly one (runs like abcd, 0123, 0x00 0x01)."""
+    steps = sum(1 for a, b in itertools.pairwise(values) if abs(a - b) == 1)
+    return steps / (len(values) - 1)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from ..domain.security_config import PROPERTIES
 from ..domain.version import PortalVersion
@@ -56,7 +57,7 @@ class SecurityConfig:
     def __post_init__(self) -> None:
         for key, value in self.values.items():
             if key not in PROPERTIES:
-                for text in _strings(value):
+                for text in _sensitive_strings(key, value):
                     register_secret(text)
 
     def managed(self) -> dict[str, Any]:
@@ -66,12 +67,17 @@ class SecurityConfig:
         return f"SecurityConfig(managed={self.managed()!r}, other keys hidden)"
 
 
-def _strings(value: Any) -> Iterator[str]:
+_SENSITIVE_NAME: Final = re.compile(r"password|secret|key|token|credential", re.IGNORECASE)
+
+
+def _sensitive_strings(name: str, value: Any) -> Iterator[str]:
+    """Strings held under a sensitive-sounding name (LDAP passwords, the trust key)."""
     if isinstance(value, str):
-        yield value
+        if _SENSITIVE_NAME.search(name):
+            yield value
     elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
+        for key, item in value.items():
+            yield from _sensitive_strings(str(key), item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from _sensitive_strings(name, item)

@@ -19,6 +19,14 @@ import requests
 from ..errors import PortalTlsError, PortalUnavailable
 
 USER_AGENT: Final = "arcgis-portal-security-automation/0.1"
+# A connection that fails before, during or after the answer (refused, reset, timed out,
+# cut mid-body). SSLError is a ConnectionError too, but it is caught first: never retried.
+_CONNECTION_FAILURES: Final = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 @dataclass(frozen=True)
@@ -72,12 +80,12 @@ class Transport:
                     method, url, data=data, params=params, timeout=timeout, allow_redirects=False
                 )
             except requests.exceptions.SSLError as exc:
+                reason, advice = _tls_reason(exc)
                 raise PortalTlsError(
-                    f"{operation}: TLS verification failed for {self.base_url}: "
-                    f"{_tls_reason(exc)}. Configure the CA bundle that signed the portal's "
-                    "certificate; verification is never disabled"
+                    f"{operation}: TLS verification failed for {self.base_url}: {reason}. "
+                    f"{advice}; verification is never disabled"
                 ) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except _CONNECTION_FAILURES as exc:
                 reason = _connection_reason(exc)
                 if attempt + 1 >= attempts:
                     outcome = "" if idempotent else " (outcome unknown: check before retrying)"
@@ -90,20 +98,22 @@ class Transport:
         raise AssertionError("unreachable")
 
 
-def _tls_reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in (
-        "certificate has expired",
-        "Hostname mismatch",
-        "self-signed certificate",
-        "self signed certificate",
-        "unable to get local issuer certificate",
-        "IP address mismatch",
-        "certificate verify failed",
-    ):
-        if marker.lower() in text.lower():
-            return marker
-    return "certificate verification failed"
+_TLS_REASONS: Final = (
+    ("certificate has expired", "the portal's certificate must be renewed"),
+    ("Hostname mismatch", "use the host name the certificate was issued for in the url"),
+    ("IP address mismatch", "use the host name the certificate was issued for in the url"),
+    ("self-signed certificate", "install a CA-signed certificate or configure its CA bundle"),
+    ("self signed certificate", "install a CA-signed certificate or configure its CA bundle"),
+    ("unable to get local issuer certificate", "configure the CA bundle of the portal's CA"),
+)
+
+
+def _tls_reason(exc: Exception) -> tuple[str, str]:
+    text = str(exc).lower()
+    for marker, advice in _TLS_REASONS:
+        if marker.lower() in text:
+            return marker, advice.capitalize()
+    return "certificate verify failed", "Configure the CA bundle that signed the certificate"
 
 
 def _connection_reason(exc: Exception) -> str:

@@ -1,0 +1,26 @@
+"""Unit-test isolation: the redactor is process-wide, so restore it after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from portal_automation import sensitive
+
+
+@pytest.fixture(autouse=True)
+def _isolated_redactor() -> Iterator[None]:
+    """Wrapping a value in ``Secret`` registers it with the process-wide redactor.
+
+    Tests register deliberately weak or arbitrary values (``"a" * 32``, 44 spaces), and
+    hypothesis feeds string literals found in the loaded code (``"portaladmin"``, parts
+    of error messages) to its text strategies; left registered, they would be masked in
+    every later test's messages. Put the redactor back as it was.
+    """
+    redactor = sensitive._REDACTOR
+    with redactor._lock:
+        saved = redactor._values.copy()
+    yield
+    with redactor._lock:
+        redactor._values.clear()
+        redactor._values.update(saved)

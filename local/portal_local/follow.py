@@ -21,6 +21,7 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 @dataclass
 class FollowResult:
+    execution_arn: str
     status: str
     summary: dict[str, Any] | None
     events: int
@@ -70,6 +71,7 @@ def follow_execution(
         status = description["status"]
         if status in TERMINAL:
             return FollowResult(
+                execution_arn=execution_arn,
                 status=status,
                 summary=summary,
                 events=seen,

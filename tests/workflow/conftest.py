@@ -10,6 +10,7 @@ the canary password and every key and token the emulator ever had or issued.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ TIMING = {
     "pollWindowSeconds": 5,
     "healthPollSeconds": 0.2,
     "maxRestartSeconds": 30,
+    "settleSeconds": 5,
 }
 # context -> PortalSettings overrides; one portal per scenario.
 PORTALS: dict[str, dict[str, Any]] = {
@@ -149,7 +151,7 @@ def workflow(
     request: pytest.FixtureRequest, deployment: LocalDeployment, emulator: PortalEmulator
 ) -> Iterator[Workflow]:
     emulator.faults.clear()
-    name = request.node.name.replace("[", "-").replace("]", "").replace("_", "-")
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", request.node.name).strip("-")
     yield Workflow(deployment, emulator, name)
     emulator.faults.clear()
     assert_nothing_leaked(deployment, emulator)

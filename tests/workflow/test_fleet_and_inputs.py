@@ -101,13 +101,9 @@ def test_malformed_input_is_rejected_before_any_portal_request(
 
 def _plan_failure_cause(workflow: Workflow, result: Any) -> str:
     sfn = workflow.aws.client("stepfunctions")
-    executions = sfn.list_executions(stateMachineArn=workflow.aws.state_machine_arn)["executions"]
-    texts = []
-    for execution in executions[:5]:
-        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
-        texts.extend(
-            e["lambdaFunctionFailedEventDetails"].get("cause", "")
-            for e in events
-            if e["type"] == "LambdaFunctionFailed"
-        )
-    return "\n".join(texts)
+    events = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
+    return "\n".join(
+        e["lambdaFunctionFailedEventDetails"].get("cause", "")
+        for e in events
+        if e["type"] == "LambdaFunctionFailed"
+    )

@@ -88,7 +88,9 @@ def test_restart_longer_than_the_bound_fails_clearly(workflow: Workflow) -> None
     assert report["status"] == "failed"
     assert report["error"]["name"] == "PortalRestartTimeout"
     assert "within the allowed 4 s" in report["error"]["message"]
-    assert result.events < 120, "the restart wait must not flood the history"
+    # Bounded by the poll windows, not by the length of the wait.
+    assert result.states.count("PollHealth") <= 4, " ".join(result.states)
+    assert result.events < 200
     # The portal could not be asked which key it uses, so AWSPENDING is kept and said so.
     assert any("AWSPENDING" in note for note in report["error"]["notes"])
 

@@ -29,6 +29,9 @@ class Timing(_Model):
     poll_window_seconds: Annotated[int, Field(alias="pollWindowSeconds", ge=1, le=600)] = 60
     health_poll_seconds: Annotated[float, Field(alias="healthPollSeconds", gt=0, le=30)] = 1.0
     max_restart_seconds: Annotated[int, Field(alias="maxRestartSeconds", ge=1, le=86_400)] = 900
+    # A config change gives no proof of its restart (tokens survive it): verification
+    # waits until the portal has been seen down, or this long after the change.
+    settle_seconds: Annotated[int, Field(alias="settleSeconds", ge=0, le=900)] = 60
 
 
 class PortalTarget(_Model):

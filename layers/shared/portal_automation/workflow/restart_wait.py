@@ -32,27 +32,39 @@ def poll_health(
     window_end = time.time() + min(
         item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
     )
-    went_down = bool(state.poll and state.poll.went_down)
+    same_phase = bool(state.poll and state.poll.origin == origin)
+    went_down = bool(state.poll and same_phase and state.poll.went_down)
     polls = state.poll.polls if state.poll else 0
+    # After Verify found the old process still answering (health OK, old token valid),
+    # a healthy answer says nothing new: keep watching for the restart to begin, so a
+    # long lag costs one Lambda window per loop instead of one loop per poll interval.
+    awaiting_restart = bool(
+        state.verify and state.verify.outcome == "restart-pending" and not went_down
+    )
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
         while True:
             health = session.client.health()
             polls += 1
             now = time.time()
-            if health.ready:
+            window_over = now + item.timing.health_poll_seconds >= window_end
+            if health.ready and (not awaiting_restart or window_over):
                 return PollResult(
+                    origin=origin,
                     ready=True,
                     polls=polls,
                     elapsed_seconds=round(now - origin, 3),
                     went_down=went_down,
                     healthy_at=now,
                 )
-            went_down = True
+            if not health.ready:
+                went_down = True
+                awaiting_restart = False
             if now >= deadline:
                 raise_timeout(state, services, now - origin)
-            if now + item.timing.health_poll_seconds >= window_end:
+            if window_over and not health.ready:
                 return PollResult(
+                    origin=origin,
                     ready=False,
                     polls=polls,
                     elapsed_seconds=round(now - origin, 3),

@@ -47,6 +47,7 @@ class ChangeResult(_Result):
 
 class PollResult(_Result):
     ready: bool
+    origin: float = 0.0
     polls: int
     elapsed_seconds: Annotated[float, Field(alias="elapsedSeconds")]
     went_down: Annotated[bool, Field(alias="wentDown")] = False

@@ -39,7 +39,7 @@ def verify(state: PortalState, services: Services) -> VerifyResult:
             return _pending(state, services, elapsed, {"health": "not ready"})
         if item.action == "rotate-shared-key":
             return _verify_key(state, services, session, elapsed)
-        return _verify_config(state, services, session)
+        return _verify_config(state, services, session, elapsed)
 
 
 def _pending(
@@ -47,7 +47,8 @@ def _pending(
 ) -> VerifyResult:
     if elapsed >= max_restart_seconds(state, services):
         raise_timeout(state, services, elapsed)
-    return VerifyResult(outcome="restart-pending", checks=checks)
+    earlier = state.verify.mismatched if state.verify else []
+    return VerifyResult(outcome="restart-pending", checks=checks, mismatched=earlier)
 
 
 def _verify_key(
@@ -128,8 +129,14 @@ def _changed(state: PortalState, services: Services, stored: Secret, *, generate
     return pending.shared_key == stored
 
 
-def _verify_config(state: PortalState, services: Services, session: AdminSession) -> VerifyResult:
+def _verify_config(
+    state: PortalState, services: Services, session: AdminSession, elapsed: float
+) -> VerifyResult:
     item = state.item
+    origin = restart_origin(state)
+    seen_down = bool(state.poll and state.poll.origin == origin and state.poll.went_down)
+    if not seen_down and elapsed < item.timing.settle_seconds:
+        return _pending(state, services, elapsed, {"restartSeen": False})
     read_back = session.call(session.client.read_security_config).values
     rollback = bool(state.change and state.change.phase == "rollback")
     if rollback:
@@ -147,6 +154,7 @@ def _verify_config(state: PortalState, services: Services, session: AdminSession
             outcome="rolled-back",
             verified_at=time.time(),
             checks={"health": "ok", "snapshotRestored": True},
+            mismatched=state.verify.mismatched if state.verify else [],
         )
     wrong = mismatches(read_back, item.security_config or {})
     if wrong:

@@ -1,0 +1,573 @@
+"""A local AWS endpoint: moto in server mode whose Lambda runs the project's real handlers.
+
+This is the only module of the project that imports moto (pinned: moto[server]==5.2.5).
+:class:`LocalAwsEndpoint` starts moto's server in a thread of this process on
+127.0.0.1, configured with ``{"stepfunctions": {"execute_state_machine": true},
+"lambda": {"use_docker": false}}`` so that Step Functions executions really run (moto's
+ASL interpreter, ported from LocalStack) and Lambda uses the "simple" backend, whose
+``invoke`` is replaced by one that runs the deployed handler in a warm worker process
+(:mod:`portal_local.aws.lambda_runtime`).
+
+Where functions' code comes from: the deployment package moto stores for the function
+(and for each of its layer versions). :mod:`portal_local.aws.deploy` uploads a tiny zip
+whose manifest points at the source directory (``CodeUri`` / ``ContentUri``), so code
+runs in place; any other zip is unpacked under ``run_dir/code`` and run from there.
+Handler, environment variables, timeout, memory size and layers are read from moto's
+function model at every invocation (so ``update_function_configuration`` is honoured:
+a changed configuration gets fresh workers).
+
+moto 5.2.5 quirks worked around here (each patch is installed when the endpoint starts,
+on construction, and removed by :meth:`LocalAwsEndpoint.stop`):
+
+1. ``LambdaSimpleBackend.invoke`` returns the request body (or a canned result) instead
+   of running code. Replaced: it resolves the function (name, ARN, qualifier), runs the
+   handler, sets ``x-amz-function-error: Unhandled`` on a function error, honours
+   ``InvocationType`` (``Event`` runs in the background and returns 202, ``DryRun``
+   returns 204) and ``LogType: Tail`` (``x-amz-log-result``). Both boto3
+   ``lambda.invoke`` and the interpreter's ``arn:aws:states:::lambda:invoke`` / plain
+   function ARN Tasks come through here (the interpreter calls the Lambda API over
+   HTTP).
+2. Several moto internals (SNS -> Lambda subscriptions, DynamoDB streams, Kinesis, logs
+   subscription filters, the deprecated ``InvokeAsync``) call ``LambdaFunction.invoke``,
+   which only knows Docker. Replaced by the same runner; those paths are synchronous
+   (an SNS publish returns after the subscribed function ran).
+3. The interpreter reaches AWS with ``boto_client_for``, which hard-codes
+   ``http://localhost:<MOTO_PORT or 5000>``; with any other port every Task would call
+   the wrong server. ``moto_server_port`` in that module is patched to this endpoint's
+   port (``localhost`` is kept; it resolves to 127.0.0.1 where the server listens).
+4. ``StartExecution`` without ``name`` creates an execution named ``"None"`` (ARN ending
+   in ``:None``), so a second unnamed execution of the same state machine fails with
+   ``ExecutionAlreadyExists``. Patched: an unnamed execution gets a UUID name, as on AWS.
+5. aws-sdk integration errors are named after the lower-case SDK name
+   (``secretsmanager.ResourceNotFoundException``); AWS names them after the service's
+   Java SDK client (LocalStack, whence the interpreter comes, derives it from the
+   service id): ``SecretsManager.ResourceNotFoundException``, ``DynamoDb.*``,
+   ``Sfn.*``, ``Sns.*``. ``_normalise_service_error_name`` is patched to build that name
+   from botocore's service id, so ``ErrorEquals`` written for AWS match here. (The
+   optimized integrations keep their own names, e.g.
+   ``DynamoDB.ConditionalCheckFailedException`` for ``arn:aws:states:::dynamodb:*``.)
+6. ``ThreadedMotoServer`` hangs forever when its port is taken (werkzeug calls
+   ``sys.exit`` in the server thread); the server is bound in the caller's thread
+   instead, so a taken port is an ``OSError``.
+7. moto keeps its state in module globals: only one endpoint can run per process; the
+   state is reset when an endpoint starts and when it stops (``stop`` also stops running
+   executions and kills every worker, so no thread keeps calling a dead server).
+8. moto's global ``default_user_config`` is mutated by the configuration above; the
+   previous values are restored on stop.
+
+Quirks known but not patched (the workflow must not depend on them):
+
+* ``RotateSecret`` invokes the rotation function synchronously for the four steps and
+  ignores a function error; with ``RotateImmediately`` (the default) moto then moves
+  ``AWSCURRENT`` to the new version whatever the function did. A rotation function that
+  starts a state machine and reports failure is not "failed" in moto's eyes.
+* ``RotateSecret`` refuses to start when a version carries both ``AWSPENDING`` and
+  ``AWSCURRENT`` ("Previous rotation request is still in progress").
+* EventBridge rules, schedules and Scheduler schedules are stored but never fire.
+* ``GetLayerVersionByArn`` is not implemented (the deployment uses ``GetLayerVersion``).
+* As on AWS, a Task's ``TaskSucceeded`` history event holds the raw API response, before
+  ``ResultSelector``: an aws-sdk ``secretsmanager:getSecretValue`` Task puts the secret
+  value in the execution history.
+* Lambda reserved concurrency, aliases' routing weights, destinations and DLQs of
+  asynchronous invocations are not applied; throttling happens only when every one of
+  ``max_workers_per_function`` workers stayed busy for ``throttle_wait`` seconds.
+* IAM policies are not evaluated: every call is allowed. S3 bucket policies are, partly:
+  a Deny statement applies to object requests with its Condition ignored (the deployment
+  therefore leaves conditional Deny statements out, see ``deploy._bucket_policy``).
+* ``Choice`` rules whose ``Variable`` path is missing from the input fall through to
+  ``Default`` (AWS fails the execution with ``States.Runtime``): guard with ``IsPresent``.
+* ``GetExecutionHistory`` ignores ``maxResults`` and ``reverseOrder``: every event, oldest
+  first, no ``nextToken``.
+* ``QueryLanguage: JSONata`` and ``Assign`` (variables) fail with ``States.Runtime``;
+  ``arn:aws:states:::states:startExecution.sync`` fails too.
+* A Task's ``TimeoutSeconds`` ends the state with ``States.Timeout`` but the Lambda
+  invocation goes on in the background until the function's own timeout.
+* If another test uses ``moto.mock_aws`` in the same process while an endpoint runs,
+  the interpreter's calls go to the in-memory mock instead of over HTTP (same state).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from portal_local.aws.lambda_runtime import (
+    FunctionSpec,
+    InvocationRecord,
+    InvokeResult,
+    LambdaRuntime,
+    RuntimeStopped,
+    TooManyRequests,
+    code_dir_from_zip,
+    tail_base64,
+)
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+FAKE_ACCESS_KEY_ID = "testing"  # moto accepts any credentials
+FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105
+
+MOTO_CONFIG: dict[str, Any] = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+# Words of a service id: an upper-case run (an acronym), a capitalised word, or digits.
+_SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions"}
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
+
+# quiet=True: no access-log line per AWS call, and no ERROR line from the interpreter for
+# every error a Retry/Catch handles (the execution history has them all).
+_QUIET_LOGGERS = {"werkzeug": logging.WARNING, "moto.stepfunctions.parser": logging.CRITICAL}
+
+_active_lock = threading.Lock()
+_active: LocalAwsEndpoint | None = None
+
+
+class _Patches:
+    """Attribute replacements, undone in reverse order."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def set(self, owner: Any, name: str, value: Any) -> None:
+        self._undo.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, value)
+
+    def undo(self) -> None:
+        while self._undo:
+            owner, name, old = self._undo.pop()
+            if old is _MISSING:
+                with contextlib.suppress(AttributeError):
+                    delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+
+
+_MISSING = object()
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key in (name, name.lower()):
+        with contextlib.suppress(Exception):
+            value = headers.get(key)
+            if value is not None:
+                return str(value)
+    return None
+
+
+class LocalAwsEndpoint:
+    """moto server on 127.0.0.1 with real Lambda handlers; started on construction.
+
+    ``run_dir`` holds the function logs (``run_dir/logs``) and unpacked packages.
+    ``function_env`` is added to every function's environment (for instance
+    ``REQUESTS_CA_BUNDLE`` for a local HTTPS portal); the function's own variables win.
+    ``port=0`` picks a free port (read it back from ``.port`` / ``.url``).
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        run_dir: Path | str = Path(".local-run/aws"),
+        *,
+        host: str = "127.0.0.1",
+        function_env: Mapping[str, str] | None = None,
+        max_workers_per_function: int = 10,
+        throttle_wait: float = 60.0,
+        quiet: bool = True,
+    ) -> None:
+        self.region = REGION
+        self.account_id = ACCOUNT_ID
+        self.run_dir = Path(run_dir).resolve()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._host = host
+        self._requested_port = port
+        self._function_env = dict(function_env or {})
+        self._max_workers = max_workers_per_function
+        self._throttle_wait = throttle_wait
+        self._patches = _Patches()
+        self._session = boto3.session.Session()
+        self._session_lock = threading.Lock()
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+        self._saved_config: dict[str, Any] = {}
+        self._stopped = False
+        self._quiet = quiet
+        self._saved_log_levels: dict[str, int] = {}
+        self.port = 0
+        self.url = ""
+        self.runtime: LambdaRuntime
+        self._start()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def _start(self) -> None:
+        global _active  # noqa: PLW0603 - moto's state is per process
+        with _active_lock:
+            if _active is not None:
+                raise RuntimeError(
+                    f"a LocalAwsEndpoint is already running at {_active.url}; "
+                    "moto keeps global state, stop it first"
+                )
+            _active = self
+        try:
+            self._start_server()
+        except BaseException:
+            self._teardown()
+            raise
+
+    def _start_server(self) -> None:
+        from moto.core.config import default_user_config  # noqa: PLC0415
+
+        for key, value in MOTO_CONFIG.items():
+            self._saved_config[key] = default_user_config.get(key)
+            default_user_config[key] = dict(value)  # type: ignore[literal-required]
+        _reset_moto()
+        if self._quiet:
+            for name, level in _QUIET_LOGGERS.items():
+                logger = logging.getLogger(name)
+                self._saved_log_levels[name] = logger.level
+                logger.setLevel(level)
+        self._server = _make_moto_server(self._host, self._requested_port)
+        self._server_thread = threading.Thread(
+            target=self._server.serve_forever, name="local-aws-endpoint", daemon=True
+        )
+        self._server_thread.start()
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://{self._host}:{self.port}"
+        self.runtime = LambdaRuntime(
+            self.run_dir,
+            self.aws_environment(),
+            extra_env=self._function_env,
+            max_workers_per_function=self._max_workers,
+            throttle_wait=self._throttle_wait,
+        )
+        self._install_patches()
+
+    def stop(self) -> None:
+        """Stop executions, workers and the server; restore moto. Idempotent, bounded."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._teardown()
+
+    def _teardown(self) -> None:
+        global _active  # noqa: PLW0603
+        _stop_running_executions()
+        runtime = getattr(self, "runtime", None)
+        if runtime is not None:
+            runtime.stop()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                self._shutdown_server()
+        self._patches.undo()
+        with contextlib.suppress(Exception):
+            _reset_moto()
+        if self._saved_config:
+            from moto.core.config import default_user_config  # noqa: PLC0415
+
+            for key, value in self._saved_config.items():
+                if value is None:
+                    default_user_config.pop(key, None)  # type: ignore[misc]
+                else:
+                    default_user_config[key] = value  # type: ignore[literal-required]
+        for name, level in self._saved_log_levels.items():
+            logging.getLogger(name).setLevel(level)
+        with _active_lock:
+            if _active is self:
+                _active = None
+
+    def _shutdown_server(self) -> None:
+        stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(5.0)
+        with contextlib.suppress(Exception):
+            self._server.server_close()
+        if self._server_thread is not None:
+            self._server_thread.join(5.0)
+
+    def __enter__(self) -> LocalAwsEndpoint:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- using it ---------------------------------------------------------------------
+
+    def aws_environment(self) -> dict[str, str]:
+        """The variables that point an AWS SDK or the AWS CLI at this endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        """A boto3 client for this endpoint (fake credentials, us-east-1)."""
+        # read_timeout above Lambda's 900 s maximum: a synchronous invoke must not be
+        # retried (and so run twice) because the SDK gave up waiting after its default 60 s.
+        kwargs.setdefault(
+            "config",
+            Config(read_timeout=910, connect_timeout=10, retries={"max_attempts": 2}),
+        )
+        with self._session_lock:  # creating clients from one session is not thread-safe
+            return self._session.client(
+                service_name,  # type: ignore[call-overload]
+                endpoint_url=self.url,
+                region_name=self.region,
+                aws_access_key_id=FAKE_ACCESS_KEY_ID,
+                aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+                aws_session_token="testing",  # noqa: S106
+                **kwargs,
+            )
+
+    def function_logs(self) -> dict[str, str]:
+        """``{function name: everything its workers wrote}`` (START/END/REPORT included)."""
+        return self.runtime.function_logs()
+
+    def invocations(self) -> list[InvocationRecord]:
+        """Every Lambda invocation so far (duration, memory, cold start, error type)."""
+        return self.runtime.invocations()
+
+    # -- moto patches -----------------------------------------------------------------
+
+    def _install_patches(self) -> None:
+        from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
+        from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
+            state_task_service_aws_sdk as aws_sdk,
+        )
+        from moto.stepfunctions.parser.asl.utils import boto_client  # noqa: PLC0415
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: PLC0415
+
+        endpoint = self
+        port = str(self.port)
+
+        def simple_invoke(  # noqa: PLR0917 - moto's signature
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes | None:
+            fn = backend.get_function(function_name, qualifier)
+            return endpoint._invoke_moto_function(
+                backend,
+                fn,
+                function_name=function_name,
+                qualifier=qualifier,
+                body=body,
+                headers=headers,
+                response_headers=response_headers,
+            )
+
+        def function_invoke(
+            fn: Any, body: Any, request_headers: Any, response_headers: Any
+        ) -> bytes:
+            from moto.awslambda.utils import get_backend  # noqa: PLC0415
+
+            backend = get_backend(fn.account_id, fn.region)
+            result = endpoint._invoke_moto_function(
+                backend,
+                fn,
+                function_name=fn.function_name,
+                qualifier=None,
+                body=body,
+                headers=request_headers,
+                response_headers=response_headers,
+            )
+            return result or b""
+
+        original_start = StepFunctionsParserBackend.start_execution
+
+        def start_execution(
+            backend: Any,
+            state_machine_arn: str,
+            name: Any = None,
+            execution_input: Any = None,
+            trace_header: Any = None,
+        ) -> Any:
+            return original_start(
+                backend, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+            )
+
+        self._patches.set(LambdaSimpleBackend, "invoke", simple_invoke)
+        self._patches.set(LambdaFunction, "invoke", function_invoke)
+        self._patches.set(boto_client, "moto_server_port", lambda: port)
+        self._patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
+        self._patches.set(
+            aws_sdk.StateTaskServiceAwsSdk,
+            "_normalise_service_error_name",
+            staticmethod(_aws_sdk_error_prefix),
+        )
+
+    def _invoke_moto_function(
+        self,
+        backend: Any,
+        fn: Any,
+        *,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes | None:
+        from moto.awslambda.exceptions import LambdaClientError  # noqa: PLC0415
+
+        spec = self._spec_for(backend, fn)
+        payload = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError as exc:
+                raise LambdaClientError(
+                    "InvalidRequestContentException",
+                    f"Could not parse request body into json: {exc}",
+                ) from exc
+        invoked_arn = _invoked_arn(spec.arn, function_name, qualifier)
+        invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+        response_headers["x-amz-executed-version"] = spec.version
+        try:
+            if invocation_type == "DryRun":
+                return b""
+            if invocation_type == "Event":
+                self.runtime.invoke_async(spec, payload)
+                return b""
+            result: InvokeResult = self.runtime.invoke(
+                spec,
+                payload,
+                invoked_arn=invoked_arn,
+                client_context=_header(headers, "X-Amz-Client-Context"),
+            )
+        except TooManyRequests as exc:
+            error = LambdaClientError("TooManyRequestsException", str(exc))
+            error.code = 429
+            raise error from exc
+        except RuntimeStopped as exc:
+            error = LambdaClientError("ServiceException", str(exc))
+            error.code = 503
+            raise error from exc
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        response_headers["x-amz-log-result"] = tail_base64(result.log_tail)
+        response_headers["Content-Length"] = str(len(result.payload))
+        return result.payload
+
+    def _spec_for(self, backend: Any, fn: Any) -> FunctionSpec:
+        code_dir = code_dir_from_zip(fn.code_bytes, self.runtime.code_dir)
+        layer_dirs = []
+        for layer in fn.layers or []:
+            layer_version = backend.layers_versions_by_arn(layer["Arn"])
+            if layer_version is not None and layer_version.code_bytes:
+                layer_dirs.append(
+                    code_dir_from_zip(layer_version.code_bytes, self.runtime.code_dir)
+                )
+        version = str(fn.version)
+        return FunctionSpec(
+            name=fn.function_name,
+            arn=f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}",
+            handler=str(fn.handler),
+            code_dir=code_dir,
+            layer_dirs=tuple(layer_dirs),
+            environment=FunctionSpec.env(fn.environment_vars),
+            timeout_s=float(fn.timeout or 3),
+            memory_mb=int(fn.memory_size or 128),
+            runtime=str(fn.run_time or "python3.11"),
+            version=version if version.isdigit() else "$LATEST",
+        )
+
+
+def _invoked_arn(function_arn: str, function_name: str, qualifier: str | None) -> str:
+    if function_name.startswith("arn:"):
+        parts = function_name.split(":")
+        if len(parts) == 8:
+            return function_name
+    elif ":" in function_name:
+        return f"{function_arn}:{function_name.split(':', 1)[1]}"
+    return f"{function_arn}:{qualifier}" if qualifier else function_arn
+
+
+@functools.lru_cache(maxsize=64)
+def _aws_sdk_error_prefix(service_name: str) -> str:
+    """Step Functions' prefix for aws-sdk integration errors.
+
+    AWS names them after the service's AWS SDK for Java 2.x client: the botocore service
+    id in PascalCase words (``Secrets Manager`` -> ``SecretsManager``, ``DynamoDB`` ->
+    ``DynamoDb``, ``SFN`` -> ``Sfn``, ``SNS`` -> ``Sns``, ``EC2`` -> ``Ec2``).
+    """
+    lowered = service_name.lower()
+    try:
+        model = botocore.session.get_session().get_service_model(_SFN_TO_BOTO.get(lowered, lowered))
+    except BotoCoreError:  # unknown service: keep the name as written in the resource ARN
+        return service_name
+    words = _WORD.findall(str(model.service_id))
+    return "".join(word[0].upper() + word[1:].lower() for word in words)
+
+
+def _make_moto_server(host: str, port: int) -> Any:
+    """moto's WSGI app on a threaded werkzeug server, bound in the calling thread.
+
+    moto's ``ThreadedMotoServer`` binds in its own thread, where werkzeug answers a taken
+    port with ``sys.exit(1)``: the thread dies and ``start()`` waits forever. Binding
+    here turns that into an ``OSError`` for the caller.
+    """
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    app = DomainDispatcherApplication(create_backend_app)
+    try:
+        return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    except SystemExit as exc:  # werkzeug printed the reason (address in use...) to stderr
+        raise OSError(f"cannot listen on {host}:{port}") from exc
+
+
+def _reset_moto() -> None:
+    from moto.moto_api._internal.models import moto_api_backend  # noqa: PLC0415
+
+    moto_api_backend.reset()
+
+
+def _stop_running_executions() -> None:
+    """Stop every RUNNING Step Functions execution (their threads would outlive the server)."""
+    try:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends  # noqa: PLC0415
+    except ImportError:
+        return
+    for account in list(stepfunctions_parser_backends.values()):
+        for backend in list(account.values()):
+            for execution in backend._get_executions():
+                if getattr(execution, "exec_status", None) == "RUNNING":
+                    with contextlib.suppress(Exception):
+                        execution.stop(
+                            dt.datetime.now(dt.UTC), "LocalEndpointStopped", "endpoint stopped"
+                        )

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv demo test check lint format typecheck validate validate-template validate-asl bench clean
+.PHONY: help venv demo test check lint format typecheck validate validate-template validate-asl validate-schema bench clean
 
 help:
 	@echo "make demo      run the local demo (portal emulator + local AWS endpoint)"
@@ -46,7 +46,10 @@ validate-template: $(STAMP)
 validate-asl: $(STAMP) node_modules/.installed
 	$(BIN)/python -m portal_local.tools.asl_check --template template.yaml --validator node_modules/.bin/asl-validator
 
-validate: validate-template validate-asl
+validate-schema: $(STAMP)
+	$(BIN)/python -m portal_local.tools.schema --check
+
+validate: validate-template validate-asl validate-schema
 
 check: lint typecheck validate test
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import NamedTuple
 
+from portal_local import executions
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.emulator.settings import (
     DEFAULT_ADMIN_PASSWORD,
@@ -116,8 +117,57 @@ def run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- commands that own their argument parsing ----
+
+
+def _passthrough(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="see --help of the command")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from portal_local.demo import main as demo_main  # noqa: PLC0415 - loads moto
+
+    return demo_main(args.args)
+
+
+def run_local(args: argparse.Namespace) -> int:
+    rest = list(args.args)
+    if not rest or rest[0] != "up":
+        print("usage: portal-automation local up [--port P] [--outputs FILE] ...", file=sys.stderr)
+        return 2
+    from portal_local.aws.up import main as up_main  # noqa: PLC0415 - loads moto
+
+    return up_main(rest[1:])
+
+
+def run_start(args: argparse.Namespace) -> int:
+    return executions.run_start(args)
+
+
+def run_follow(args: argparse.Namespace) -> int:
+    return executions.run_follow(args)
+
+
 COMMANDS: list[Command] = [
     Command("emulator", "run the local ArcGIS Portal emulator", _emulator_arguments, run_emulator),
+    Command(
+        "demo", "the local demo: emulator + local AWS + three executions", _passthrough, run_demo
+    ),
+    Command(
+        "local",
+        "local AWS endpoint with template.yaml deployed ('local up')",
+        _passthrough,
+        run_local,
+    ),
+    Command(
+        "start",
+        "start an execution from an input file and follow it",
+        executions.add_start_arguments,
+        run_start,
+    ),
+    Command(
+        "follow", "follow an execution until it ends", executions.add_follow_arguments, run_follow
+    ),
 ]
 
 

@@ -88,7 +88,11 @@ def follow_execution(
             last_progress = now
         if now - started > timeout_seconds:
             return FollowResult(
-                status="FOLLOW_TIMEOUT", summary=summary, events=seen, states=states
+                execution_arn=execution_arn,
+                status="FOLLOW_TIMEOUT",
+                summary=summary,
+                events=seen,
+                states=states,
             )
         out.flush()
         time.sleep(poll_seconds)

@@ -62,6 +62,7 @@ class Portal:
         self._running_config = copy.deepcopy(self._stored_config)
         self._tokens = TokenStore()
         self._keys_seen: list[str] = [key]
+        self._came_up_at: float | None = None
         self._key_generation = 1
         self._update_count = 0
         self._restart_count = 0
@@ -88,6 +89,13 @@ class Portal:
         with self._lock:
             self._advance()
             return self._running_key
+
+    @property
+    def came_up_at(self) -> float | None:
+        """Epoch seconds when the last restart ended (None: never restarted)."""
+        with self._lock:
+            self._advance()
+            return self._came_up_at
 
     def secret_values_seen(self) -> list[str]:
         """Every shared key and token this portal ever had or issued (for leak searches)."""
@@ -321,6 +329,8 @@ class Portal:
             return
 
     def _come_up(self) -> None:
+        # Wall-clock moment the restart ended (state advances lazily, on the next request).
+        self._came_up_at = time.time() - (self._clock() - self._phase_ends)
         if self._stored_key != self._running_key:
             self._running_key = self._stored_key
             self._key_generation += 1

@@ -36,8 +36,8 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
             "the configuration snapshot taken before the change is kept (encrypted) under "
             f"s3://<work bucket>/{work_prefix(item.run_id, item.secret_arn)} for manual rollback"
         )
-    if changing or error["name"] == "PortalBusy":
-        _release(state, services, notes)
+    if not item.dry_run:
+        _release(state, services, notes)  # only ever releases this run's own lock
     error["stage"] = _stage(state)
     if notes:
         error["notes"] = [n for n in notes if n]

@@ -20,6 +20,7 @@ def finalize(state: PortalState, services: Services) -> dict[str, Any]:
         if status == "verified" and item.action == "rotate-shared-key":
             services.secrets.promote(item.secret_arn, item.version_id)
         services.work.delete_prefix(work_prefix(item.run_id, item.secret_arn))
+    if not item.dry_run:
         services.ledger.release(item.secret_arn, item.run_id)
     return summary(state, status)
 

@@ -18,6 +18,10 @@ Outcome = Literal["planned", "no-change", "dry-run"]
 def preflight(state: PortalState, services: Services) -> PreflightResult:
     item = state.item
     started = time.time()
+    if not item.dry_run:
+        # First, before the portal is contacted: a second run on the same secret is
+        # refused at once, whatever state the first one has put the portal in.
+        services.ledger.acquire(item.secret_arn, item.run_id)
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
         info = session.call(session.client.info)
@@ -39,7 +43,6 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
             key_mode = "generated" if info.version.generates_shared_key else "supplied"
             if item.dry_run:
                 return result("dry-run", key_mode=key_mode)
-            services.ledger.acquire(item.secret_arn, item.run_id)
             return result("planned", key_mode=key_mode)
         desired = validate_desired(item.security_config, info.version)
         current = session.call(session.client.read_security_config)
@@ -51,7 +54,6 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
             return result("no-change")
         if item.dry_run:
             return result("dry-run", changes=changes)
-        services.ledger.acquire(item.secret_arn, item.run_id)
         return result("planned", changes=changes)
 
 

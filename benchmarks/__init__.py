@@ -1,0 +1,1 @@
+"""Reproducible performance figures (README 'Performance'). Not tests: nothing asserts."""

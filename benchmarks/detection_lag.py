@@ -1,0 +1,60 @@
+"""Detection lag: from the portal being healthy again to the workflow's verification.
+
+Runs N rotations of one emulated portal (restart and lag as given) with the execution
+defaults for polling (healthPollSeconds 1, pollWindowSeconds 60, pollIntervalSeconds 5),
+and measures, per rotation, the time from the moment the emulator's restart ended to
+the moment the state machine entered the Verify state that proved the new key.
+Esri's DSC polls every 5 s and Chef every 10 s: their expected lag is half that or more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from benchmarks.common import bench_stack, history, percentiles, save, state_entries
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--restart-seconds", type=float, default=4.0)
+    parser.add_argument("--lag-seconds", type=float, default=1.0)
+    parser.add_argument("--health-poll-seconds", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    lags: list[float] = []
+    with bench_stack(1, restart=args.restart_seconds, lag=args.lag_seconds) as bench:
+        arn = bench.arns["p000"]
+        portal = bench.emulator.portal("p000")
+        for run in range(args.runs):
+            payload = {
+                "action": "rotate-shared-key",
+                "portals": [{"secretArn": arn}],
+                "timing": {"recheckSeconds": 0, "healthPollSeconds": args.health_poll_seconds},
+            }
+            result = bench.aws.run(payload, f"lag-{run}", timeout_seconds=600)
+            if result.status != "SUCCEEDED":
+                raise SystemExit(f"run {run} ended {result.status}: {result.cause}")
+            verify_entered = [
+                t
+                for name, t in state_entries(history(bench.aws, result.execution_arn))
+                if name == "Verify"
+            ][-1]
+            came_up = portal.came_up_at
+            assert came_up is not None
+            lags.append(verify_entered - came_up)
+    figures = {
+        "what": "seconds from the portal healthy again to Verify entered",
+        "restart_seconds": args.restart_seconds,
+        "lag_seconds": args.lag_seconds,
+        "health_poll_seconds": args.health_poll_seconds,
+        "detection_lag": percentiles(lags),
+        "samples": [round(x, 3) for x in lags],
+    }
+    save("detection_lag", figures)
+    print(json.dumps(figures, indent=2))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""``make bench``: every benchmark, then the figures as the README table shows them."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import cold_start, cost_per_rotation, detection_lag, fleet
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    cold_start.main([])
+    detection_lag.main(["--runs", "5" if quick else "10"])
+    fleet.main([])
+    cost_per_rotation.main(["--restart-seconds", "30" if quick else "300"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,8 +26,16 @@ class Bench:
 
 @contextmanager
 def bench_stack(
-    portals: int, *, restart: float, lag: float, version: str = "11.3", **settings: Any
+    portals: int,
+    *,
+    restart: float,
+    lag: float,
+    version: str = "11.3",
+    restart_spread: float = 0.0,
+    **settings: Any,
 ) -> Iterator[Bench]:
+    """``restart_spread``: portal i restarts for ``restart + spread * i / portals`` seconds,
+    so restarts end at every phase of the health poll instead of one fixed phase."""
     password = secrets.token_urlsafe(16)
     contexts = [f"p{i:03d}" for i in range(portals)]
     portal_settings = [
@@ -35,11 +43,11 @@ def bench_stack(
             version=version,
             context=ctx,
             admin_password=password,
-            restart_seconds=restart,
+            restart_seconds=restart + restart_spread * i / portals,
             restart_lag_seconds=lag,
             **settings,
         )
-        for ctx in contexts
+        for i, ctx in enumerate(contexts)
     ]
     with (
         PortalEmulator(portal_settings, port=0) as emulator,

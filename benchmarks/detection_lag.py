@@ -1,6 +1,7 @@
 """Detection lag: from the portal being healthy again to the workflow's verification.
 
-Runs N rotations of one emulated portal (restart and lag as given) with the execution
+Runs N rotations, one per emulated portal, whose restarts differ by fractions of the
+health poll interval so that they end at every phase of the poll, with the execution
 defaults for polling (healthPollSeconds 1, pollWindowSeconds 60, pollIntervalSeconds 5),
 and measures, per rotation, the time from the moment the emulator's restart ended to
 the moment the state machine entered the Verify state that proved the new key.
@@ -23,10 +24,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--health-poll-seconds", type=float, default=1.0)
     args = parser.parse_args(argv)
     lags: list[float] = []
-    with bench_stack(1, restart=args.restart_seconds, lag=args.lag_seconds) as bench:
-        arn = bench.arns["p000"]
-        portal = bench.emulator.portal("p000")
-        for run in range(args.runs):
+    with bench_stack(
+        args.runs,
+        restart=args.restart_seconds,
+        lag=args.lag_seconds,
+        restart_spread=args.health_poll_seconds,
+    ) as bench:
+        for run, (context, arn) in enumerate(bench.arns.items()):
+            portal = bench.emulator.portal(context)
             payload = {
                 "action": "rotate-shared-key",
                 "portals": [{"secretArn": arn}],

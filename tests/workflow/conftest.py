@@ -59,7 +59,21 @@ PORTALS: dict[str, dict[str, Any]] = {
     "busy113": {"version": "11.3", "restart_seconds": 3.0},
     "pending113": {"version": "11.3"},
     "input113": {"version": "11.3"},
+    "evt113": {"version": "11.3"},
+    "evtcfg": {"version": "11.3"},
+    "evtdrift": {"version": "11.3"},
+    "evtdup": {"version": "11.3"},
+    "sm113": {"version": "11.3"},
+    "sm114": {"version": "11.4"},
+    "smfail": {"version": "11.3"},
+    "smlong": {"version": "11.3", "restart_seconds": 8.0},
+    "smbusy": {"version": "11.3", "restart_seconds": 3.0},
+    "smleft": {"version": "11.3"},
 }
+# Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
+# the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.
+TRIGGER_TIMING = {**TIMING, "maxRestartSeconds": 25, "settleSeconds": 3}
+ROTATION_TIMEOUT = 15
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +96,12 @@ def emulator() -> Iterator[PortalEmulator]:
 
 @pytest.fixture(scope="session")
 def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
-    parameters = {"MaxRestartSeconds": "120", "PortalReadTimeoutSeconds": str(READ_TIMEOUT)}
+    parameters = {
+        "MaxRestartSeconds": "120",
+        "PortalReadTimeoutSeconds": str(READ_TIMEOUT),
+        "ExecutionTiming": json.dumps(TRIGGER_TIMING),
+        "RotationFunctionTimeout": str(ROTATION_TIMEOUT),
+    }
     with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
         sqs = aws.client("sqs")
         queue_url = sqs.create_queue(QueueName="notifications")["QueueUrl"]

@@ -137,3 +137,33 @@ class PendingVersionConflict(PortalAutomationError):
 
 class RollbackFailed(PortalAutomationError):
     """A failed config change could not be rolled back to the snapshot."""
+
+
+# --- triggers ----------------------------------------------------------------------
+
+
+class RotationNotEnabled(PortalAutomationError):
+    """Secrets Manager called the rotation function for a secret without rotation."""
+
+
+class RotationTokenInvalid(PortalAutomationError):
+    """The ClientRequestToken is not a version of the secret, or not AWSPENDING."""
+
+
+class RotationStillRunning(PortalAutomationError):
+    """The rotation's execution is still running (a long restart); the next attempt
+    of the rotation attaches to the same execution."""
+
+
+class RotationFailed(PortalAutomationError):
+    """The rotation's execution failed: the key was not verified, nothing promoted."""
+
+
+class UnsupportedEvent(PortalAutomationError):
+    """An EventBridge event this project does not know how to start a run for."""
+
+
+class WorkflowStartFailed(PortalAutomationError):
+    """Step Functions refused or failed to start the execution."""
+
+    transient = True

@@ -7,9 +7,10 @@ a missing variable is a clear configuration error, never a silent default deep i
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +39,12 @@ class Settings(BaseModel):
     connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     read_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     lock_ttl_seconds: int = Field(default=3600, ge=60)
+    state_machine_arn: str | None = None
+    event_bus_name: str | None = None
+    desired_config_parameter: str | None = None
+    drift_mode: Literal["apply", "report"] = "report"
+    # Timing defaults for runs started by rotation and events (JSON object; see README).
+    execution_timing: dict[str, Any] = Field(default_factory=dict)
 
     def require(self, name: str) -> str:
         value = getattr(self, name)
@@ -55,4 +62,6 @@ def get_settings() -> Settings:
         for key, value in os.environ.items()
         if key.startswith(_PREFIX) and value != ""
     }
+    if "execution_timing" in values:
+        values["execution_timing"] = json.loads(values["execution_timing"])
     return Settings.model_validate(values)

@@ -55,14 +55,20 @@ on construction, and removed by :meth:`LocalAwsEndpoint.stop`):
 8. moto's global ``default_user_config`` is mutated by the configuration above; the
    previous values are restored on stop.
 
+8. Secrets Manager: ``GetSecretValue`` without a stage reads ``default_version_id``, which
+   ``UpdateSecretVersionStage`` does not move with AWSCURRENT (and ``RotateSecret`` points
+   at the new version whatever the rotation did). Patched: the default follows AWSCURRENT.
+9. ``RotateSecret`` checks the documented "previous rotation still in progress" condition
+   the wrong way round (it refuses when AWSPENDING sits on AWSCURRENT, and silently moves
+   a leftover AWSPENDING otherwise). Patched: a version that is AWSPENDING but not
+   AWSCURRENT (other than the requested token) makes RotateSecret fail as on AWS.
+
 Quirks known but not patched (the workflow must not depend on them):
 
 * ``RotateSecret`` invokes the rotation function synchronously for the four steps and
   ignores a function error; with ``RotateImmediately`` (the default) moto then moves
   ``AWSCURRENT`` to the new version whatever the function did. A rotation function that
   starts a state machine and reports failure is not "failed" in moto's eyes.
-* ``RotateSecret`` refuses to start when a version carries both ``AWSPENDING`` and
-  ``AWSCURRENT`` ("Previous rotation request is still in progress").
 * EventBridge rules, schedules and Scheduler schedules are stored but never fire.
 * ``GetLayerVersionByArn`` is not implemented (the deployment uses ``GetLayerVersion``).
 * As on AWS, a Task's ``TaskSucceeded`` history event holds the raw API response, before
@@ -405,6 +411,7 @@ class LocalAwsEndpoint:
             return result or b""
 
         original_start = StepFunctionsParserBackend.start_execution
+        start_lock = threading.Lock()
 
         def start_execution(
             backend: Any,
@@ -413,10 +420,18 @@ class LocalAwsEndpoint:
             execution_input: Any = None,
             trace_header: Any = None,
         ) -> Any:
-            return original_start(
-                backend, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
-            )
+            # AWS checks an execution name atomically; moto does not (a concurrent
+            # duplicate could start twice), so starts are serialised here.
+            with start_lock:
+                return original_start(
+                    backend,
+                    state_machine_arn,
+                    name or str(uuid.uuid4()),
+                    execution_input,
+                    trace_header,
+                )
 
+        _patch_secrets_manager(self._patches)
         self._patches.set(LambdaSimpleBackend, "invoke", simple_invoke)
         self._patches.set(LambdaFunction, "invoke", function_invoke)
         self._patches.set(boto_client, "moto_server_port", lambda: port)
@@ -571,3 +586,48 @@ def _stop_running_executions() -> None:
                         execution.stop(
                             dt.datetime.now(dt.UTC), "LocalEndpointStopped", "endpoint stopped"
                         )
+
+
+def _patch_secrets_manager(patches: Any) -> None:
+    from moto.secretsmanager.exceptions import InvalidRequestException  # noqa: PLC0415
+    from moto.secretsmanager.models import SecretsManagerBackend  # noqa: PLC0415
+
+    original_rotate = SecretsManagerBackend.rotate_secret
+    original_stage = SecretsManagerBackend.update_secret_version_stage
+
+    def follow_current(secret: Any) -> None:
+        for version_id, version in secret.versions.items():
+            if "AWSCURRENT" in version["version_stages"]:
+                secret.default_version_id = version_id
+
+    def rotate_secret(backend: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:
+        token = kwargs.get("client_request_token") or (args[0] if args else None)
+        if backend._is_valid_identifier(secret_id):
+            secret = backend.secrets[secret_id]
+            for version_id, version in secret.versions.items():
+                stages = version["version_stages"]
+                if "AWSPENDING" in stages and "AWSCURRENT" not in stages and version_id != token:
+                    raise InvalidRequestException(
+                        "A previous rotation isn't complete. That rotation will be reattempted."
+                    )
+        result = original_rotate(backend, secret_id, *args, **kwargs)
+        if backend._is_valid_identifier(secret_id):
+            follow_current(backend.secrets[secret_id])
+        return result
+
+    def update_secret_version_stage(backend: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:
+        result = original_stage(backend, secret_id, *args, **kwargs)
+        follow_current(backend.secrets[secret_id])
+        return result
+
+    patches.set(SecretsManagerBackend, "rotate_secret", rotate_secret)
+    patches.set(SecretsManagerBackend, "update_secret_version_stage", update_secret_version_stage)
+
+
+def match_event_pattern(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """EventBridge pattern semantics (moto's implementation), for testing rule patterns
+    against sample events: moto stores rules but never fires them."""
+    from moto.events.models import EventPattern  # noqa: PLC0415
+
+    message: Any = dict(event)
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(message))

@@ -60,6 +60,17 @@ class SecretsStore:
         creds = PortalCredentials.from_secret_string(text, allow_http=self._allow_http)
         return SecretVersion(answer["VersionId"], creds)
 
+    def pending(self, secret_id: str, version_id: str) -> PortalCredentials | None:
+        """The credentials stored in version ``version_id``, if it holds a value yet.
+
+        Secrets Manager's RotateSecret labels the new version AWSPENDING before the
+        rotation function has put anything in it; such a version reads as None.
+        """
+        try:
+            return self.read(secret_id, version_id=version_id).credentials
+        except SecretNotFound:
+            return None
+
     def stages(self, secret_id: str) -> dict[str, list[str]]:
         """Version id → stages, for every version that has a stage."""
         with _translated(secret_id, "describe"):

@@ -82,8 +82,8 @@ def _pending_key(item: PortalItem, services: Services) -> Secret:
     """The key this run installs: the AWSPENDING version's, created once per run."""
     store = services.secrets
     if store.pending_version_id(item.secret_arn) == item.version_id:
-        pending = store.read(item.secret_arn, version_id=item.version_id).credentials
-        if pending.shared_key is not None:
+        pending = store.pending(item.secret_arn, item.version_id)
+        if pending is not None and pending.shared_key is not None:
             return pending.shared_key
     current = store.read(item.secret_arn).credentials
     key = generate_shared_key()

@@ -67,7 +67,10 @@ def _settle_pending(state: PortalState, services: Services) -> str:
     try:
         if store.pending_version_id(item.secret_arn) != item.version_id:
             return ""
-        pending = store.read(item.secret_arn, version_id=item.version_id).credentials
+        pending = store.pending(item.secret_arn, item.version_id)
+        if pending is None:
+            store.clear_pending(item.secret_arn, item.version_id)
+            return "no new key was stored or sent; the empty AWSPENDING version was removed"
         current = store.read(item.secret_arn).credentials
         with services.session(current) as session:
             portal_key = session.client.read_shared_key(session.fresh_token())

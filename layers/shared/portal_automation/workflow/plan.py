@@ -35,7 +35,12 @@ def plan_execution(raw: Any, execution_id: str, settings: Settings) -> dict[str,
         except InvalidSecurityConfig as exc:
             problems.append(exc.message)
     max_restart = settings.max_restart_seconds
-    if request.timing.max_restart_seconds > max_restart:
+    timing = request.timing
+    if "max_restart_seconds" not in timing.model_fields_set:
+        timing = timing.model_copy(
+            update={"max_restart_seconds": min(timing.max_restart_seconds, max_restart)}
+        )
+    elif timing.max_restart_seconds > max_restart:
         problems.append(
             f"timing.maxRestartSeconds {request.timing.max_restart_seconds} exceeds the "
             f"deployment's maximum of {max_restart}"
@@ -50,7 +55,7 @@ def plan_execution(raw: Any, execution_id: str, settings: Settings) -> dict[str,
             action=request.action,
             security_config=request.security_config,
             dry_run=request.dry_run,
-            timing=request.timing,
+            timing=timing,
             run_id=run_id,
             version_id=request.rotation_token
             or str(uuid.uuid5(_VERSION_NAMESPACE, f"{execution_id}|{target.secret_arn}")),

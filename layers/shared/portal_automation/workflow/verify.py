@@ -90,13 +90,13 @@ def _verify_key(
             raise VerificationFailed(
                 f"the portal of {item.secret_arn} restarted but still reports its old key"
             )
-        current = services.secrets.read(item.secret_arn).credentials
-        if services.secrets.pending_version_id(item.secret_arn) != item.version_id:
+        if services.secrets.pending(item.secret_arn, item.version_id) is None:
+            current = services.secrets.read(item.secret_arn).credentials
             services.secrets.put_pending(
                 item.secret_arn, item.version_id, current.with_shared_key(portal_key)
             )
-    pending = services.secrets.read(item.secret_arn, version_id=item.version_id).credentials
-    if pending.shared_key != portal_key:
+    pending = services.secrets.pending(item.secret_arn, item.version_id)
+    if pending is None or pending.shared_key != portal_key:
         raise VerificationFailed(
             f"the key the portal of {item.secret_arn} reports is not the key in the "
             f"secret's AWSPENDING version {item.version_id}; AWSPENDING is not promoted"
@@ -125,8 +125,8 @@ def _changed(state: PortalState, services: Services, stored: Secret, *, generate
         prefix = work_prefix(item.run_id, item.secret_arn)
         before = services.work.get_secret(prefix + PRE_CHANGE_KEY)
         return before is None or before != stored
-    pending = services.secrets.read(item.secret_arn, version_id=item.version_id).credentials
-    return pending.shared_key == stored
+    pending = services.secrets.pending(item.secret_arn, item.version_id)
+    return pending is not None and pending.shared_key == stored
 
 
 def _verify_config(

@@ -1,0 +1,1 @@
+"""Entry points other than the console: Secrets Manager rotation and EventBridge events."""

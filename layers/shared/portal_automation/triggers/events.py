@@ -1,0 +1,132 @@
+"""EventBridge events → executions, idempotently.
+
+The execution is named after the event id (``event-<id>``), so a duplicate delivery of
+the same event, even a concurrent one, attaches to the execution the first started
+instead of starting another. What an event asks for:
+
+- ``Rotate Shared Key`` / ``Apply Security Config`` from ``portal-security.requests`` on
+  the project's bus: ``detail`` is an execution input without ``action``;
+  ``Apply Security Config`` without ``securityConfig`` applies the desired document;
+- ``Parameter Store Change`` for the desired-config parameter (someone edited it), and
+  the drift schedule's ``Scheduled Event``: the desired document is applied to its
+  portals, or only compared (dry run) when the deployment's drift mode is ``report``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from ..aws.executions import Executions
+from ..errors import InvalidExecutionInput, UnsupportedEvent
+
+REQUEST_SOURCE: Final = "portal-security.requests"
+AUDIT_SOURCE: Final = "portal-security"
+ROTATE_NOW: Final = "Rotate Shared Key"
+APPLY_NOW: Final = "Apply Security Config"
+PARAMETER_CHANGED: Final = "Parameter Store Change"
+SCHEDULED: Final = "Scheduled Event"
+
+DesiredDocument = Callable[[], Mapping[str, Any]]
+
+
+def start_for_event(
+    event: Mapping[str, Any],
+    *,
+    executions: Executions,
+    desired_document: DesiredDocument,
+    drift_mode: str,
+    timing_defaults: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    event_id = str(event.get("id") or "")
+    if not event_id:
+        raise UnsupportedEvent("event without an id: cannot start an idempotent execution")
+    payload = execution_input(event, desired_document, drift_mode)
+    if timing_defaults:
+        payload["timing"] = {**timing_defaults, **payload.get("timing", {})}
+    execution = executions.start_or_attach(f"event-{event_id}"[:80], payload)
+    return {
+        "executionArn": execution.arn,
+        "started": execution.started,
+        "duplicate": not execution.started,
+        "action": payload["action"],
+        "portals": len(payload["portals"]),
+    }
+
+
+def execution_input(
+    event: Mapping[str, Any], desired_document: DesiredDocument, drift_mode: str
+) -> dict[str, Any]:
+    kind = event.get("detail-type")
+    source = event.get("source")
+    detail = event.get("detail") or {}
+    if not isinstance(detail, Mapping):
+        raise InvalidExecutionInput("event detail must be a JSON object")
+    if source == REQUEST_SOURCE and kind == ROTATE_NOW:
+        return {**detail, "action": "rotate-shared-key", "source": "eventbridge"}
+    if source == REQUEST_SOURCE and kind == APPLY_NOW:
+        payload = {**detail, "action": "apply-security-config", "source": "eventbridge"}
+        if "securityConfig" not in payload:
+            document = _document(desired_document)
+            payload["securityConfig"] = document["securityConfig"]
+            payload.setdefault("portals", document["portals"])
+        return payload
+    if (source == "aws.ssm" and kind == PARAMETER_CHANGED) or (
+        source == "aws.events" and kind == SCHEDULED
+    ):
+        document = _document(desired_document)
+        return {
+            "action": "apply-security-config",
+            "portals": document["portals"],
+            "securityConfig": document["securityConfig"],
+            # Editing the document is the request to apply it; the schedule only reports
+            # drift unless the deployment says to re-apply.
+            "dryRun": source == "aws.events" and drift_mode == "report",
+            "source": "desired-config-change" if source == "aws.ssm" else "drift-schedule",
+            **({"timing": document["timing"]} if "timing" in document else {}),
+        }
+    raise UnsupportedEvent(f"no run is defined for events {source!r} / {kind!r}")
+
+
+def _document(desired_document: DesiredDocument) -> Mapping[str, Any]:
+    document = desired_document()
+    if not isinstance(document, Mapping):
+        raise InvalidExecutionInput("the desired-config document must be a JSON object")
+    missing = [k for k in ("portals", "securityConfig") if k not in document]
+    if missing:
+        raise InvalidExecutionInput(f"the desired-config document is missing {', '.join(missing)}")
+    if not document["portals"]:
+        raise InvalidExecutionInput("the desired-config document names no portals")
+    return document
+
+
+def audit_entries(summary: Mapping[str, Any], bus: str) -> list[dict[str, Any]]:
+    """The workflow's own audit events: one per portal outcome, one for the run."""
+    kinds = {
+        ("rotate-shared-key", "verified"): "Shared Key Rotated",
+        ("apply-security-config", "verified"): "Security Config Applied",
+        ("apply-security-config", "rolled-back"): "Security Config Rolled Back",
+    }
+    entries = []
+    for portal in summary.get("portals", []):
+        action, status = portal.get("action"), portal.get("status")
+        kind = kinds.get((action, status))
+        if status == "failed":
+            kind = "Portal Change Failed"
+        elif status == "dry-run" and action == "apply-security-config" and portal.get("changes"):
+            kind = "Security Config Drift Found"
+        if kind:
+            entries.append(_entry(bus, kind, {"runId": summary.get("runId"), **portal}))
+    run = {k: v for k, v in summary.items() if k != "portals"}
+    entries.append(_entry(bus, "Portal Security Run Finished", run))
+    return entries
+
+
+def _entry(bus: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "EventBusName": bus,
+        "Source": AUDIT_SOURCE,
+        "DetailType": kind,
+        "Detail": json.dumps(detail, default=str),
+    }

@@ -1,0 +1,140 @@
+"""The Secrets Manager rotation function, keeping the four-step protocol and its meaning.
+
+The state machine does the work and the waiting; this function starts it, waits for it
+while it can, and tells Secrets Manager the truth:
+
+- every step first checks, like AWS's rotation template, that rotation is enabled and
+  that the token is a version of the secret: already AWSCURRENT means done (return);
+  not AWSPENDING means this rotation is over (fail);
+- createSecret starts the execution named after the ClientRequestToken (``rotation-<token>``)
+  or attaches to it when it exists (a retry, a duplicate invocation); if that execution
+  failed, a retry of the rotation starts the next attempt ``rotation-<token>-2`` ... which
+  reuses the same pending version and key;
+- setSecret waits for the execution while the function has time; still running is an
+  error (``RotationStillRunning``), so Secrets Manager retries and the next attempt
+  attaches to the same execution; failed is ``RotationFailed``;
+- testSecret passes only when the execution verified the new key; finishSecret makes
+  sure the verified version is AWSCURRENT (the state machine normally did it already).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, Literal
+
+from ..aws.executions import Execution, Executions
+from ..aws.secrets_store import CURRENT, PENDING, SecretsStore
+from ..errors import (
+    RotationFailed,
+    RotationNotEnabled,
+    RotationStillRunning,
+    RotationTokenInvalid,
+)
+
+Step = Literal["createSecret", "setSecret", "testSecret", "finishSecret"]
+MAX_ATTEMPTS: Final = 5
+_MARGIN_SECONDS: Final = 10.0
+
+
+def rotate(
+    step: str,
+    secret_arn: str,
+    token: str,
+    *,
+    secrets: SecretsStore,
+    executions: Executions,
+    remaining_seconds: Callable[[], float],
+    timing: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    meta = secrets.describe(secret_arn)
+    # Secrets Manager sends the ARN; normalise anyway (the workflow names secrets by ARN).
+    secret_arn = str(meta.get("ARN", secret_arn))
+    if not meta.get("RotationEnabled"):
+        raise RotationNotEnabled(f"secret {secret_arn} is not enabled for rotation")
+    versions = meta.get("VersionIdsToStages", {})
+    if token not in versions:
+        raise RotationTokenInvalid(f"version {token} of {secret_arn} has no stage for rotation")
+    if CURRENT in versions[token]:
+        return {"step": step, "outcome": "already-current", "versionId": token}
+    if PENDING not in versions[token]:
+        raise RotationTokenInvalid(
+            f"version {token} of {secret_arn} is not AWSPENDING: this rotation is over "
+            "(see the README runbook 'Rotation failed')"
+        )
+    if step == "createSecret":
+        execution = _start_or_attach(secret_arn, token, executions, timing)
+        return _answer(step, execution)
+    found = _latest(token, executions)
+    if found is None:
+        raise RotationFailed(f"no execution was started for rotation {token} of {secret_arn}")
+    execution = found
+    if step == "setSecret":
+        wait = max(0.0, remaining_seconds() - _MARGIN_SECONDS)
+        execution = executions.wait(execution.arn, seconds=wait)
+    _require_success(execution, secret_arn)
+    if step == "finishSecret":
+        secrets.promote(secret_arn, token)
+    return _answer(step, execution)
+
+
+def execution_name(token: str, attempt: int) -> str:
+    return f"rotation-{token}" if attempt == 1 else f"rotation-{token}-{attempt}"
+
+
+def _start_or_attach(
+    secret_arn: str, token: str, executions: Executions, timing: dict[str, Any] | None
+) -> Execution:
+    latest = _latest(token, executions)
+    attempt = 1
+    if latest is not None:
+        if latest.status in ("RUNNING", "SUCCEEDED"):
+            return latest
+        attempt = _attempt_of(latest.arn) + 1
+        if attempt > MAX_ATTEMPTS:
+            raise RotationFailed(
+                f"rotation {token} of {secret_arn} failed {MAX_ATTEMPTS} times; see the "
+                "README runbook 'Rotation failed'"
+            )
+    payload: dict[str, Any] = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": secret_arn}],
+        "rotationToken": token,
+        "source": "secretsmanager-rotation",
+    }
+    if timing:
+        payload["timing"] = timing
+    return executions.start_or_attach(execution_name(token, attempt), payload)
+
+
+def _latest(token: str, executions: Executions) -> Execution | None:
+    latest = None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        found = executions.describe(executions.arn_for(execution_name(token, attempt)))
+        if found.status == "ABSENT":
+            break
+        latest = found
+    return latest
+
+
+def _attempt_of(arn: str) -> int:
+    tail = arn.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() and len(tail) <= 2 else 1
+
+
+def _require_success(execution: Execution, secret_arn: str) -> None:
+    if execution.status == "SUCCEEDED":
+        return
+    if execution.status == "RUNNING":
+        raise RotationStillRunning(
+            f"execution {execution.arn} for {secret_arn} is still running (the portal is "
+            "restarting); the next attempt of this rotation attaches to it"
+        )
+    raise RotationFailed(
+        f"execution {execution.arn} for {secret_arn} ended {execution.status}"
+        f"{' (' + execution.error + ')' if execution.error else ''}: the new key was not "
+        "verified and was not promoted; its summary and notification say why"
+    )
+
+
+def _answer(step: str, execution: Execution) -> dict[str, Any]:
+    return {"step": step, "executionArn": execution.arn, "status": execution.status}

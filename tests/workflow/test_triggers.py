@@ -1,0 +1,352 @@
+"""The three ways the workflow starts: Secrets Manager rotation, EventBridge, manual.
+
+Every sample in events/ is exercised here on the local endpoint: rule patterns from the
+deployed template are evaluated against the samples with EventBridge's pattern semantics
+(moto stores rules but never fires them), and each sample runs through its entry
+function into a real execution against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from portal_local.aws.moto_endpoint import match_event_pattern
+from portal_local.emulator import Fault
+from portal_local.follow import follow_execution
+
+from .conftest import Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def sample(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / name).read_text()))
+
+
+def invoke(workflow: Workflow, output: str, payload: dict[str, Any]) -> dict[str, Any]:
+    answer = workflow.aws.client("lambda").invoke(
+        FunctionName=workflow.aws.outputs[output], Payload=json.dumps(payload).encode()
+    )
+    body = json.loads(answer["Payload"].read())
+    if "FunctionError" in answer:
+        return {"errorType": body.get("errorType"), "errorMessage": body.get("errorMessage")}
+    return dict(body)
+
+
+def finish(workflow: Workflow, execution_arn: str) -> Any:
+    return follow_execution(
+        workflow.aws.client("stepfunctions"), execution_arn, out=_Sink(), timeout_seconds=120
+    )
+
+
+class _Sink:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+# --- EventBridge --------------------------------------------------------------------
+
+
+def deployed_patterns(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    events = workflow.aws.client("events")
+    stack = workflow.aws.stack
+    assert stack is not None
+    patterns = {}
+    for logical in ("RotateNowRule", "ApplyNowRule", "DesiredConfigChangedRule"):
+        physical = stack.physical_ids[logical]
+        name = physical.rsplit("|", 1)[-1].rsplit("/", 1)[-1]
+        bus = "default"
+        if logical != "DesiredConfigChangedRule":
+            bus = workflow.aws.outputs["EventBusName"]
+        rule = events.describe_rule(Name=name, EventBusName=bus)
+        patterns[logical] = json.loads(rule["EventPattern"])
+    return patterns
+
+
+def with_parameter_name(event: dict[str, Any], workflow: Workflow) -> dict[str, Any]:
+    name = workflow.aws.outputs["DesiredConfigParameterName"]
+    return {**event, "detail": {**event["detail"], "name": name}}
+
+
+def test_rule_patterns_select_exactly_their_samples(workflow: Workflow) -> None:
+    patterns = deployed_patterns(workflow)
+    expected = {
+        "eventbridge-rotate-shared-key.json": "RotateNowRule",
+        "eventbridge-apply-security-config.json": "ApplyNowRule",
+        "eventbridge-desired-config-changed.json": "DesiredConfigChangedRule",
+        "eventbridge-drift-schedule.json": None,  # delivered by the schedule, no pattern
+    }
+    for name, rule in expected.items():
+        event = sample(name)
+        if rule == "DesiredConfigChangedRule":
+            event = with_parameter_name(event, workflow)
+        matched = {logical for logical, p in patterns.items() if match_event_pattern(p, event)}
+        assert matched == ({rule} if rule else set()), name
+    # The parameter rule fires for this deployment's parameter only, and not on delete.
+    other = sample("eventbridge-desired-config-changed.json")
+    other["detail"]["name"] = "/another-stack/portal-security/desired-config"
+    assert not match_event_pattern(patterns["DesiredConfigChangedRule"], other)
+    deleted = with_parameter_name(sample("eventbridge-desired-config-changed.json"), workflow)
+    deleted["detail"]["operation"] = "Delete"
+    assert not match_event_pattern(patterns["DesiredConfigChangedRule"], deleted)
+
+
+def test_rotate_event_starts_a_rotation(workflow: Workflow) -> None:
+    arn = workflow.secret_for("evt113")
+    event = sample("eventbridge-rotate-shared-key.json")
+    event["id"] = str(uuid.uuid4())
+    event["detail"]["portals"] = [{"secretArn": arn}]
+
+    started = invoke(workflow, "StartFromEventFunctionArn", event)
+
+    assert started["started"] is True
+    assert started["action"] == "rotate-shared-key"
+    result = finish(workflow, started["executionArn"])
+    assert portal_result(result, arn)["status"] == "verified"
+
+
+def test_duplicate_events_start_one_execution_even_concurrently(workflow: Workflow) -> None:
+    """FAULTS row 15."""
+    arn = workflow.secret_for("evtdup")
+    event = sample("eventbridge-apply-security-config.json")
+    event["id"] = str(uuid.uuid4())
+    event["detail"]["portals"] = [{"secretArn": arn}]
+    answers: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        answer = invoke(workflow, "StartFromEventFunctionArn", event)
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    late = invoke(workflow, "StartFromEventFunctionArn", event)  # redelivered later
+
+    arns = {a["executionArn"] for a in [*answers, late]}
+    assert len(arns) == 1, answers
+    executions = workflow.aws.client("stepfunctions").list_executions(
+        stateMachineArn=workflow.aws.state_machine_arn
+    )["executions"]
+    assert [e["name"] for e in executions].count(f"event-{event['id']}") == 1
+    result = finish(workflow, arns.pop())
+    assert portal_result(result, arn)["status"] == "verified"
+    assert workflow.emulator.portal("evtdup").update_count == 1
+
+
+def test_editing_the_desired_config_applies_it(workflow: Workflow) -> None:
+    arn = workflow.secret_for("evtcfg")
+    document = sample("desired-config-document.json")
+    document["portals"] = [{"secretArn": arn}]
+    name = workflow.aws.outputs["DesiredConfigParameterName"]
+    workflow.aws.client("ssm").put_parameter(
+        Name=name, Value=json.dumps(document), Type="String", Overwrite=True
+    )
+    event = with_parameter_name(sample("eventbridge-desired-config-changed.json"), workflow)
+    event["id"] = str(uuid.uuid4())
+
+    started = invoke(workflow, "StartFromEventFunctionArn", event)
+
+    result = finish(workflow, started["executionArn"])
+    report = portal_result(result, arn)
+    assert report["status"] == "verified"
+    portal = workflow.emulator.portal("evtcfg")
+    assert portal.security_config["disableServicesDirectory"] is True
+
+
+def test_drift_schedule_reports_drift_without_changing(workflow: Workflow) -> None:
+    """DriftMode defaults to report: the scheduled check is a dry run that names the drift."""
+    arn = workflow.secret_for("evtdrift")
+    document = {
+        "portals": [{"secretArn": arn}],
+        "securityConfig": {"disableServicesDirectory": True},
+    }
+    name = workflow.aws.outputs["DesiredConfigParameterName"]
+    workflow.aws.client("ssm").put_parameter(
+        Name=name, Value=json.dumps(document), Type="String", Overwrite=True
+    )
+    event = sample("eventbridge-drift-schedule.json")
+    event["id"] = str(uuid.uuid4())
+
+    started = invoke(workflow, "StartFromEventFunctionArn", event)
+
+    result = finish(workflow, started["executionArn"])
+    report = portal_result(result, arn)
+    assert report["status"] == "dry-run"
+    assert [c["name"] for c in report["changes"]] == ["disableServicesDirectory"]
+    assert workflow.emulator.portal("evtdrift").update_count == 0
+
+
+def test_unknown_event_is_refused_clearly(workflow: Workflow) -> None:
+    event = {**sample("eventbridge-rotate-shared-key.json"), "detail-type": "Reboot"}
+    answer = invoke(workflow, "StartFromEventFunctionArn", event)
+    assert answer["errorType"] == "UnsupportedEvent"
+
+
+# --- Secrets Manager rotation -------------------------------------------------------
+
+
+def rotate(workflow: Workflow, arn: str, token: str | None = None) -> str:
+    token = token or str(uuid.uuid4())
+    workflow.aws.client("secretsmanager").rotate_secret(
+        SecretId=arn,
+        ClientRequestToken=token,
+        RotationLambdaARN=workflow.aws.outputs["RotationFunctionArn"],
+        RotationRules={"AutomaticallyAfterDays": 30},
+    )
+    return token
+
+
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+def rotation_steps(workflow: Workflow, since: int) -> list[tuple[str, str | None]]:
+    """(step, errorType) of the rotation-function invocations after index ``since``:
+    RotateSecret invokes the four steps in order, and nothing else invokes it."""
+    name = workflow.aws.outputs["RotationFunctionArn"].rsplit(":", 1)[-1]
+    records = workflow.aws.endpoint.invocations()[since:]
+    errors = [r.error_type for r in records if r.function_name == name]
+    assert len(errors) == len(STEPS), errors
+    return list(zip(STEPS, errors, strict=True))
+
+
+@pytest.mark.parametrize("context", ["sm113", "sm114"])
+def test_rotation_schedule_rotates_and_reports_success(workflow: Workflow, context: str) -> None:
+    arn = workflow.secret_for(context)
+    portal = workflow.emulator.portal(context)
+    before = len(workflow.aws.endpoint.invocations())
+
+    token = rotate(workflow, arn)
+
+    steps = rotation_steps(workflow, before)
+    assert all(error is None for _, error in steps), steps
+    assert workflow.stages(arn)[token] == ["AWSCURRENT"]
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    assert portal.restart_count == 1
+
+
+def test_rotation_whose_portal_update_fails_is_reported_failed(workflow: Workflow) -> None:
+    workflow.emulator.faults.add(
+        Fault(action="status_failed", context="smfail", path="portaladmin/security/tokens/update")
+    )
+    arn = workflow.secret_for("smfail")
+    before_current = workflow.secret_json(arn)
+    before = len(workflow.aws.endpoint.invocations())
+
+    token = rotate(workflow, arn)
+
+    steps = dict(rotation_steps(workflow, before))
+    assert steps["setSecret"] == "RotationFailed"
+    assert workflow.secret_json(arn) == before_current
+    # The portal kept its key, so the unused pending version was removed: the next
+    # scheduled rotation can start.
+    assert "AWSPENDING" not in workflow.stages(arn).get(token, [])
+    assert workflow.emulator.portal("smfail").restart_count == 0
+
+
+def test_restart_longer_than_the_rotation_function_is_resumed(workflow: Workflow) -> None:
+    """The portal restarts for longer than setSecret may wait: the attempt fails with
+    RotationStillRunning, and the retry attaches to the same execution (FAULTS row 12:
+    same version and key, no new version)."""
+    arn = workflow.secret_for("smlong")
+    portal = workflow.emulator.portal("smlong")
+    before = len(workflow.aws.endpoint.invocations())
+
+    token = rotate(workflow, arn)
+
+    steps = dict(rotation_steps(workflow, before))
+    assert steps["setSecret"] == "RotationStillRunning"
+    assert workflow.stages(arn)[token] == ["AWSPENDING"]
+    versions_before_retry = set(workflow.stages(arn))
+    # Secrets Manager retries the rotation with the same token, as often as it takes.
+    for _attempt in range(4):
+        answers = [
+            invoke(
+                workflow,
+                "RotationFunctionArn",
+                {"SecretId": arn, "ClientRequestToken": token, "Step": step},
+            )
+            for step in STEPS
+        ]
+        if all("errorType" not in a for a in answers):
+            break
+        assert answers[1]["errorType"] == "RotationStillRunning", answers
+    else:
+        pytest.fail("the rotation never completed")
+    assert set(workflow.stages(arn)) == versions_before_retry
+    assert workflow.stages(arn)[token] == ["AWSCURRENT"]
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    assert portal.update_count == 1
+    executions = workflow.aws.client("stepfunctions").list_executions(
+        stateMachineArn=workflow.aws.state_machine_arn
+    )["executions"]
+    assert [e["name"] for e in executions].count(f"rotation-{token}") == 1
+
+
+def test_rotation_while_another_run_changes_the_portal_is_refused(workflow: Workflow) -> None:
+    """FAULTS row 13: a manual rotation is under way (its new key waits in AWSPENDING);
+    Secrets Manager refuses to start a scheduled rotation on top of it, clearly, and the
+    first run finishes undisturbed."""
+    arn = workflow.secret_for("smbusy")
+    portal = workflow.emulator.portal("smbusy")
+    manual = workflow.aws.start_execution(
+        {
+            "action": "rotate-shared-key",
+            "portals": [{"secretArn": arn}],
+            "timing": {
+                "recheckSeconds": 0,
+                "healthPollSeconds": 0.2,
+                "pollWindowSeconds": 5,
+                "pollIntervalSeconds": 1,
+                "maxRestartSeconds": 30,
+            },
+        },
+        f"manual-{uuid.uuid4().hex[:8]}",
+    )
+    assert portal.wait_until(lambda p: p.update_count == 1, timeout=20)
+    sm = workflow.aws.client("secretsmanager")
+
+    with pytest.raises(sm.exceptions.InvalidRequestException, match="previous rotation"):
+        rotate(workflow, arn)
+
+    assert portal_result(finish(workflow, manual), arn)["status"] == "verified"
+    assert portal.update_count == 1
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    token = rotate(workflow, arn)  # once the first run is done, rotation works again
+    assert workflow.stages(arn)[token] == ["AWSCURRENT"]
+
+
+def test_leftover_pending_version_blocks_rotation_until_cleared(workflow: Workflow) -> None:
+    """FAULTS row 14 through the rotation entry point: the documented error, nothing
+    overwritten; the runbook's stage removal lets the next rotation succeed."""
+    arn = workflow.secret_for("smleft")
+    sm = workflow.aws.client("secretsmanager")
+    leftover = str(uuid.uuid4())
+    body = {**workflow.secret_json(arn), "sharedKey": "left-by-an-earlier-run-0123456789abcdef"}
+    sm.put_secret_value(
+        SecretId=arn,
+        ClientRequestToken=leftover,
+        SecretString=json.dumps(body),
+        VersionStages=["AWSPENDING"],
+    )
+    with pytest.raises(sm.exceptions.InvalidRequestException, match="previous rotation"):
+        rotate(workflow, arn)
+    assert workflow.stages(arn)[leftover] == ["AWSPENDING"]
+
+    sm.update_secret_version_stage(
+        SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=leftover
+    )
+    token = rotate(workflow, arn)
+    assert workflow.stages(arn)[token] == ["AWSCURRENT"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import cold_start, cost_per_rotation, detection_lag, fleet
+from benchmarks import cold_start, cost_per_rotation, detection_lag, fleet, fleet_faults
 
 
 def main() -> int:
@@ -12,6 +12,7 @@ def main() -> int:
     cold_start.main([])
     detection_lag.main(["--runs", "5" if quick else "10"])
     fleet.main([])
+    fleet_faults.main([])
     cost_per_rotation.main(["--restart-seconds", "30" if quick else "300"])
     return 0
 

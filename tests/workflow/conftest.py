@@ -21,6 +21,7 @@ import pytest
 from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.follow import FollowResult
+from portal_local.leaks import find_leaks, observable_texts, secret_values, subscribe_notifications
 
 CANARY_PASSWORD = "CANARY-pw-" + secrets.token_hex(8)
 RESTART = 1.0
@@ -103,15 +104,7 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
         "RotationFunctionTimeout": str(ROTATION_TIMEOUT),
     }
     with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
-        sqs = aws.client("sqs")
-        queue_url = sqs.create_queue(QueueName="notifications")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        aws.client("sns").subscribe(
-            TopicArn=aws.outputs["TopicArn"], Protocol="sqs", Endpoint=queue_arn
-        )
-        aws.notifications_queue = queue_url  # type: ignore[attr-defined]
+        aws.notifications_queue = subscribe_notifications(aws)  # type: ignore[attr-defined]
         yield aws
 
 
@@ -187,60 +180,11 @@ def portal_result(result: FollowResult, arn: str) -> dict[str, Any]:
 # --- the leak check -------------------------------------------------------------------
 
 
-def secret_values(emulator: PortalEmulator) -> set[str]:
-    values = {CANARY_PASSWORD}
-    for portal in emulator.portals:
-        values.update(portal.secret_values_seen())
-        trust = portal.security_config.get("webgisServerTrustKey")
-        if trust:
-            values.add(str(trust))
-    return values
-
-
-def everything_observable(aws: LocalDeployment) -> dict[str, str]:
-    """Every place the rules say a secret must never appear, as text."""
-    texts: dict[str, str] = {}
-    sfn = aws.client("stepfunctions")
-    executions = sfn.list_executions(stateMachineArn=aws.state_machine_arn, maxResults=1000)
-    for execution in executions["executions"]:
-        arn = execution["executionArn"]
-        events: list[Any] = []
-        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
-        described = sfn.describe_execution(executionArn=arn)
-        texts[f"history:{arn}"] = json.dumps(events, default=str)
-        texts[f"describe:{arn}"] = json.dumps(described, default=str)
-    for name, log in aws.endpoint.function_logs().items():
-        texts[f"log:{name}"] = log
-    sqs = aws.client("sqs")
-    queue = aws.notifications_queue  # type: ignore[attr-defined]
-    for _ in range(20):
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            texts[f"notification:{message['MessageId']}"] = message["Body"]
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-    table = aws.outputs["RunsTableName"]
-    items = aws.client("dynamodb").scan(TableName=table)["Items"]
-    texts["dynamodb"] = json.dumps(items)
-    return texts
-
-
 def assert_nothing_leaked(aws: LocalDeployment, emulator: PortalEmulator) -> None:
-    values = secret_values(emulator)
-    leaks = [
-        where
-        for where, text in everything_observable(aws).items()
-        for value in values
-        if value in text
-    ]
-    assert not leaks, f"secret values found in: {sorted(set(leaks))}"
+    values = secret_values(emulator, [CANARY_PASSWORD])
+    texts = observable_texts(aws, aws.notifications_queue)  # type: ignore[attr-defined]
+    leaks = find_leaks(texts, values)
+    assert not leaks, f"secret values found in: {leaks}"
     for record in emulator.request_log:
         assert "token" not in record.query_keys, record
         assert "password" not in record.query_keys, record

@@ -70,6 +70,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "smlong": {"version": "11.3", "restart_seconds": 8.0},
     "smbusy": {"version": "11.3", "restart_seconds": 3.0},
     "smleft": {"version": "11.3"},
+    "auth113": {"version": "11.3"},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.

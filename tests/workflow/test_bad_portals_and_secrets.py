@@ -1,0 +1,119 @@
+"""FAULTS rows 1, 2 and 22 through the workflow: unreachable portal, a token refused
+once, and credentials secrets that are missing, not JSON or incomplete."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from portal_local.emulator import Fault
+
+from .conftest import CANARY_PASSWORD, Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_portal_fails_named_and_leaves_the_secret(workflow: Workflow) -> None:
+    """Row 1: bounded retries with backoff, then PortalUnavailable; secret unchanged."""
+    body = {
+        "url": f"https://127.0.0.1:{closed_port()}/arcgis",
+        "username": "portaladmin",
+        "password": CANARY_PASSWORD,
+    }
+    arn = workflow.aws.client("secretsmanager").create_secret(
+        Name=f"portal-admin/{workflow.test_name}", SecretString=json.dumps(body)
+    )["ARN"]
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "PortalUnavailable"
+    assert "connection refused" in report["error"]["message"]
+    assert result.states.count("Preflight") == 1  # the state's Retry does not show as re-entry
+    assert workflow.secret_json(arn) == body
+    assert list(workflow.stages(arn).values()) == [["AWSCURRENT"]]
+
+
+def test_a_token_refused_once_gets_one_fresh_token(workflow: Workflow) -> None:
+    """Row 2: HTTP 200 with error 498 is an auth failure, answered by one fresh token."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="error",
+            code=498,
+            message="Invalid token.",
+            context="auth113",
+            path="portaladmin",
+            times=1,
+        )
+    )
+    arn = workflow.secret_for("auth113")
+    workflow.emulator.clear_log()
+
+    result = workflow.rotate(arn)
+
+    assert portal_result(result, arn)["status"] == "verified"
+
+
+def test_a_token_always_refused_is_an_auth_failure(workflow: Workflow) -> None:
+    workflow.emulator.faults.add(
+        Fault(
+            action="error",
+            code=498,
+            message="Invalid token.",
+            context="auth113",
+            path="portaladmin",
+        )
+    )
+    arn = workflow.secret_for("auth113")
+    updates = workflow.emulator.portal("auth113").update_count
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "PortalAuthFailed"
+    assert workflow.emulator.portal("auth113").update_count == updates
+
+
+@pytest.mark.parametrize(
+    ("secret_string", "expected"),
+    [
+        ("not json at all", "not valid JSON"),
+        (
+            json.dumps({"url": "https://127.0.0.1/arcgis", "username": "portaladmin"}),
+            "missing field 'password'",
+        ),
+        (
+            json.dumps({"url": "http://127.0.0.1/arcgis", "username": "u", "password": "p" * 8}),
+            "plain http",
+        ),
+    ],
+    ids=["not-json", "no-password", "plain-http"],
+)
+def test_malformed_credentials_secret_names_the_field(
+    workflow: Workflow, secret_string: str, expected: str
+) -> None:
+    """Rows 22 and 24: a named error that names the field, never a value."""
+    arn = workflow.aws.client("secretsmanager").create_secret(
+        Name=f"portal-admin/{workflow.test_name}", SecretString=secret_string
+    )["ARN"]
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] in {"InvalidCredentialsSecret", "InsecurePortalUrl"}
+    assert expected in report["error"]["message"]
+
+
+def test_secret_that_does_not_exist_is_named(workflow: Workflow) -> None:
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/absent-AbCdEf"
+    result = workflow.rotate(arn)
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "SecretNotFound"
+    assert arn in report["error"]["message"]

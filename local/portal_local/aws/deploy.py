@@ -750,9 +750,11 @@ class _Deployment:
             "Environment": {"Variables": {str(k): _scalar_str(v) for k, v in variables.items()}},
             "Layers": self._existing_layers(logical, list(props.get("Layers") or [])),
         }
-        for key in ("Description", "Architectures", "KmsKeyArn", "TracingConfig"):
+        for key in ("Description", "Architectures", "TracingConfig"):
             if key in props:
                 kwargs[key] = props[key]
+        if props.get("KmsKeyArn"):  # SAM's KmsKeyArn is the Lambda API's KMSKeyArn
+            kwargs["KMSKeyArn"] = props["KmsKeyArn"]
         if isinstance(props.get("Tracing"), str):
             kwargs["TracingConfig"] = {"Mode": props["Tracing"]}
         if props.get("Tags"):

@@ -64,8 +64,7 @@ def check_pending(services: Services, secret_arn: str, version_id: str) -> None:
         return
     raise PendingVersionConflict(
         f"secret {secret_arn} has an AWSPENDING version ({pending}) left by an earlier "
-        "run; nothing was changed. See the README runbook 'Leftover AWSPENDING' "
-        "(portal-automation recover --secret-arn ... tells which key the portal uses)"
+        "run; nothing was changed. See the README runbook 'Leftover AWSPENDING'"
     )
 
 

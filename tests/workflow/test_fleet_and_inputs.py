@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -27,11 +28,38 @@ def test_one_failing_portal_does_not_stop_the_others(workflow: Workflow) -> None
     assert result.summary["failedPortals"] == [arns["fleet1"]]
     assert result.summary["outcome"] == "partial"
     assert portal_result(result, arns["fleet1"])["status"] == "failed"
+    notice = notification_for(workflow, result.execution_arn.rsplit(":", 1)[-1])
+    assert notice["subject"] == "Portal rotate-shared-key: partial (2/3 portals OK)"
+    assert notice["body"]["failedPortals"] == [arns["fleet1"]]
+    failed = next(p for p in notice["body"]["portals"] if p["secretArn"] == arns["fleet1"])
+    assert failed["error"]["name"] == "PortalRequestRejected"
     for ctx in ("fleet2", "rot113"):
         assert portal_result(result, arns[ctx])["status"] == "verified"
         assert (
             workflow.secret_json(arns[ctx])["sharedKey"] == workflow.emulator.portal(ctx).shared_key
         )
+
+
+def notification_for(workflow: Workflow, run_id: str) -> dict[str, Any]:
+    """The outcome notification of one run, read from the queue subscribed to the topic
+    and left there (visibility reset) for the leak check that follows every test."""
+    sqs = workflow.aws.client("sqs")
+    queue = workflow.aws.notifications_queue  # type: ignore[attr-defined]
+    found: dict[str, Any] | None = None
+    for _ in range(10):
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            body = json.loads(envelope["Message"])
+            if body.get("runId") == run_id:
+                found = {"subject": envelope.get("Subject"), "body": body}
+            sqs.change_message_visibility(
+                QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        if found or not messages:
+            break
+    assert found is not None, f"no notification for {run_id}"
+    return found
 
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [

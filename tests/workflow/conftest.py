@@ -149,6 +149,17 @@ class Workflow:
         }
         return self.run(payload)
 
+    def invoke(self, function_output: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Invoke a deployed function by its stack output name, as Lambda would be invoked.
+        A function error comes back as ``{"errorType": ..., "errorMessage": ...}``."""
+        answer = self.aws.client("lambda").invoke(
+            FunctionName=self.aws.outputs[function_output], Payload=json.dumps(payload).encode()
+        )
+        body = json.loads(answer["Payload"].read())
+        if "FunctionError" in answer:
+            return {"errorType": body.get("errorType"), "errorMessage": body.get("errorMessage")}
+        return dict(body)
+
     def secret_json(self, arn: str, stage: str = "AWSCURRENT") -> dict[str, Any]:
         answer = self.aws.client("secretsmanager").get_secret_value(
             SecretId=arn, VersionStage=stage

@@ -15,12 +15,9 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 
 def invoke(workflow: Workflow, function_output: str, payload: dict[str, Any]) -> dict[str, Any]:
-    answer = workflow.aws.client("lambda").invoke(
-        FunctionName=workflow.aws.outputs[function_output], Payload=json.dumps(payload).encode()
-    )
-    body = json.loads(answer["Payload"].read())
-    assert "FunctionError" not in answer, body
-    return dict(body)
+    body = workflow.invoke(function_output, payload)
+    assert "errorType" not in body, body
+    return body
 
 
 @pytest.mark.parametrize("context", ["rerun113", "rerun114"])

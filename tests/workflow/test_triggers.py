@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from portal_local.aws.moto_endpoint import match_event_pattern
 from portal_local.emulator import Fault
-from portal_local.follow import follow_execution
 
 from .conftest import Workflow, portal_result
 
@@ -30,27 +29,11 @@ def sample(name: str) -> dict[str, Any]:
 
 
 def invoke(workflow: Workflow, output: str, payload: dict[str, Any]) -> dict[str, Any]:
-    answer = workflow.aws.client("lambda").invoke(
-        FunctionName=workflow.aws.outputs[output], Payload=json.dumps(payload).encode()
-    )
-    body = json.loads(answer["Payload"].read())
-    if "FunctionError" in answer:
-        return {"errorType": body.get("errorType"), "errorMessage": body.get("errorMessage")}
-    return dict(body)
+    return workflow.invoke(output, payload)
 
 
 def finish(workflow: Workflow, execution_arn: str) -> Any:
-    return follow_execution(
-        workflow.aws.client("stepfunctions"), execution_arn, out=_Sink(), timeout_seconds=120
-    )
-
-
-class _Sink:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        return None
+    return workflow.aws.follow(execution_arn, timeout_seconds=120)
 
 
 # --- EventBridge --------------------------------------------------------------------

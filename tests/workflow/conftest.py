@@ -71,11 +71,14 @@ PORTALS: dict[str, dict[str, Any]] = {
     "smbusy": {"version": "11.3", "restart_seconds": 3.0},
     "smleft": {"version": "11.3"},
     "auth113": {"version": "11.3"},
+    "lambdatimeout113": {"version": "11.3"},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.
 TRIGGER_TIMING = {**TIMING, "maxRestartSeconds": 25, "settleSeconds": 3}
 ROTATION_TIMEOUT = 15
+# The change task's Lambda timeout: short, so a test can make it run out (FAULTS row 16).
+CHANGE_TIMEOUT = 6
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +106,7 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
         "PortalReadTimeoutSeconds": str(READ_TIMEOUT),
         "ExecutionTiming": json.dumps(TRIGGER_TIMING),
         "RotationFunctionTimeout": str(ROTATION_TIMEOUT),
+        "ChangeFunctionTimeout": str(CHANGE_TIMEOUT),
     }
     with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
         aws.notifications_queue = subscribe_notifications(aws)  # type: ignore[attr-defined]

@@ -170,3 +170,30 @@ def test_update_lost_before_the_portal_is_retried_after_checking(workflow: Workf
     assert report["attempts"] == 2
     assert portal.update_count == 1
     assert portal.restart_count == 1
+
+
+def test_change_task_that_times_out_is_checked_not_retried(workflow: Workflow) -> None:
+    """FAULTS row 16: the change task's Lambda runs out of time (its first portal call
+    hangs past every read timeout): the workflow does not retry it blindly; it waits
+    out a possible restart, finds that nothing was sent, and only then runs the change
+    task again. One update, one restart."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="delay",
+            seconds=10.0,
+            context="lambdatimeout113",
+            path="portaladmin/security/tokens",  # the change task's first call
+            times=3,
+        )
+    )
+    portal = workflow.emulator.portal("lambdatimeout113")
+    arn = workflow.secret_for("lambdatimeout113")
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert "ChangeOutcomeUnknown" in result.states, result.states
+    assert report["status"] == "verified", report
+    assert result.states.count("ApplyChange") == 2
+    assert portal.update_count == 1
+    assert portal.restart_count == 1

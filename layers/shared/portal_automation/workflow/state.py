@@ -41,7 +41,8 @@ class ChangeResult(_Result):
     phase: Literal["change", "rollback"] = "change"
     outcome: Literal["accepted", "already-applied", "unknown"]
     attempts: int = 1
-    changed_at: Annotated[float, Field(alias="changedAt")]
+    # None when the change task ended without an answer (ASL ChangeOutcomeUnknown).
+    changed_at: Annotated[float | None, Field(alias="changedAt")] = None
     recheck_seconds: Annotated[int, Field(alias="recheckSeconds")]
 
 

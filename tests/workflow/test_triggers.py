@@ -83,8 +83,27 @@ def test_rule_patterns_select_exactly_their_samples(workflow: Workflow) -> None:
     assert not match_event_pattern(patterns["DesiredConfigChangedRule"], deleted)
 
 
-def test_rotate_event_starts_a_rotation(workflow: Workflow) -> None:
+def audit_queue(workflow: Workflow) -> str:
+    """An SQS queue behind a rule on the project's bus that takes the audit events."""
+    sqs, events = workflow.aws.client("sqs"), workflow.aws.client("events")
+    url = sqs.create_queue(QueueName=f"audit-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    bus = workflow.aws.outputs["EventBusName"]
+    events.put_rule(
+        Name=f"audit-{uuid.uuid4().hex[:8]}",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["portal-security"]}),
+    )
+    rule = events.list_rules(EventBusName=bus)["Rules"][-1]["Name"]
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    return str(url)
+
+
+def test_rotate_event_starts_a_rotation_and_the_run_is_audited(workflow: Workflow) -> None:
     arn = workflow.secret_for("evt113")
+    queue = audit_queue(workflow)
     event = sample("eventbridge-rotate-shared-key.json")
     event["id"] = str(uuid.uuid4())
     event["detail"]["portals"] = [{"secretArn": arn}]
@@ -95,6 +114,15 @@ def test_rotate_event_starts_a_rotation(workflow: Workflow) -> None:
     assert started["action"] == "rotate-shared-key"
     result = finish(workflow, started["executionArn"])
     assert portal_result(result, arn)["status"] == "verified"
+    sqs = workflow.aws.client("sqs")
+    audit = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    ]
+    kinds = {a["detail-type"]: a["detail"] for a in audit}
+    assert set(kinds) == {"Shared Key Rotated", "Portal Security Run Finished"}, kinds
+    assert kinds["Shared Key Rotated"]["secretArn"] == arn
+    assert kinds["Portal Security Run Finished"]["outcome"] == "succeeded"
 
 
 def test_duplicate_events_start_one_execution_even_concurrently(workflow: Workflow) -> None:
@@ -254,14 +282,11 @@ def test_restart_longer_than_the_rotation_function_is_resumed(workflow: Workflow
     assert workflow.stages(arn)[token] == ["AWSPENDING"]
     versions_before_retry = set(workflow.stages(arn))
     # Secrets Manager retries the rotation with the same token, as often as it takes.
+    retry = sample("secretsmanager-rotation-create-secret.json")
+    retry.update(SecretId=arn, ClientRequestToken=token)
     for _attempt in range(4):
         answers = [
-            invoke(
-                workflow,
-                "RotationFunctionArn",
-                {"SecretId": arn, "ClientRequestToken": token, "Step": step},
-            )
-            for step in STEPS
+            invoke(workflow, "RotationFunctionArn", {**retry, "Step": step}) for step in STEPS
         ]
         if all("errorType" not in a for a in answers):
             break

@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 import pytest
+from portal_automation.settings import Settings
+from portal_automation.workflow.plan import plan_execution
 
 from .conftest import TIMING, Workflow, portal_result
 
@@ -115,3 +117,32 @@ def test_leftover_pending_version_is_never_overwritten(workflow: Workflow) -> No
     )
     retried = workflow.rotate(arn)
     assert portal_result(retried, arn)["status"] == "verified"
+
+
+def test_a_weak_pending_key_is_refused_before_the_portal_sees_it(workflow: Workflow) -> None:
+    """FAULTS row 8 at the entry point: the only key the workflow does not generate
+    itself is one already waiting in AWSPENDING for this run (a resumed run). A weak or
+    malformed one is refused before any request reaches the portal."""
+    portal = workflow.emulator.portal("weakkey113")
+    arn = workflow.secret_for("weakkey113")
+    name = f"weak-{uuid.uuid4().hex[:8]}"
+    payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn}], "timing": TIMING}
+    execution_arn = workflow.aws.state_machine_arn.replace(":stateMachine:", ":execution:")
+    planned = plan_execution(payload, f"{execution_arn}:{name}", Settings())
+    version_id = planned["items"][0]["versionId"]
+    body = {**workflow.secret_json(arn), "sharedKey": "a" * 32}
+    workflow.aws.client("secretsmanager").put_secret_value(
+        SecretId=arn,
+        ClientRequestToken=version_id,
+        SecretString=json.dumps(body),
+        VersionStages=["AWSPENDING"],
+    )
+    workflow.emulator.clear_log()
+
+    result = workflow.aws.run(payload, name)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "InvalidSharedKey"
+    assert "too little entropy" in report["error"]["message"]
+    assert not any(r.path.endswith("tokens/update") for r in workflow.emulator.request_log)
+    assert portal.update_count == 0

@@ -63,6 +63,11 @@ on construction, and removed by :meth:`LocalAwsEndpoint.stop`):
    a leftover AWSPENDING otherwise). Patched: a version that is AWSPENDING but not
    AWSCURRENT (other than the requested token) makes RotateSecret fail as on AWS.
 
+10. A Task whose Resource is a plain function ARN reports every Lambda *service* error
+    (throttling, service exception: the function never ran) as ``Exception``; AWS names
+    them ``Lambda.TooManyRequestsException``, ``Lambda.ServiceException``... Patched, so
+    the Retry blocks written for AWS match here too.
+
 Quirks known but not patched (the workflow must not depend on them):
 
 * ``RotateSecret`` invokes the rotation function synchronously for the four steps and
@@ -215,6 +220,8 @@ class LocalAwsEndpoint:
         self._server_thread: threading.Thread | None = None
         self._saved_config: dict[str, Any] = {}
         self._stopped = False
+        self._injected_errors: dict[str, list[tuple[str, int]]] = {}
+        self._injected_lock = threading.Lock()
         self._quiet = quiet
         self._saved_log_levels: dict[str, int] = {}
         self.port = 0
@@ -352,6 +359,14 @@ class LocalAwsEndpoint:
                 **kwargs,
             )
 
+    def inject_lambda_service_error(
+        self, function_name: str, code: str = "TooManyRequestsException", status: int = 429
+    ) -> None:
+        """Make the next invocation of ``function_name`` fail in the Lambda service, before
+        any code runs (throttling, service errors), as AWS sometimes does."""
+        with self._injected_lock:
+            self._injected_errors.setdefault(function_name, []).append((code, status))
+
     def function_logs(self) -> dict[str, str]:
         """``{function name: everything its workers wrote}`` (START/END/REPORT included)."""
         return self.runtime.function_logs()
@@ -432,6 +447,7 @@ class LocalAwsEndpoint:
                 )
 
         _patch_secrets_manager(self._patches)
+        _patch_lambda_service_error_names(self._patches)
         self._patches.set(LambdaSimpleBackend, "invoke", simple_invoke)
         self._patches.set(LambdaFunction, "invoke", function_invoke)
         self._patches.set(boto_client, "moto_server_port", lambda: port)
@@ -456,6 +472,13 @@ class LocalAwsEndpoint:
         from moto.awslambda.exceptions import LambdaClientError  # noqa: PLC0415
 
         spec = self._spec_for(backend, fn)
+        with self._injected_lock:
+            queued = self._injected_errors.get(spec.name)
+            injected = queued.pop(0) if queued else None
+        if injected is not None:
+            error = LambdaClientError(injected[0], "injected Lambda service error")
+            error.code = injected[1]
+            raise error
         payload = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
         if payload.strip():
             try:
@@ -631,3 +654,28 @@ def match_event_pattern(pattern: Mapping[str, Any], event: Mapping[str, Any]) ->
 
     message: Any = dict(event)
     return bool(EventPattern.load(json.dumps(pattern)).matches_event(message))
+
+
+def _patch_lambda_service_error_names(patches: Any) -> None:
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (  # noqa: PLC0415
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: PLC0415
+        state_task_lambda,
+    )
+
+    task = state_task_lambda.StateTaskLambda
+    original = task._from_error
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        event: Any = original(self, env, ex)
+        if isinstance(ex, ClientError):
+            name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Unknown')}"
+            event.error_name = CustomErrorName(name)
+            details = event.event_details.get("lambdaFunctionFailedEventDetails")
+            if details is not None:
+                details["error"] = name
+        return event
+
+    patches.set(task, "_from_error", from_error)

@@ -358,3 +358,38 @@ def test_leftover_pending_version_blocks_rotation_until_cleared(workflow: Workfl
     )
     token = rotate(workflow, arn)
     assert workflow.stages(arn)[token] == ["AWSCURRENT"]
+
+
+def test_rotation_retried_after_a_failed_run_reuses_its_version(workflow: Workflow) -> None:
+    """FAULTS row 12: the first run of a rotation fails (a crashed run still holds the
+    portal's lock); once the lock is gone, Secrets Manager's retry with the same token
+    starts the next attempt, which uses the same pending version: no new version, one
+    update, the token becomes AWSCURRENT."""
+    arn = workflow.secret_for("smretry")
+    portal = workflow.emulator.portal("smretry")
+    dynamodb = workflow.aws.client("dynamodb")
+    table = workflow.aws.outputs["RunsTableName"]
+    lock = {"pk": {"S": f"lock#{arn}"}}
+    dynamodb.put_item(
+        TableName=table,
+        Item={**lock, "owner": {"S": "crashed-run"}, "expiresAt": {"N": "9999999999"}},
+    )
+    before = len(workflow.aws.endpoint.invocations())
+
+    token = rotate(workflow, arn)
+
+    assert dict(rotation_steps(workflow, before))["setSecret"] == "RotationFailed"
+    assert workflow.stages(arn)[token] == ["AWSPENDING"]
+    versions = set(workflow.stages(arn))
+    dynamodb.delete_item(TableName=table, Key=lock)  # the crashed run's lock expired
+
+    retry = sample("secretsmanager-rotation-create-secret.json")
+    retry.update(SecretId=arn, ClientRequestToken=token)
+    answers = [invoke(workflow, "RotationFunctionArn", {**retry, "Step": step}) for step in STEPS]
+
+    assert all("errorType" not in a for a in answers), answers
+    assert answers[0]["executionArn"].endswith(f"rotation-{token}-2")
+    assert set(workflow.stages(arn)) == versions
+    assert workflow.stages(arn)[token] == ["AWSCURRENT"]
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    assert portal.update_count == 1

@@ -117,3 +117,25 @@ def test_secret_that_does_not_exist_is_named(workflow: Workflow) -> None:
     report = portal_result(result, arn)
     assert report["error"]["name"] == "SecretNotFound"
     assert arn in report["error"]["message"]
+
+
+def test_a_portal_error_that_echoes_the_password_is_masked(workflow: Workflow) -> None:
+    """Row 25: the portal's error text carries the password; the error, the cause in the
+    history, the summary and the notification show a mask (the leak check after every
+    test searches all of them for the password)."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="error",
+            code=400,
+            message=f"Invalid password {CANARY_PASSWORD}.",
+            context="echo113",
+            path="sharing/rest/generateToken",
+        )
+    )
+    arn = workflow.secret_for("echo113")
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "PortalAuthFailed"
+    assert "Invalid password ****" in report["error"]["message"]

@@ -76,6 +76,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "throttle113": {"version": "11.3"},
     "smretry": {"version": "11.3"},
     "echo113": {"version": "11.3"},
+    "cfgunhealthy": {"version": "11.3"},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.

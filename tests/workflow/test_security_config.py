@@ -115,3 +115,40 @@ def test_config_change_whose_portal_never_returns_is_reported(workflow: Workflow
     assert report["status"] == "failed"
     assert report["error"]["name"] in {"PortalUnavailable", "PortalRestartTimeout"}
     assert any("snapshot" in note for note in report["error"]["notes"])
+
+
+def test_config_change_whose_portal_stays_unhealthy_is_rolled_back(workflow: Workflow) -> None:
+    """FAULTS row 21, the unhealthy half: after the change the health check keeps failing
+    past the bound while the admin API still answers: the snapshot is posted back, its
+    restart is waited out and the rollback is verified."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="http",
+            status=503,
+            context="cfgunhealthy",
+            path="portaladmin/healthCheck",
+            times=30,
+        )
+    )
+    portal = workflow.emulator.portal("cfgunhealthy")
+    before = portal.security_config
+    arn = workflow.secret_for("cfgunhealthy")
+
+    result = workflow.apply(
+        {"disableServicesDirectory": True},
+        arn,
+        timing={
+            "recheckSeconds": 0,
+            "pollIntervalSeconds": 1,
+            "pollWindowSeconds": 10,
+            "healthPollSeconds": 0.2,
+            "maxRestartSeconds": 5,
+            "settleSeconds": 3,
+        },
+    )
+
+    report = portal_result(result, arn)
+    assert "RollbackConfig" in result.states, result.states
+    assert report["status"] == "rolled-back", report
+    assert portal.security_config == before
+    assert portal.update_count == 2

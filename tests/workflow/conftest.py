@@ -169,6 +169,16 @@ class Workflow:
             return {"errorType": body.get("errorType"), "errorMessage": body.get("errorMessage")}
         return dict(body)
 
+    def plant_pending(self, arn: str, version_id: str, shared_key: str) -> None:
+        """An AWSPENDING version holding ``shared_key``, as an earlier run would leave it."""
+        body = {**self.secret_json(arn), "sharedKey": shared_key}
+        self.aws.client("secretsmanager").put_secret_value(
+            SecretId=arn,
+            ClientRequestToken=version_id,
+            SecretString=json.dumps(body),
+            VersionStages=["AWSPENDING"],
+        )
+
     def secret_json(self, arn: str, stage: str = "AWSCURRENT") -> dict[str, Any]:
         answer = self.aws.client("secretsmanager").get_secret_value(
             SecretId=arn, VersionStage=stage

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from typing import Any
@@ -94,13 +93,7 @@ def test_leftover_pending_version_is_never_overwritten(workflow: Workflow) -> No
     arn = workflow.secret_for("pending113")
     sm = workflow.aws.client("secretsmanager")
     leftover = str(uuid.uuid4())
-    body = {**workflow.secret_json(arn), "sharedKey": "left-by-an-earlier-run-0123456789abcdef"}
-    sm.put_secret_value(
-        SecretId=arn,
-        ClientRequestToken=leftover,
-        SecretString=json.dumps(body),
-        VersionStages=["AWSPENDING"],
-    )
+    workflow.plant_pending(arn, leftover, "left-by-an-earlier-run-0123456789abcdef")
 
     refused = workflow.rotate(arn)
 
@@ -130,13 +123,7 @@ def test_a_weak_pending_key_is_refused_before_the_portal_sees_it(workflow: Workf
     execution_arn = workflow.aws.state_machine_arn.replace(":stateMachine:", ":execution:")
     planned = plan_execution(payload, f"{execution_arn}:{name}", Settings())
     version_id = planned["items"][0]["versionId"]
-    body = {**workflow.secret_json(arn), "sharedKey": "a" * 32}
-    workflow.aws.client("secretsmanager").put_secret_value(
-        SecretId=arn,
-        ClientRequestToken=version_id,
-        SecretString=json.dumps(body),
-        VersionStages=["AWSPENDING"],
-    )
+    workflow.plant_pending(arn, version_id, "a" * 32)
     workflow.emulator.clear_log()
 
     result = workflow.aws.run(payload, name)

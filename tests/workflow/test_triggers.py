@@ -342,13 +342,7 @@ def test_leftover_pending_version_blocks_rotation_until_cleared(workflow: Workfl
     arn = workflow.secret_for("smleft")
     sm = workflow.aws.client("secretsmanager")
     leftover = str(uuid.uuid4())
-    body = {**workflow.secret_json(arn), "sharedKey": "left-by-an-earlier-run-0123456789abcdef"}
-    sm.put_secret_value(
-        SecretId=arn,
-        ClientRequestToken=leftover,
-        SecretString=json.dumps(body),
-        VersionStages=["AWSPENDING"],
-    )
+    workflow.plant_pending(arn, leftover, "left-by-an-earlier-run-0123456789abcdef")
     with pytest.raises(sm.exceptions.InvalidRequestException, match="previous rotation"):
         rotate(workflow, arn)
     assert workflow.stages(arn)[leftover] == ["AWSPENDING"]

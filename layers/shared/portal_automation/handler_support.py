@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
@@ -23,7 +23,6 @@ from .workflow.plan import describe
 from .workflow.services import Services
 from .workflow.state import PortalState, out
 
-Result = TypeVar("Result", bound=BaseModel | dict[str, Any])
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 

@@ -20,7 +20,6 @@ class Execution:
     arn: str
     status: str
     started: bool = False
-    output: dict[str, Any] | None = None
     error: str | None = None
 
 
@@ -56,13 +55,7 @@ class Executions:
             if code == "ExecutionDoesNotExist":
                 return Execution(arn, "ABSENT")
             raise WorkflowStartFailed(f"describe of {arn}: {code}") from None
-        output = answer.get("output")
-        return Execution(
-            arn,
-            str(answer["status"]),
-            output=json.loads(output) if output else None,
-            error=answer.get("error"),
-        )
+        return Execution(arn, str(answer["status"]), error=answer.get("error"))
 
     def wait(
         self,

@@ -48,8 +48,9 @@ def start_for_event(
     execution = executions.start_or_attach(f"event-{event_id}"[:80], payload)
     return {
         "executionArn": execution.arn,
+        # True also when Step Functions answered a duplicate of a running execution as a
+        # success (same name and input); the executionArn is what identifies the run.
         "started": execution.started,
-        "duplicate": not execution.started,
         "action": payload["action"],
         "portals": len(payload["portals"]),
     }

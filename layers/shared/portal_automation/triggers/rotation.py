@@ -20,7 +20,7 @@ while it can, and tells Secrets Manager the truth:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from ..aws.executions import Execution, Executions
 from ..aws.secrets_store import CURRENT, PENDING, SecretsStore
@@ -31,7 +31,6 @@ from ..errors import (
     RotationTokenInvalid,
 )
 
-Step = Literal["createSecret", "setSecret", "testSecret", "finishSecret"]
 MAX_ATTEMPTS: Final = 5
 _MARGIN_SECONDS: Final = 10.0
 
@@ -67,7 +66,7 @@ def rotate(
     found = _latest(token, executions)
     if found is None:
         raise RotationFailed(f"no execution was started for rotation {token} of {secret_arn}")
-    execution = found
+    execution = found[1]
     if step == "setSecret":
         wait = max(0.0, remaining_seconds() - _MARGIN_SECONDS)
         execution = executions.wait(execution.arn, seconds=wait)
@@ -87,9 +86,10 @@ def _start_or_attach(
     latest = _latest(token, executions)
     attempt = 1
     if latest is not None:
-        if latest.status in ("RUNNING", "SUCCEEDED"):
-            return latest
-        attempt = _attempt_of(latest.arn) + 1
+        previous, execution = latest
+        if execution.status in ("RUNNING", "SUCCEEDED"):
+            return execution
+        attempt = previous + 1
         if attempt > MAX_ATTEMPTS:
             raise RotationFailed(
                 f"rotation {token} of {secret_arn} failed {MAX_ATTEMPTS} times; see the "
@@ -106,19 +106,15 @@ def _start_or_attach(
     return executions.start_or_attach(execution_name(token, attempt), payload)
 
 
-def _latest(token: str, executions: Executions) -> Execution | None:
+def _latest(token: str, executions: Executions) -> tuple[int, Execution] | None:
+    """The last attempt started for this token, with its number."""
     latest = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         found = executions.describe(executions.arn_for(execution_name(token, attempt)))
         if found.status == "ABSENT":
             break
-        latest = found
+        latest = (attempt, found)
     return latest
-
-
-def _attempt_of(arn: str) -> int:
-    tail = arn.rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() and len(tail) <= 2 else 1
 
 
 def _require_success(execution: Execution, secret_arn: str) -> None:

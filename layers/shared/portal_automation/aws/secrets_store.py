@@ -105,12 +105,15 @@ class SecretsStore:
                     MoveToVersionId=version_id,
                     **({"RemoveFromVersionId": current} if current else {}),
                 )
-        self.clear_pending(secret_id, version_id)
+        if PENDING in stages.get(version_id, []):
+            self._remove_pending(secret_id, version_id)
 
     def clear_pending(self, secret_id: str, version_id: str) -> None:
         """Remove AWSPENDING from ``version_id``; nothing to do when it is not there."""
-        if PENDING not in self.stages(secret_id).get(version_id, []):
-            return
+        if PENDING in self.stages(secret_id).get(version_id, []):
+            self._remove_pending(secret_id, version_id)
+
+    def _remove_pending(self, secret_id: str, version_id: str) -> None:
         with _translated(secret_id, "write"):
             self._client.update_secret_version_stage(
                 SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id

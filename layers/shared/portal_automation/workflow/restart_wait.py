@@ -32,8 +32,7 @@ def poll_health(
     window_end = time.time() + min(
         item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
     )
-    same_phase = bool(state.poll and state.poll.origin == origin)
-    went_down = bool(state.poll and same_phase and state.poll.went_down)
+    went_down = went_down_since_change(state)
     polls = state.poll.polls if state.poll else 0
     # After Verify found the old process still answering (health OK, old token valid),
     # a healthy answer says nothing new: keep watching for the restart to begin, so a
@@ -72,6 +71,12 @@ def poll_health(
                     wait_seconds=item.timing.poll_interval_seconds,
                 )
             sleep(item.timing.health_poll_seconds)
+
+
+def went_down_since_change(state: PortalState) -> bool:
+    """Whether the health checks since the latest change (or rollback) saw it down."""
+    poll = state.poll
+    return bool(poll and poll.origin == restart_origin(state) and poll.went_down)
 
 
 def restart_origin(state: PortalState) -> float:

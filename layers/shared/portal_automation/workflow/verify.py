@@ -23,7 +23,12 @@ from ..errors import (
 from ..portal import AdminSession, PortalToken
 from ..sensitive import Secret
 from .change import CONFIG_SNAPSHOT, PRE_CHANGE_KEY, PROBE_TOKEN
-from .restart_wait import max_restart_seconds, raise_timeout, restart_origin
+from .restart_wait import (
+    max_restart_seconds,
+    raise_timeout,
+    restart_origin,
+    went_down_since_change,
+)
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
 
@@ -90,12 +95,11 @@ def _verify_key(
             raise VerificationFailed(
                 f"the portal of {item.secret_arn} restarted but still reports its old key"
             )
-        if services.secrets.pending(item.secret_arn, item.version_id) is None:
-            current = services.secrets.read(item.secret_arn).credentials
-            services.secrets.put_pending(
-                item.secret_arn, item.version_id, current.with_shared_key(portal_key)
-            )
     pending = services.secrets.pending(item.secret_arn, item.version_id)
+    if generated and pending is None:
+        current = services.secrets.read(item.secret_arn).credentials
+        pending = current.with_shared_key(portal_key)
+        services.secrets.put_pending(item.secret_arn, item.version_id, pending)
     if pending is None or pending.shared_key != portal_key:
         raise VerificationFailed(
             f"the key the portal of {item.secret_arn} reports is not the key in the "
@@ -133,9 +137,7 @@ def _verify_config(
     state: PortalState, services: Services, session: AdminSession, elapsed: float
 ) -> VerifyResult:
     item = state.item
-    origin = restart_origin(state)
-    seen_down = bool(state.poll and state.poll.origin == origin and state.poll.went_down)
-    if not seen_down and elapsed < item.timing.settle_seconds:
+    if not went_down_since_change(state) and elapsed < item.timing.settle_seconds:
         return _pending(state, services, elapsed, {"restartSeen": False})
     read_back = session.call(session.client.read_security_config).values
     rollback = bool(state.change and state.change.phase == "rollback")

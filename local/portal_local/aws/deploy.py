@@ -64,26 +64,23 @@ if TYPE_CHECKING:
 
 DEFAULT_STACK_NAME = "portal-security"
 
-_LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-_STATES_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "states.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+
+def _trust(service: str) -> dict[str, Any]:
+    """The assume-role policy of a role that ``service`` uses."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+_LAMBDA_TRUST = _trust("lambda.amazonaws.com")
+_STATES_TRUST = _trust("states.amazonaws.com")
 _GLOBALS_SECTIONS = {
     "Function": "AWS::Serverless::Function",
     "StateMachine": "AWS::Serverless::StateMachine",

@@ -39,6 +39,15 @@ def _ssl_required(portal: Portal, request: Request) -> Response | None:
     return error_response(403, "SSL Required", [], request.response_format)
 
 
+def _admin_operation(portal: Portal, request: Request, operation: str) -> Response | None:
+    """The refusal for an admin operation (POST only, administrators only), or None."""
+    refusal = _post_only(request, operation)
+    if refusal is not None:
+        return refusal
+    user = _admin(portal, request)
+    return user if isinstance(user, Response) else None
+
+
 def _post_only(request: Request, operation: str) -> Response | None:
     if request.method == "POST":
         return None
@@ -205,12 +214,9 @@ def health_check(portal: Portal, request: Request) -> Response:
 
 
 def populate_license(portal: Portal, request: Request) -> Response:
-    refusal = _post_only(request, "populateLicense")
+    refusal = _admin_operation(portal, request, "populateLicense")
     if refusal is not None:
         return refusal
-    user = _admin(portal, request)
-    if isinstance(user, Response):
-        return user
     portal.populate_license()
     return json_response({"status": "success"}, request.response_format, "Populate License")
 
@@ -228,12 +234,9 @@ def get_token_config(portal: Portal, request: Request) -> Response:
 
 def update_token_config(portal: Portal, request: Request) -> Response:
     fmt = request.response_format
-    refusal = _post_only(request, "update")
+    refusal = _admin_operation(portal, request, "update")
     if refusal is not None:
         return refusal
-    user = _admin(portal, request)
-    if isinstance(user, Response):
-        return user
 
     def failed(detail: str) -> Response:
         return error_response(400, "Unable to update the token configuration.", [detail], fmt)
@@ -263,12 +266,9 @@ def get_security_config(portal: Portal, request: Request) -> Response:
 
 def update_security_config(portal: Portal, request: Request) -> Response:
     fmt = request.response_format
-    refusal = _post_only(request, "update")
+    refusal = _admin_operation(portal, request, "update")
     if refusal is not None:
         return refusal
-    user = _admin(portal, request)
-    if isinstance(user, Response):
-        return user
     message = "Unable to update the security configuration."
     posted, problem = _parse_json_param(request, "securityConfig")
     if problem is not None:

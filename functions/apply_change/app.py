@@ -3,14 +3,16 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from portal_automation.handler_support import workflow_step
+from portal_automation.handler_support import run_step
+from portal_automation.observability import logger
+from portal_automation.settings import ApplyChangeSettings, load_settings
+from portal_automation.wiring import step_services
 from portal_automation.workflow.change import apply_change
-from portal_automation.workflow.services import Services
-from portal_automation.workflow.state import PortalState
 
-SERVICES = Services()
+SETTINGS = load_settings(ApplyChangeSettings)
+SERVICES = step_services(SETTINGS)
 
 
-@workflow_step("apply_change", SERVICES)
-def lambda_handler(state: PortalState, services: Services, context: LambdaContext) -> Any:
-    return apply_change(state, services)
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_step("apply_change", apply_change, event, SERVICES)

@@ -4,18 +4,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_automation.handler_support import guarded
-from portal_automation.observability import logger, tracer
-from portal_automation.settings import get_settings
+from portal_automation.observability import logger
+from portal_automation.settings import PlanExecutionSettings, load_settings
 from portal_automation.workflow.plan import plan_execution
 
-SETTINGS = get_settings()
+SETTINGS = load_settings(PlanExecutionSettings)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     execution_id = str(event.get("executionId", "unknown"))
     logger.append_keys(step="plan", execution_id=execution_id)
-    plan: dict[str, Any] = guarded(plan_execution, event.get("input"), execution_id, SETTINGS)
+    plan = guarded(plan_execution, event.get("input"), execution_id, SETTINGS)
     logger.info("planned", extra={"action": plan["action"], "portals": len(plan["items"])})
     return plan

@@ -1,18 +1,23 @@
 """Per portal: watch the health check for one window while the portal restarts."""
 
+import functools
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from portal_automation.handler_support import workflow_step
+from portal_automation.handler_support import run_step
+from portal_automation.observability import logger
+from portal_automation.settings import PollHealthSettings, load_settings
+from portal_automation.wiring import step_services
 from portal_automation.workflow.restart_wait import poll_health
-from portal_automation.workflow.services import Services
-from portal_automation.workflow.state import PortalState
 
-SERVICES = Services()
+SETTINGS = load_settings(PollHealthSettings)
+SERVICES = step_services(SETTINGS)
 
 
-@workflow_step("poll_health", SERVICES)
-def lambda_handler(state: PortalState, services: Services, context: LambdaContext) -> Any:
-    return poll_health(
-        state, services, remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000
-    )
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def remaining() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    step = functools.partial(poll_health, remaining_seconds=remaining)
+    return run_step("poll_health", step, event, SERVICES)

@@ -3,14 +3,16 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from portal_automation.handler_support import workflow_step
+from portal_automation.handler_support import run_step
+from portal_automation.observability import logger
+from portal_automation.settings import RollbackConfigSettings, load_settings
+from portal_automation.wiring import step_services
 from portal_automation.workflow.rollback import rollback_config
-from portal_automation.workflow.services import Services
-from portal_automation.workflow.state import PortalState
 
-SERVICES = Services()
+SETTINGS = load_settings(RollbackConfigSettings)
+SERVICES = step_services(SETTINGS)
 
 
-@workflow_step("rollback_config", SERVICES)
-def lambda_handler(state: PortalState, services: Services, context: LambdaContext) -> Any:
-    return rollback_config(state, services)
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_step("rollback_config", rollback_config, event, SERVICES)

@@ -1,54 +1,48 @@
 """What every step handler shares: parse the state, set correlation keys, call, report.
 
-Handlers stay thin: ``@workflow_step`` turns ``fn(state, services) -> model | dict`` into
-a Lambda handler. The project's named errors propagate untouched (their class name is
-the Lambda ``errorType`` the state machine matches); anything else is wrapped in
-``UnexpectedError`` with a redacted message, so no library message can carry a secret
-into a Step Functions cause.
+Handlers stay thin: ``run_step(name, fn, event, services)`` parses the per-portal state,
+calls ``fn(state, services)`` and returns its JSON-ready result. The project's named
+errors propagate untouched (their class name is the Lambda ``errorType`` the state
+machine matches); anything else is wrapped in ``UnexpectedError`` with a redacted
+message, so no library message can carry a secret into a Step Functions cause.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from .errors import InvalidExecutionInput, PortalAutomationError
-from .observability import logger, tracer
+from .observability import logger
 from .sensitive import redact
 from .workflow.plan import describe
 from .workflow.services import Services
 from .workflow.state import PortalState, out
 
-Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+T = TypeVar("T")
 
 
 class UnexpectedError(PortalAutomationError):
     """A failure the project has no name for (a bug or an unexpected dependency error)."""
 
 
-def workflow_step(step: str, services: Services) -> Callable[[Callable[..., Any]], Handler]:
-    def decorate(fn: Callable[..., Any]) -> Handler:
-        @logger.inject_lambda_context(clear_state=True)
-        @tracer.capture_lambda_handler(capture_response=False)
-        @functools.wraps(fn)
-        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            state = parse_state(event)
-            logger.append_keys(
-                step=step,
-                run_id=state.item.run_id,
-                secret_arn=state.item.secret_arn,
-                action=state.item.action,
-            )
-            result = guarded(fn, state, services, context)
-            return out(result) if isinstance(result, BaseModel) else result
-
-        return cast(Handler, handler)
-
-    return decorate
+def run_step(
+    step: str,
+    fn: Callable[[PortalState, Services], BaseModel | dict[str, Any]],
+    event: dict[str, Any],
+    services: Services,
+) -> dict[str, Any]:
+    state = parse_state(event)
+    logger.append_keys(
+        step=step,
+        run_id=state.item.run_id,
+        secret_arn=state.item.secret_arn,
+        action=state.item.action,
+    )
+    result = guarded(fn, state, services)
+    return out(result) if isinstance(result, BaseModel) else result
 
 
 def parse_state(event: dict[str, Any]) -> PortalState:
@@ -58,7 +52,7 @@ def parse_state(event: dict[str, Any]) -> PortalState:
         raise InvalidExecutionInput(f"invalid step input: {describe(exc)}") from None
 
 
-def guarded(fn: Callable[..., Any], *args: Any) -> Any:
+def guarded(fn: Callable[..., T], *args: Any) -> T:
     try:
         return fn(*args)
     except PortalAutomationError as exc:

@@ -1,11 +1,17 @@
-"""Logger, Tracer and Metrics, created once. Every log line passes the redactor."""
+"""Logger and Metrics, created once. Every log line passes the redactor.
+
+No tracer: the functions and the state machine run with X-Ray active tracing
+(template.yaml), which records every invocation and AWS call segment without an SDK in
+the code. The X-Ray SDK that Powertools' Tracer needs reaches end of support on
+2027-02-25 and would make up most of the layer and of each cold import.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Final
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from .sensitive import redact
@@ -22,5 +28,4 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger: Final = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
-tracer: Final = Tracer(service=SERVICE)
 metrics: Final = Metrics(service=SERVICE, namespace=NAMESPACE)

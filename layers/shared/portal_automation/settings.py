@@ -1,67 +1,155 @@
-"""The one place that reads the environment. Validated once, at cold start.
+"""The one place that reads the environment: one typed model per function, at cold start.
 
-Each function's environment holds only what that function needs (template.yaml), so
-every field is optional here and each step asks for the ones it uses with ``require``:
-a missing variable is a clear configuration error, never a silent default deep inside.
+Each handler validates its own model when it is imported (``load_settings``), so a
+function deployed without a variable it needs fails its cold start with an error naming
+that variable, never later with a silent default. The models are built from small
+parts (``PortalAccess``, ``LedgerAccess``...) by inheritance; template.yaml gives each
+function exactly the variables of its model (``tests/unit/test_settings.py`` checks).
+Variables are named ``PORTAL_AUTOMATION_<FIELD>``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
-from typing import Any, Final, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import PortalAutomationError
 
+ENV_PREFIX: Final = "PORTAL_AUTOMATION_"
+
 
 class ConfigurationError(PortalAutomationError):
-    """A function is deployed without a setting it needs."""
+    """A function is deployed without a setting it needs, or with an invalid one."""
 
 
-_PREFIX: Final = "PORTAL_AUTOMATION_"
+def _json_object(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
 
 
-class Settings(BaseModel):
+class _Env(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    runs_table: str | None = None
-    work_bucket: str | None = None
-    work_kms_key_id: str | None = None
-    topic_arn: str | None = None
-    secret_arn_prefix: str | None = None
+
+# --- the parts --------------------------------------------------------------------
+
+
+class PortalAccess(_Env):
+    """How the functions that read credentials secrets and talk to portals reach them."""
+
+    allow_http_portals: bool = False
     ca_bundle_file: str | None = None
     ca_bundle_parameter: str | None = None
-    allow_http_portals: bool = False
-    max_restart_seconds: int = Field(default=1800, ge=10, le=86_400)
     connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     read_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+
+class RestartBound(_Env):
+    """The deployment's upper bound on waiting out a restart."""
+
+    max_restart_seconds: int = Field(default=1800, ge=10, le=86_400)
+
+
+class LedgerAccess(_Env):
+    runs_table: str
     lock_ttl_seconds: int = Field(default=3600, ge=60)
-    state_machine_arn: str | None = None
-    event_bus_name: str | None = None
-    desired_config_parameter: str | None = None
-    drift_mode: Literal["apply", "report"] = "report"
+
+
+class WorkStoreAccess(_Env):
+    work_bucket: str
+    work_kms_key_id: str | None = None
+
+
+class StateMachineAccess(_Env):
+    state_machine_arn: str
     # Timing defaults for runs started by rotation and events (JSON object; see README).
-    execution_timing: dict[str, Any] = Field(default_factory=dict)
-
-    def require(self, name: str) -> str:
-        value = getattr(self, name)
-        if not value:
-            raise ConfigurationError(
-                f"environment variable {_PREFIX}{name.upper()} is not set for this function"
-            )
-        return str(value)
+    execution_timing: Annotated[dict[str, Any], BeforeValidator(_json_object)] = Field(
+        default_factory=dict
+    )
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
+# --- one model per function --------------------------------------------------------
+
+
+class PlanExecutionSettings(RestartBound):
+    secret_arn_prefix: str
+
+
+class StepSettings(PortalAccess, RestartBound):
+    """What every per-portal step shares; each step adds the stores it uses."""
+
+
+class PreflightSettings(StepSettings, LedgerAccess):
+    pass
+
+
+class ApplyChangeSettings(StepSettings, LedgerAccess, WorkStoreAccess):
+    pass
+
+
+class PollHealthSettings(StepSettings):
+    pass
+
+
+class VerifySettings(StepSettings, WorkStoreAccess):
+    pass
+
+
+class RollbackConfigSettings(StepSettings, WorkStoreAccess):
+    pass
+
+
+class FinalizeSettings(StepSettings, LedgerAccess, WorkStoreAccess):
+    pass
+
+
+class RecordFailureSettings(StepSettings, LedgerAccess):
+    pass
+
+
+class RotationSettings(StateMachineAccess):
+    pass
+
+
+class StartFromEventSettings(StateMachineAccess):
+    desired_config_parameter: str
+    drift_mode: Literal["apply", "report"] = "report"
+
+
+class PublishAuditSettings(_Env):
+    event_bus_name: str
+
+
+SettingsT = TypeVar("SettingsT", bound=_Env)
+
+
+def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
+    """Validate ``model`` from the environment; raise naming each bad or missing variable."""
+    env = os.environ if environ is None else environ
     values = {
-        key[len(_PREFIX) :].lower(): value
-        for key, value in os.environ.items()
-        if key.startswith(_PREFIX) and value != ""
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in env.items()
+        if key.startswith(ENV_PREFIX) and value != ""
     }
-    if "execution_timing" in values:
-        values["execution_timing"] = json.loads(values["execution_timing"])
-    return Settings.model_validate(values)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = [
+            f"{ENV_PREFIX}{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ConfigurationError(
+            f"{model.__name__}: invalid function environment: {'; '.join(problems)}"
+        ) from None
+
+
+def variable_names(model: type[_Env]) -> tuple[set[str], set[str]]:
+    """(required, optional) environment variable names of ``model``."""
+    required: set[str] = set()
+    optional: set[str] = set()
+    for name, info in model.model_fields.items():
+        (required if info.is_required() else optional).add(ENV_PREFIX + name.upper())
+    return required, optional

@@ -9,12 +9,15 @@ same user would be refused too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import PortalAuthFailed
 from ..sensitive import Secret
-from .client import DEFAULT_TOKEN_MINUTES, PortalClient
+from .client import DEFAULT_TOKEN_MINUTES
 from .models import PortalToken
+
+if TYPE_CHECKING:
+    from ..ports import PortalApi
 
 T = TypeVar("T")
 _RENEWABLE = frozenset({498, 499})
@@ -24,7 +27,7 @@ _RENEW_MARGIN_SECONDS = 30
 class AdminSession:
     def __init__(
         self,
-        client: PortalClient,
+        client: PortalApi,
         username: str,
         password: Secret,
         *,

@@ -18,8 +18,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..aws.executions import Executions
 from ..errors import InvalidExecutionInput, UnsupportedEvent
+from ..ports import ExecutionsPort
 
 REQUEST_SOURCE: Final = "portal-security.requests"
 AUDIT_SOURCE: Final = "portal-security"
@@ -34,7 +34,7 @@ DesiredDocument = Callable[[], Mapping[str, Any]]
 def start_for_event(
     event: Mapping[str, Any],
     *,
-    executions: Executions,
+    executions: ExecutionsPort,
     desired_document: DesiredDocument,
     drift_mode: str,
     timing_defaults: Mapping[str, Any] | None = None,

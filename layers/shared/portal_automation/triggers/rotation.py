@@ -22,14 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from ..aws.executions import Execution, Executions
-from ..aws.secrets_store import CURRENT, PENDING, SecretsStore
+from ..aws.executions import Execution
+from ..aws.secrets_store import CURRENT, PENDING
 from ..errors import (
     RotationFailed,
     RotationNotEnabled,
     RotationStillRunning,
     RotationTokenInvalid,
 )
+from ..ports import ExecutionsPort, SecretsPort
 
 MAX_ATTEMPTS: Final = 5
 _MARGIN_SECONDS: Final = 10.0
@@ -40,8 +41,8 @@ def rotate(
     secret_arn: str,
     token: str,
     *,
-    secrets: SecretsStore,
-    executions: Executions,
+    secrets: SecretsPort,
+    executions: ExecutionsPort,
     remaining_seconds: Callable[[], float],
     timing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def execution_name(token: str, attempt: int) -> str:
 
 
 def _start_or_attach(
-    secret_arn: str, token: str, executions: Executions, timing: dict[str, Any] | None
+    secret_arn: str, token: str, executions: ExecutionsPort, timing: dict[str, Any] | None
 ) -> Execution:
     latest = _latest(token, executions)
     attempt = 1
@@ -106,7 +107,7 @@ def _start_or_attach(
     return executions.start_or_attach(execution_name(token, attempt), payload)
 
 
-def _latest(token: str, executions: Executions) -> tuple[int, Execution] | None:
+def _latest(token: str, executions: ExecutionsPort) -> tuple[int, Execution] | None:
     """The last attempt started for this token, with its number."""
     latest = None
     for attempt in range(1, MAX_ATTEMPTS + 1):

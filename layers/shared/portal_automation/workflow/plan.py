@@ -9,13 +9,13 @@ from pydantic import ValidationError
 
 from ..domain.security_config import validate_desired
 from ..errors import InvalidExecutionInput, InvalidSecurityConfig
-from ..settings import Settings
+from ..settings import PlanExecutionSettings
 from .models import ExecutionInput, PortalItem, dump
 
 _VERSION_NAMESPACE = uuid.UUID("6f1c9d64-7a52-4c1e-9a1e-2f0b1f6f4a11")
 
 
-def plan_execution(raw: Any, execution_id: str, settings: Settings) -> dict[str, Any]:
+def plan_execution(raw: Any, execution_id: str, settings: PlanExecutionSettings) -> dict[str, Any]:
     """Return ``{"runId", "action", "dryRun", "items": [...]}`` or raise with every problem."""
     try:
         request = ExecutionInput.model_validate(raw)

@@ -25,11 +25,12 @@ def poll_health(
     *,
     remaining_seconds: Callable[[], float] = lambda: 900.0,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> PollResult:
     item = state.item
     origin = restart_origin(state)
     deadline = origin + max_restart_seconds(state, services)
-    window_end = time.time() + min(
+    window_end = clock() + min(
         item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
     )
     went_down = went_down_since_change(state)
@@ -45,7 +46,7 @@ def poll_health(
         while True:
             health = session.client.health()
             polls += 1
-            now = time.time()
+            now = clock()
             window_over = now + item.timing.health_poll_seconds >= window_end
             if health.ready and (not awaiting_restart or window_over):
                 return PollResult(
@@ -88,7 +89,7 @@ def restart_origin(state: PortalState) -> float:
 
 
 def max_restart_seconds(state: PortalState, services: Services) -> int:
-    return min(state.item.timing.max_restart_seconds, services.settings.max_restart_seconds)
+    return min(state.item.timing.max_restart_seconds, services.max_restart_seconds)
 
 
 def raise_timeout(state: PortalState, services: Services, elapsed: float) -> None:

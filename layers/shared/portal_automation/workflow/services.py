@@ -1,102 +1,59 @@
-"""What the steps need from the outside world, built once per warm function.
+"""What the steps use from the outside world, passed in (never imported by the steps).
 
-boto3 clients are created on first use, never at import (cold start stays small and
-importing never touches the network).
+A handler builds its ``Services`` once per warm function from its settings
+(``wiring.step_services``); tests build one from the in-memory fakes in tests/fakes.
+A store the function is not configured for answers every call with a
+``ConfigurationError`` naming it, so a step that reaches for it fails loudly.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3
+from ..ports import LedgerPort, PortalConnector, SecretsPort, WorkStorePort
+from ..settings import ConfigurationError
 
-from ..aws.run_ledger import RunLedger
-from ..aws.secrets_store import SecretsStore
-from ..aws.work_store import WorkStore
-from ..domain.credentials import PortalCredentials
-from ..portal import AdminSession, PortalClient
-from ..portal.transport import TransportSettings
-from ..settings import Settings, get_settings
+if TYPE_CHECKING:
+    from ..domain.credentials import PortalCredentials
+    from ..portal import AdminSession
 
 
-@dataclass
+class _NotConfigured:
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigurationError(
+            f"this function is not configured with a {self._what} (it called {name})"
+        )
+
+
+def not_configured(what: str) -> Any:
+    """A stand-in for a store this function has no settings for."""
+    return cast(Any, _NotConfigured(what))
+
+
+@dataclass(frozen=True)
 class Services:
-    settings: Settings = field(default_factory=get_settings)
+    secrets: SecretsPort
+    portals: PortalConnector
+    work: WorkStorePort = field(default_factory=lambda: not_configured("work store"))
+    ledger: LedgerPort = field(default_factory=lambda: not_configured("run ledger"))
+    # The deployment's bound on a restart (an execution may ask for less, never more).
+    max_restart_seconds: int = 1800
+    # The portal read timeout: how long an unanswered update may still be in flight.
+    read_timeout_seconds: float = 30.0
 
-    def _client(self, name: str) -> Any:
-        return boto3.client(name)  # type: ignore[call-overload]
-
-    @cached_property
-    def secrets(self) -> SecretsStore:
-        return SecretsStore(
-            self._client("secretsmanager"), allow_http=self.settings.allow_http_portals
-        )
-
-    @cached_property
-    def work(self) -> WorkStore:
-        return WorkStore(
-            self._client("s3"),
-            self.settings.require("work_bucket"),
-            self.settings.work_kms_key_id,
-        )
-
-    @cached_property
-    def ledger(self) -> RunLedger:
-        return RunLedger(
-            self._client("dynamodb"),
-            self.settings.require("runs_table"),
-            self.settings.lock_ttl_seconds,
-        )
-
-    @cached_property
-    def _transport(self) -> TransportSettings:
-        return TransportSettings(
-            connect_timeout=self.settings.connect_timeout_seconds,
-            read_timeout=self.settings.read_timeout_seconds,
-            ca_bundle=self._ca_bundle_path(),
-        )
-
-    def client_for(self, creds: PortalCredentials) -> PortalClient:
-        return PortalClient(
-            creds.url,
-            referer=creds.referer,
-            allow_http=self.settings.allow_http_portals,
-            settings=self._transport,
-        )
-
-    @contextmanager
-    def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
-        client = self.client_for(creds)
-        try:
-            yield AdminSession(client, creds.username, creds.password)
-        finally:
-            client.close()
-
-    def _ca_bundle_path(self) -> str | None:
-        if self.settings.ca_bundle_file:
-            return self.settings.ca_bundle_file
-        name = self.settings.ca_bundle_parameter
-        if not name:
-            return None
-        from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only when used
-
-        pem = parameters.get_parameter(name, max_age=300)
-        path = os.path.join(tempfile.gettempdir(), f"portal-ca-{_digest(name)}.pem")
-        with open(path, "w", encoding="ascii") as handle:
-            handle.write(str(pem))
-        return path
+    def session(self, creds: PortalCredentials) -> AbstractContextManager[AdminSession]:
+        return self.portals.session(creds)
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def work_prefix(run_id: str, secret_arn: str) -> str:
-    return f"runs/{run_id}/{_digest(secret_arn)}/"
+    return f"runs/{run_id}/{digest(secret_arn)}/"

@@ -119,7 +119,7 @@ def _verify_key(
 
 def in_flight_grace(services: Services) -> float:
     """How long an unanswered update may still land: only then is "not applied" decided."""
-    return 2 * services.settings.read_timeout_seconds
+    return 2 * services.read_timeout_seconds
 
 
 def _changed(state: PortalState, services: Services, stored: Secret, *, generated: bool) -> bool:

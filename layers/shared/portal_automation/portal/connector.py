@@ -1,0 +1,32 @@
+"""Open an administrator's session with the portal a credentials secret names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..domain.credentials import PortalCredentials
+from .client import PortalClient
+from .session import AdminSession
+from .transport import TransportSettings
+
+
+class HttpPortalConnector:
+    """One HTTP session per step invocation; transport settings resolved on first use."""
+
+    def __init__(self, transport: Callable[[], TransportSettings], *, allow_http: bool) -> None:
+        self._transport = transport
+        self._allow_http = allow_http
+
+    @contextmanager
+    def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
+        client = PortalClient(
+            creds.url,
+            referer=creds.referer,
+            allow_http=self._allow_http,
+            settings=self._transport(),
+        )
+        try:
+            yield AdminSession(client, creds.username, creds.password)
+        finally:
+            client.close()

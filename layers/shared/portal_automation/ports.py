@@ -1,0 +1,131 @@
+"""What the workflow needs from the outside world, as small interfaces.
+
+The steps in ``workflow/`` and ``triggers/`` depend on these protocols only. The real
+adapters satisfy them (``aws/`` for Secrets Manager, S3, DynamoDB and Step Functions,
+``portal/`` for the Portal Admin API); ``tests/fakes`` holds in-memory twins that
+behave the same way, named errors included, so the decisions can be tested in
+milliseconds. Every method raises the project's named errors (``errors.py``), never a
+botocore or requests exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .aws.executions import Execution
+    from .aws.secrets_store import SecretVersion
+    from .domain.credentials import PortalCredentials
+    from .portal.models import (
+        HealthStatus,
+        PortalInfo,
+        PortalToken,
+        SecurityConfig,
+        TokenClient,
+        UpdateAccepted,
+    )
+    from .portal.session import AdminSession
+    from .sensitive import Secret
+
+
+class SecretsPort(Protocol):
+    """The portal credentials secrets and their version stages."""
+
+    def read(
+        self, secret_id: str, *, stage: str = ..., version_id: str | None = None
+    ) -> SecretVersion: ...
+
+    def pending(self, secret_id: str, version_id: str) -> PortalCredentials | None: ...
+
+    def stages(self, secret_id: str) -> dict[str, list[str]]: ...
+
+    def describe(self, secret_id: str) -> dict[str, Any]: ...
+
+    def put_pending(self, secret_id: str, version_id: str, creds: PortalCredentials) -> None: ...
+
+    def promote(self, secret_id: str, version_id: str) -> None: ...
+
+    def clear_pending(self, secret_id: str, version_id: str) -> None: ...
+
+    def pending_version_id(self, secret_id: str) -> str | None: ...
+
+
+class WorkStorePort(Protocol):
+    """Encrypted per-run scratch space (probe token, pre-change key, config snapshot)."""
+
+    def put_secret(self, key: str, value: Secret) -> None: ...
+
+    def get_secret(self, key: str) -> Secret | None: ...
+
+    def put_json(self, key: str, value: Any) -> None: ...
+
+    def get_json(self, key: str) -> Any | None: ...
+
+    def delete_prefix(self, prefix: str) -> None: ...
+
+
+class LedgerPort(Protocol):
+    """Per-portal locks and per-run attempt counts (never a secret)."""
+
+    def acquire(self, secret_arn: str, run_id: str) -> None: ...
+
+    def release(self, secret_arn: str, run_id: str) -> None: ...
+
+    def holder(self, secret_arn: str) -> str | None: ...
+
+    def record_attempt(self, secret_arn: str, run_id: str) -> int: ...
+
+
+class PortalApi(Protocol):
+    """The Portal Admin API calls the steps make (``portal.client.PortalClient``)."""
+
+    base_url: str
+    referer: str
+
+    def close(self) -> None: ...
+
+    def generate_token(
+        self,
+        username: str,
+        password: Secret,
+        *,
+        client: TokenClient = ...,
+        ip: str | None = ...,
+        expiration_minutes: int = ...,
+    ) -> PortalToken: ...
+
+    def info(self, token: PortalToken) -> PortalInfo: ...
+
+    def read_shared_key(self, token: PortalToken) -> Secret: ...
+
+    def update_shared_key(self, token: PortalToken, key: Secret | None) -> UpdateAccepted: ...
+
+    def read_security_config(self, token: PortalToken) -> SecurityConfig: ...
+
+    def update_security_config(
+        self, token: PortalToken, config: Mapping[str, Any]
+    ) -> UpdateAccepted: ...
+
+    def health(self) -> HealthStatus: ...
+
+
+class PortalConnector(Protocol):
+    """Opens an administrator's session with the portal a credentials secret names."""
+
+    def session(self, creds: PortalCredentials) -> AbstractContextManager[AdminSession]: ...
+
+
+class ExecutionsPort(Protocol):
+    """Step Functions executions of the workflow, started idempotently by name."""
+
+    state_machine_arn: str
+
+    def arn_for(self, name: str) -> str: ...
+
+    def start_or_attach(self, name: str, payload: dict[str, Any]) -> Execution: ...
+
+    def describe(self, arn: str) -> Execution: ...
+
+    def wait(self, arn: str, *, seconds: float, poll: float = ...) -> Execution: ...

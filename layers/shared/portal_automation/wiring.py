@@ -1,0 +1,73 @@
+"""Build the real adapters of one function from its settings (its cold start).
+
+Nothing here touches the network at import: clients are made on first use, and the
+CA bundle held in SSM is fetched by the first portal session.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+
+from .aws.clients import lazy_client
+from .aws.executions import Executions
+from .aws.run_ledger import RunLedger
+from .aws.secrets_store import SecretsStore
+from .aws.work_store import WorkStore
+from .portal.connector import HttpPortalConnector
+from .portal.transport import TransportSettings
+from .settings import LedgerAccess, StateMachineAccess, StepSettings, WorkStoreAccess
+from .workflow.services import Services, digest, not_configured
+
+
+def step_services(settings: StepSettings) -> Services:
+    return Services(
+        secrets=secrets_store(settings.allow_http_portals),
+        portals=HttpPortalConnector(
+            functools.cache(lambda: _transport(settings)), allow_http=settings.allow_http_portals
+        ),
+        work=(
+            WorkStore(lazy_client("s3"), settings.work_bucket, settings.work_kms_key_id)
+            if isinstance(settings, WorkStoreAccess)
+            else not_configured("work store")
+        ),
+        ledger=(
+            RunLedger(lazy_client("dynamodb"), settings.runs_table, settings.lock_ttl_seconds)
+            if isinstance(settings, LedgerAccess)
+            else not_configured("run ledger")
+        ),
+        max_restart_seconds=settings.max_restart_seconds,
+        read_timeout_seconds=settings.read_timeout_seconds,
+    )
+
+
+def secrets_store(allow_http: bool = False) -> SecretsStore:
+    return SecretsStore(lazy_client("secretsmanager"), allow_http=allow_http)
+
+
+def executions(settings: StateMachineAccess) -> Executions:
+    return Executions(lazy_client("stepfunctions"), settings.state_machine_arn)
+
+
+def _transport(settings: StepSettings) -> TransportSettings:
+    return TransportSettings(
+        connect_timeout=settings.connect_timeout_seconds,
+        read_timeout=settings.read_timeout_seconds,
+        ca_bundle=_ca_bundle_path(settings),
+    )
+
+
+def _ca_bundle_path(settings: StepSettings) -> str | None:
+    if settings.ca_bundle_file:
+        return settings.ca_bundle_file
+    name = settings.ca_bundle_parameter
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only when used
+
+    pem = parameters.get_parameter(name, max_age=300)
+    path = os.path.join(tempfile.gettempdir(), f"portal-ca-{digest(name)}.pem")
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write(str(pem))
+    return path

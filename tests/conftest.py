@@ -1,4 +1,4 @@
-"""Unit-test isolation: the redactor is process-wide, so restore it after each test."""
+"""Isolation shared by every test package."""
 
 from __future__ import annotations
 

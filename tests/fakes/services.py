@@ -1,0 +1,45 @@
+"""One ``Services`` made of fakes, and the portal's credentials secret to go with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal_automation.workflow.services import Services
+
+from .ledger import FakeLedger
+from .portal import FakePortal, FakePortals
+from .secrets import FakeSecrets
+from .work_store import FakeWorkStore
+
+
+@dataclass
+class FakeWorld:
+    """The fakes behind one ``Services``; tests reach into them to arrange and assert."""
+
+    secrets: FakeSecrets = field(default_factory=FakeSecrets)
+    work: FakeWorkStore = field(default_factory=FakeWorkStore)
+    ledger: FakeLedger = field(default_factory=FakeLedger)
+    portals: FakePortals = field(default_factory=FakePortals)
+    max_restart_seconds: int = 1800
+    read_timeout_seconds: float = 30.0
+
+    @property
+    def services(self) -> Services:
+        return Services(
+            secrets=self.secrets,
+            portals=self.portals,
+            work=self.work,
+            ledger=self.ledger,
+            max_restart_seconds=self.max_restart_seconds,
+            read_timeout_seconds=self.read_timeout_seconds,
+        )
+
+    def portal(self, name: str = "gis", **settings: Any) -> tuple[FakePortal, str]:
+        """A new fake portal and its credentials secret (its ARN)."""
+        portal = self.portals.add(FakePortal(f"https://{name}.example.com/portal", **settings))
+        arn = self.secrets.create(
+            f"portal-admin/{name}",
+            {"url": portal.url, "username": portal.username, "password": portal.password},
+        )
+        return portal, arn

@@ -1,0 +1,48 @@
+"""The S3 work store as ``WorkStore`` sees it: objects by key, ``WorkStoreError`` on failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from portal_automation.aws.work_store import WorkStoreError
+from portal_automation.sensitive import Secret
+
+
+class FakeWorkStore:
+    """``WorkStorePort``."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.outages = 0  # the next N calls fail as S3 would (throttled, unreachable)
+
+    def put_secret(self, key: str, value: Secret) -> None:
+        self._check(f"write of {key}")
+        self.objects[key] = value.reveal().encode("utf-8")
+
+    def get_secret(self, key: str) -> Secret | None:
+        self._check(f"read of {key}")
+        raw = self.objects.get(key)
+        return None if raw is None else Secret(raw.decode("utf-8"))
+
+    def put_json(self, key: str, value: Any) -> None:
+        self._check(f"write of {key}")
+        self.objects[key] = json.dumps(value).encode("utf-8")
+
+    def get_json(self, key: str) -> Any | None:
+        self._check(f"read of {key}")
+        raw = self.objects.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def delete_prefix(self, prefix: str) -> None:
+        self._check(f"cleanup of {prefix}")
+        for key in [k for k in self.objects if k.startswith(prefix)]:
+            del self.objects[key]
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def _check(self, what: str) -> None:
+        if self.outages > 0:
+            self.outages -= 1
+            raise WorkStoreError(f"work store {what}: SlowDown")

@@ -4,11 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv demo test check lint format typecheck validate validate-template validate-asl validate-schema security security-template security-python bench clean
+.PHONY: help venv demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema security security-template security-python bench clean
 
 help:
 	@echo "make demo      run the local demo (portal emulator + local AWS endpoint)"
 	@echo "make test      run the whole test suite"
+	@echo "make test-fast the decision logic on in-memory fakes (seconds), with its coverage"
 	@echo "make check     lint, types, template and ASL validation, security scans, then the tests"
 	@echo "make security  checkov on template.yaml, bandit on the Python code"
 	@echo "make bench     run the benchmarks (figures quoted in README.md)"
@@ -29,6 +30,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit
+# tests: no sockets, no moto server. Fails when they cover less than 90% of the
+# workflow and trigger logic.
+FAST_TESTS := tests/unit tests/steps
+test-fast: $(STAMP)
+	$(BIN)/pytest -q $(FAST_TESTS) -p no:cacheprovider \
+		--cov=portal_automation.workflow --cov=portal_automation.triggers \
+		--cov-report=term --cov-fail-under=90
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -85,7 +95,7 @@ security-python: $(STAMP)
 
 security: security-template security-python
 
-check: lint typecheck validate security test
+check: lint typecheck validate security test-fast test
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

@@ -1,0 +1,333 @@
+"""Finalize promotes only what was verified; RecordFailure settles AWSPENDING truthfully;
+RollbackConfig posts the snapshot; Summarize counts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from portal_automation.errors import PortalUnavailable, RollbackFailed
+from portal_automation.workflow.change import CONFIG_SNAPSHOT, apply_change
+from portal_automation.workflow.failure import describe_error, record_failure
+from portal_automation.workflow.finalize import finalize
+from portal_automation.workflow.rollback import rollback_config
+from portal_automation.workflow.services import work_prefix
+from portal_automation.workflow.state import PortalState
+from portal_automation.workflow.summary import summarize
+
+from tests.fakes.portal import FakePortal
+from tests.fakes.services import FakeWorld
+
+from .conftest import change_part, item, preflight_part, state
+
+VERIFIED = {"outcome": "verified", "verifiedAt": 1.0, "checks": {"health": "ok"}}
+
+
+def changed_rotation(world: FakeWorld) -> tuple[FakePortal, str, dict[str, Any]]:
+    portal, arn = world.portal()
+    world.ledger.acquire(arn, "run-1")
+    parts: dict[str, Any] = {"item": item(arn), "preflight": preflight_part()}
+    change = apply_change(PortalState.model_validate(parts), world.services)
+    parts["change"] = change.model_dump(by_alias=True, exclude_none=True)
+    return portal, arn, parts
+
+
+def test_finalize_promotes_the_verified_key_cleans_up_and_unlocks(world: FakeWorld) -> None:
+    portal, arn, parts = changed_rotation(world)
+    portal.restart()
+    version = parts["item"]["versionId"]
+
+    report = finalize(PortalState.model_validate({**parts, "verify": VERIFIED}), world.services)
+
+    assert report["status"] == "verified"
+    assert report["secretVersionId"] == version
+    assert world.secrets.stages(arn)[version] == ["AWSCURRENT"]
+    assert world.secrets.value(arn)["sharedKey"] == portal.running_key
+    assert world.work.keys("runs/run-1/") == []
+    assert world.ledger.holder(arn) is None
+
+
+def test_finalize_is_idempotent(world: FakeWorld) -> None:
+    portal, arn, parts = changed_rotation(world)
+    portal.restart()
+    done = PortalState.model_validate({**parts, "verify": VERIFIED})
+    finalize(done, world.services)
+
+    again = finalize(done, world.services)
+
+    assert again["status"] == "verified"
+    assert sorted(map(tuple, world.secrets.stages(arn).values())) == [
+        ("AWSCURRENT",),
+        ("AWSPREVIOUS",),
+    ]
+
+
+@pytest.mark.parametrize(("outcome", "dry_run"), [("no-change", False), ("dry-run", True)])
+def test_finalize_of_a_run_that_changed_nothing_promotes_nothing(
+    world: FakeWorld, outcome: str, dry_run: bool
+) -> None:
+    _, arn = world.portal()
+    before = world.secrets.stages(arn)
+    if not dry_run:
+        world.ledger.acquire(arn, "run-1")
+    st = state(
+        item(arn, "apply-security-config", security_config={}, dry_run=dry_run),
+        preflight=preflight_part(None, next_step="done", outcome=outcome),
+    )
+
+    report = finalize(st, world.services)
+
+    assert report["status"] == outcome
+    assert world.secrets.stages(arn) == before
+    assert world.ledger.locks == {}
+
+
+def caught(name: str, message: str) -> dict[str, str]:
+    return {"Error": name, "Cause": json.dumps({"errorType": name, "errorMessage": message})}
+
+
+def test_failure_before_any_change_only_unlocks(world: FakeWorld) -> None:
+    _, arn = world.portal()
+    world.ledger.acquire(arn, "run-1")
+    st = state(item(arn), error=caught("PortalAuthFailed", "token refused"))
+
+    report = record_failure(st, world.services)
+
+    assert report["status"] == "failed"
+    assert report["error"] == {
+        "name": "PortalAuthFailed",
+        "message": "token refused",
+        "stage": "preflight",
+    }
+    assert world.ledger.holder(arn) is None
+
+
+def test_failure_never_releases_another_runs_lock(world: FakeWorld) -> None:
+    _, arn = world.portal()
+    world.ledger.acquire(arn, "other-run")
+    st = state(item(arn), error=caught("PortalBusy", "busy"))
+
+    record_failure(st, world.services)
+
+    assert world.ledger.holder(arn) == "other-run"
+
+
+def test_an_unused_pending_version_is_removed(world: FakeWorld) -> None:
+    portal, arn, parts = changed_rotation(world)
+    portal.stored_key = portal.running_key  # the update never took
+    st = PortalState.model_validate({**parts, "error": caught("ChangeNotApplied", "x")})
+
+    report = record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) is None
+    assert "removed" in report["error"]["notes"][0]
+
+
+def test_a_pending_key_the_portal_already_runs_is_kept(world: FakeWorld) -> None:
+    portal, arn, parts = changed_rotation(world)
+    portal.restart()
+    st = PortalState.model_validate({**parts, "error": caught("VerificationFailed", "x")})
+
+    record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) == parts["item"]["versionId"]
+    assert world.secrets.value(arn, "AWSPENDING")["sharedKey"] == portal.running_key
+
+
+def test_a_pending_key_is_kept_when_the_portal_cannot_be_asked(world: FakeWorld) -> None:
+    portal, arn, parts = changed_rotation(world)
+    portal.go_down()
+    st = PortalState.model_validate({**parts, "error": caught("PortalRestartTimeout", "x")})
+
+    report = record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) == parts["item"]["versionId"]
+    assert "could not be asked" in report["error"]["notes"][0]
+    assert world.ledger.holder(arn) is None
+
+
+def portal_with_known_key(world: FakeWorld, name: str) -> tuple[FakePortal, str]:
+    """A portal whose AWSCURRENT secret holds the key it runs (rotated before)."""
+    portal = world.portals.add(FakePortal(f"https://{name}.example.com/portal"))
+    arn = world.secrets.create(
+        f"portal-admin/{name}",
+        {
+            "url": portal.url,
+            "username": portal.username,
+            "password": portal.password,
+            "sharedKey": portal.running_key,
+        },
+    )
+    return portal, arn
+
+
+def test_a_portal_key_matching_neither_version_keeps_pending(world: FakeWorld) -> None:
+    portal, arn = portal_with_known_key(world, "known")
+    entry = item(arn)
+    parts: dict[str, Any] = {"item": entry, "preflight": preflight_part()}
+    apply_change(PortalState.model_validate(parts), world.services)
+    portal.set_key(portal.running_key[::-1])  # neither AWSCURRENT's key nor AWSPENDING's
+    st = PortalState.model_validate({**parts, "error": caught("VerificationFailed", "x")})
+
+    report = record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) == entry["versionId"]
+    assert "neither" in report["error"]["notes"][0]
+
+
+def test_a_portal_still_on_the_current_key_drops_pending(world: FakeWorld) -> None:
+    portal, arn = portal_with_known_key(world, "known2")
+    parts: dict[str, Any] = {"item": item(arn), "preflight": preflight_part()}
+    portal.fail("update_shared_key", PortalUnavailable("update token config: reset"))
+    apply_change(PortalState.model_validate(parts), world.services)
+    st = PortalState.model_validate({**parts, "error": caught("ChangeNotApplied", "x")})
+
+    record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) is None
+    assert world.secrets.value(arn)["sharedKey"] == portal.running_key
+
+
+def test_an_empty_pending_version_left_by_rotate_secret_is_removed(world: FakeWorld) -> None:
+    _, arn = world.portal()
+    entry = item(arn)
+    world.secrets.start_rotation(arn, entry["versionId"])
+    st = state(entry, preflight=preflight_part(), error=caught("PortalUnavailable", "x"))
+
+    record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) is None
+
+
+def test_a_failed_config_change_says_where_the_snapshot_is(world: FakeWorld) -> None:
+    _, arn = world.portal()
+    st = state(
+        item(arn, "apply-security-config", security_config={"disableServicesDirectory": True}),
+        preflight=preflight_part(None),
+        change=change_part(),
+        error=caught("PortalRestartTimeout", "x"),
+    )
+
+    report = record_failure(st, world.services)
+
+    assert report["error"]["stage"] == "change"
+    assert work_prefix("run-1", arn) in report["error"]["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("parts", "stage"),
+    [
+        ({}, "preflight"),
+        ({"preflight": preflight_part(next_step="done", outcome="dry-run")}, "preflight"),
+        ({"preflight": preflight_part()}, "change"),
+        ({"preflight": preflight_part(), "change": change_part()}, "change"),
+        (
+            {
+                "preflight": preflight_part(),
+                "change": change_part(),
+                "poll": {"ready": False, "polls": 1, "elapsedSeconds": 1.0},
+            },
+            "wait",
+        ),
+        (
+            {
+                "preflight": preflight_part(),
+                "change": change_part(),
+                "verify": {"outcome": "restart-pending"},
+            },
+            "verify",
+        ),
+    ],
+)
+def test_the_failure_names_the_stage_it_happened_in(
+    world: FakeWorld, parts: dict[str, Any], stage: str
+) -> None:
+    _, arn = world.portal()
+    st = state(item(arn, dry_run=True), error=caught("X", "y"), **parts)
+
+    assert record_failure(st, world.services)["error"]["stage"] == stage
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (None, {"name": "Unknown", "message": "no error information"}),
+        (
+            {"Error": "States.Timeout", "Cause": "not json"},
+            {"name": "States.Timeout", "message": "not json"},
+        ),
+        (
+            {"Error": "E", "Cause": json.dumps({"errorMessage": "m" * 700})},
+            {"name": "E", "message": "m" * 600 + "..."},
+        ),
+    ],
+)
+def test_the_error_is_described_from_the_catch(
+    world: FakeWorld, error: dict[str, str] | None, expected: dict[str, str]
+) -> None:
+    _, arn = world.portal()
+    st = state(item(arn), **({"error": error} if error else {}))
+
+    assert describe_error(st) == expected
+
+
+def test_rollback_posts_the_snapshot(world: FakeWorld) -> None:
+    portal, arn = world.portal()
+    entry = item(arn, "apply-security-config", security_config={"disableServicesDirectory": True})
+    parts: dict[str, Any] = {"item": entry, "preflight": preflight_part(None)}
+    before = dict(portal.config)
+    apply_change(PortalState.model_validate(parts), world.services)
+
+    result = rollback_config(PortalState.model_validate(parts), world.services)
+
+    assert (result.phase, result.outcome) == ("rollback", "accepted")
+    assert portal.config == before
+    assert world.work.get_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT) == before
+
+
+def test_rollback_without_a_snapshot_fails_named(world: FakeWorld) -> None:
+    portal, arn = world.portal()
+    st = state(
+        item(arn, "apply-security-config", security_config={}), preflight=preflight_part(None)
+    )
+
+    with pytest.raises(RollbackFailed):
+        rollback_config(st, world.services)
+
+    assert portal.updates == 0
+
+
+def test_rollback_of_an_unreachable_portal_is_retryable(world: FakeWorld) -> None:
+    portal, arn = world.portal()
+    world.work.put_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT, dict(portal.config))
+    portal.go_down()
+    st = state(
+        item(arn, "apply-security-config", security_config={}), preflight=preflight_part(None)
+    )
+
+    with pytest.raises(PortalUnavailable):
+        rollback_config(st, world.services)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcome", "failed"),
+    [
+        (["verified", "no-change", "dry-run"], "succeeded", 0),
+        (["verified", "failed"], "partial", 1),
+        (["failed", "rolled-back"], "failed", 2),
+        (["failed"], "failed", 1),
+    ],
+)
+def test_summarize_counts_and_names_the_failed(
+    statuses: list[str], outcome: str, failed: int
+) -> None:
+    portals = [{"secretArn": f"arn-{i}", "status": s} for i, s in enumerate(statuses)]
+
+    report = summarize({"runId": "r", "action": "rotate-shared-key"}, portals)
+
+    assert (report["outcome"], report["failed"]) == (outcome, failed)
+    assert report["failedPortals"] == [
+        p["secretArn"] for p in portals if p["status"] in ("failed", "rolled-back")
+    ]
+    assert len(report["subject"]) <= 99

@@ -1,0 +1,194 @@
+"""The handlers themselves, called as Lambda calls them, with the samples users run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+from portal_automation.errors import InvalidExecutionInput
+from portal_automation.handler_support import UnexpectedError
+from portal_automation.settings import ConfigurationError
+
+from tests.fakes.executions import FakeExecutions
+from tests.fakes.secrets import FakeSecrets
+from tests.fakes.services import FakeWorld
+
+from .conftest import FakeLambdaContext, item, load_event, preflight_part
+
+PREFIX = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:portal-admin/"
+Loader = Callable[..., ModuleType]
+STEP_ENV = {"runs_table": "runs", "work_bucket": "work"}
+
+
+@pytest.mark.parametrize(
+    ("handler", "missing"),
+    [
+        ("preflight", "PORTAL_AUTOMATION_RUNS_TABLE"),
+        ("apply_change", "PORTAL_AUTOMATION_RUNS_TABLE"),
+        ("verify", "PORTAL_AUTOMATION_WORK_BUCKET"),
+        ("plan_execution", "PORTAL_AUTOMATION_SECRET_ARN_PREFIX"),
+        ("rotate_secret", "PORTAL_AUTOMATION_STATE_MACHINE_ARN"),
+        ("publish_audit", "PORTAL_AUTOMATION_EVENT_BUS_NAME"),
+    ],
+)
+def test_a_missing_variable_fails_the_cold_start_naming_it(
+    load_handler: Loader, monkeypatch: pytest.MonkeyPatch, handler: str, missing: str
+) -> None:
+    monkeypatch.delenv(missing, raising=False)
+    env = {k: v for k, v in STEP_ENV.items() if f"PORTAL_AUTOMATION_{k.upper()}" != missing}
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_handler(handler, **env)
+
+    assert missing in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "manual-rotate-shared-key.json",
+        "manual-rotate-fleet.json",
+        "manual-apply-security-config.json",
+        "manual-apply-security-config-dry-run.json",
+    ],
+)
+def test_plan_handler_accepts_every_manual_sample(
+    load_handler: Loader, lambda_context: FakeLambdaContext, sample: str
+) -> None:
+    app = load_handler("plan_execution", secret_arn_prefix=PREFIX)
+    raw = load_event(sample)
+    event = {"input": raw, "executionId": "arn:aws:states:eu-west-1:1:execution:sm:run-1"}
+
+    plan = app.lambda_handler(event, lambda_context)
+
+    assert plan["runId"] == "run-1"
+    assert [i["secretArn"] for i in plan["items"]] == [p["secretArn"] for p in raw["portals"]]
+    assert plan["dryRun"] == raw.get("dryRun", False)
+
+
+def test_a_step_handler_runs_its_step_and_returns_json(
+    load_handler: Loader, lambda_context: FakeLambdaContext
+) -> None:
+    app = load_handler("preflight", **STEP_ENV)
+    world = FakeWorld()
+    app.SERVICES = world.services
+    _, arn = world.portal()
+
+    result = app.lambda_handler({"item": item(arn)}, lambda_context)
+
+    assert (result["outcome"], result["keyMode"]) == ("planned", "supplied")
+    json.dumps(result)
+    assert world.ledger.holder(arn) == "run-1"
+
+
+def test_a_step_handler_refuses_a_malformed_state(
+    load_handler: Loader, lambda_context: FakeLambdaContext
+) -> None:
+    app = load_handler("verify", **STEP_ENV)
+
+    with pytest.raises(InvalidExecutionInput) as raised:
+        app.lambda_handler({"item": {"secretArn": "x"}}, lambda_context)
+
+    assert "item.action" in raised.value.message
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_an_unexpected_error_is_named_and_redacted(
+    load_handler: Loader, lambda_context: FakeLambdaContext
+) -> None:
+    app = load_handler("finalize", **STEP_ENV)
+    world = FakeWorld()
+    _, arn = world.portal()
+    password = world.secrets.read(arn).credentials.password.reveal()
+
+    class Broken:
+        def release(self, *args: Any) -> None:
+            raise RuntimeError(f"boom with {password}")
+
+    app.SERVICES = world.services.__class__(
+        secrets=world.secrets,
+        portals=world.portals,
+        work=world.work,
+        ledger=Broken(),  # type: ignore[arg-type]
+    )
+    event = {"item": item(arn), "preflight": preflight_part(next_step="done", outcome="dry-run")}
+    event["item"]["dryRun"] = False
+
+    with pytest.raises(UnexpectedError) as raised:
+        app.lambda_handler(event, lambda_context)
+
+    assert password not in raised.value.message
+    assert "RuntimeError" in raised.value.message
+
+
+def test_rotation_handler_runs_the_sample_event(
+    load_handler: Loader, lambda_context: FakeLambdaContext
+) -> None:
+    app = load_handler(
+        "rotate_secret",
+        state_machine_arn="arn:aws:states:eu-west-1:123456789012:stateMachine:portal-security",
+    )
+    event = load_event("secretsmanager-rotation-create-secret.json")
+    secrets = FakeSecrets()
+    secrets.create(
+        "portal-admin/gis-prod",
+        {"url": "https://g.example.com/p", "username": "u", "password": "p"},
+        arn=event["SecretId"],
+    )
+    secrets.start_rotation(event["SecretId"], event["ClientRequestToken"])
+    app.SECRETS, app.EXECUTIONS = secrets, FakeExecutions(app.SETTINGS.state_machine_arn)
+
+    answer = app.lambda_handler(event, lambda_context)
+
+    assert answer["executionArn"].endswith(f":rotation-{event['ClientRequestToken']}")
+    assert app.EXECUTIONS.starts == 1
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "eventbridge-rotate-shared-key.json",
+        "eventbridge-apply-security-config.json",
+        "eventbridge-desired-config-changed.json",
+        "eventbridge-drift-schedule.json",
+    ],
+)
+def test_start_handler_starts_one_run_per_sample_event(
+    load_handler: Loader, lambda_context: FakeLambdaContext, sample: str
+) -> None:
+    app = load_handler(
+        "start_from_event",
+        state_machine_arn="arn:aws:states:eu-west-1:123456789012:stateMachine:portal-security",
+        desired_config_parameter="/stack/portal-security/desired-config",
+    )
+    app.EXECUTIONS = FakeExecutions(app.SETTINGS.state_machine_arn)
+    app.desired_document = lambda: load_event("desired-config-document.json")
+    event = load_event(sample)
+
+    answer = app.lambda_handler(event, lambda_context)
+
+    assert answer["executionArn"].endswith(f":event-{event['id']}")
+    assert app.EXECUTIONS.starts == 1
+
+
+def test_publish_handler_puts_the_audit_events_in_batches(
+    load_handler: Loader, lambda_context: FakeLambdaContext
+) -> None:
+    app = load_handler("publish_audit", event_bus_name="bus")
+    sent: list[list[dict[str, Any]]] = []
+
+    class Events:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            sent.append(Entries)
+            return {"FailedEntryCount": 0}
+
+    app.EVENTS = Events()
+    portals = [{"action": "rotate-shared-key", "status": "verified"} for _ in range(12)]
+
+    answer = app.lambda_handler({"runId": "r", "portals": portals}, lambda_context)
+
+    assert answer == {"published": 13, "failed": 0}
+    assert [len(batch) for batch in sent] == [10, 3]

@@ -1,0 +1,352 @@
+"""The rotation function's four steps and the EventBridge start function, on fakes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from portal_automation.errors import (
+    InvalidExecutionInput,
+    RotationFailed,
+    RotationNotEnabled,
+    RotationStillRunning,
+    RotationTokenInvalid,
+    UnsupportedEvent,
+)
+from portal_automation.triggers.events import audit_entries, execution_input, start_for_event
+from portal_automation.triggers.rotation import execution_name, rotate
+
+from tests.fakes.executions import FakeExecutions
+from tests.fakes.secrets import FakeSecrets
+
+from .conftest import load_event
+
+TOKEN = "4b2f5a9c-0e1d-4c3b-9a8f-7e6d5c4b3a21"
+
+
+@pytest.fixture
+def secrets() -> FakeSecrets:
+    return FakeSecrets()
+
+
+@pytest.fixture
+def executions() -> FakeExecutions:
+    return FakeExecutions()
+
+
+def rotating(secrets: FakeSecrets) -> str:
+    arn = secrets.create(
+        "portal-admin/gis", {"url": "https://g.example.com/p", "username": "u", "password": "p"}
+    )
+    secrets.start_rotation(arn, TOKEN)
+    return arn
+
+
+def step(
+    name: str, arn: str, secrets: FakeSecrets, executions: FakeExecutions, **kw: Any
+) -> dict[str, Any]:
+    return rotate(
+        name,
+        arn,
+        TOKEN,
+        secrets=secrets,
+        executions=executions,
+        remaining_seconds=lambda: 30.0,
+        **kw,
+    )
+
+
+def test_create_secret_starts_the_execution_named_after_the_token(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+
+    answer = step("createSecret", arn, secrets, executions, timing={"maxRestartSeconds": 60})
+
+    assert answer["status"] == "RUNNING"
+    run = executions.runs[f"rotation-{TOKEN}"]
+    assert run["input"] == {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": arn}],
+        "rotationToken": TOKEN,
+        "source": "secretsmanager-rotation",
+        "timing": {"maxRestartSeconds": 60},
+    }
+
+
+def test_a_repeated_create_secret_attaches(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+    step("createSecret", arn, secrets, executions)
+
+    step("createSecret", arn, secrets, executions)
+
+    assert executions.starts == 1
+
+
+def test_a_retry_after_a_failed_run_starts_the_next_attempt(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+    step("createSecret", arn, secrets, executions)
+    executions.finish(execution_name(TOKEN, 1), "FAILED", "PortalsFailed")
+
+    step("createSecret", arn, secrets, executions)
+
+    assert set(executions.runs) == {f"rotation-{TOKEN}", f"rotation-{TOKEN}-2"}
+
+
+def test_attempts_are_bounded(secrets: FakeSecrets, executions: FakeExecutions) -> None:
+    arn = rotating(secrets)
+    for attempt in range(1, 6):
+        executions.runs[execution_name(TOKEN, attempt)] = {"status": "FAILED", "input": {}}
+
+    with pytest.raises(RotationFailed):
+        step("createSecret", arn, secrets, executions)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        ("RUNNING", RotationStillRunning),
+        ("FAILED", RotationFailed),
+        ("TIMED_OUT", RotationFailed),
+        ("ABORTED", RotationFailed),
+    ],
+)
+@pytest.mark.parametrize("name", ["setSecret", "testSecret", "finishSecret"])
+def test_later_steps_report_the_real_outcome(
+    secrets: FakeSecrets, executions: FakeExecutions, name: str, status: str, error: type[Exception]
+) -> None:
+    arn = rotating(secrets)
+    step("createSecret", arn, secrets, executions)
+    executions.finish(execution_name(TOKEN, 1), status)
+
+    with pytest.raises(error):
+        step(name, arn, secrets, executions)
+
+    assert secrets.pending_version_id(arn) == TOKEN
+
+
+def test_a_succeeded_run_passes_and_finish_makes_the_token_current(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+    step("createSecret", arn, secrets, executions)
+    secrets.put_pending(arn, TOKEN, secrets.read(arn).credentials)
+    executions.finish(execution_name(TOKEN, 1), "SUCCEEDED")
+
+    for name in ("setSecret", "testSecret"):
+        assert step(name, arn, secrets, executions)["status"] == "SUCCEEDED"
+    step("finishSecret", arn, secrets, executions)
+
+    assert secrets.stages(arn)[TOKEN] == ["AWSCURRENT"]
+    assert step("finishSecret", arn, secrets, executions)["outcome"] == "already-current"
+
+
+def test_a_step_without_a_started_run_fails(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+
+    with pytest.raises(RotationFailed):
+        step("setSecret", arn, secrets, executions)
+
+
+def test_rotation_must_be_enabled(secrets: FakeSecrets, executions: FakeExecutions) -> None:
+    arn = secrets.create(
+        "portal-admin/x", {"url": "https://x.example.com/p", "username": "u", "password": "p"}
+    )
+
+    with pytest.raises(RotationNotEnabled):
+        step("createSecret", arn, secrets, executions)
+
+
+def test_a_token_that_is_not_a_version_is_refused(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+
+    with pytest.raises(RotationTokenInvalid):
+        rotate(
+            "createSecret",
+            arn,
+            "not-a-version",
+            secrets=secrets,
+            executions=executions,
+            remaining_seconds=lambda: 30.0,
+        )
+
+    assert executions.starts == 0
+
+
+def test_a_token_no_longer_pending_is_refused(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+    secrets.clear_pending(arn, TOKEN)
+    secrets._find(arn).versions[TOKEN].stages.add("AWSPREVIOUS")
+
+    with pytest.raises(RotationTokenInvalid):
+        step("createSecret", arn, secrets, executions)
+
+
+# --- EventBridge -----------------------------------------------------------------------
+
+DOCUMENT = load_event("desired-config-document.json")
+
+
+def desired() -> dict[str, Any]:
+    return json.loads(json.dumps(DOCUMENT))
+
+
+@pytest.mark.parametrize(
+    ("sample", "action", "dry_run", "source"),
+    [
+        ("eventbridge-rotate-shared-key.json", "rotate-shared-key", None, "eventbridge"),
+        ("eventbridge-apply-security-config.json", "apply-security-config", None, "eventbridge"),
+        (
+            "eventbridge-desired-config-changed.json",
+            "apply-security-config",
+            False,
+            "desired-config-change",
+        ),
+        ("eventbridge-drift-schedule.json", "apply-security-config", True, "drift-schedule"),
+    ],
+)
+def test_each_sample_event_starts_its_run(
+    executions: FakeExecutions, sample: str, action: str, dry_run: bool | None, source: str
+) -> None:
+    event = load_event(sample)
+
+    answer = start_for_event(
+        event, executions=executions, desired_document=desired, drift_mode="report"
+    )
+
+    run = executions.runs[f"event-{event['id']}"]["input"]
+    assert (answer["action"], run["action"], run["source"]) == (action, action, source)
+    assert run.get("dryRun") == dry_run
+    assert answer["started"] is True
+
+
+def test_drift_mode_apply_reapplies(executions: FakeExecutions) -> None:
+    event = load_event("eventbridge-drift-schedule.json")
+
+    start_for_event(event, executions=executions, desired_document=desired, drift_mode="apply")
+
+    assert executions.runs[f"event-{event['id']}"]["input"]["dryRun"] is False
+
+
+def test_a_duplicate_event_attaches_to_the_first_run(executions: FakeExecutions) -> None:
+    event = load_event("eventbridge-rotate-shared-key.json")
+    for _ in range(3):
+        start_for_event(event, executions=executions, desired_document=desired, drift_mode="report")
+
+    assert executions.starts == 1
+
+
+def test_timing_defaults_fill_what_the_event_leaves_out(executions: FakeExecutions) -> None:
+    event = load_event("eventbridge-rotate-shared-key.json")
+    event["detail"]["timing"] = {"maxRestartSeconds": 30}
+
+    start_for_event(
+        event,
+        executions=executions,
+        desired_document=desired,
+        drift_mode="report",
+        timing_defaults={"maxRestartSeconds": 900, "pollWindowSeconds": 20},
+    )
+
+    timing = executions.runs[f"event-{event['id']}"]["input"]["timing"]
+    assert timing == {"maxRestartSeconds": 30, "pollWindowSeconds": 20}
+
+
+def test_apply_without_a_config_takes_the_desired_document(executions: FakeExecutions) -> None:
+    event = load_event("eventbridge-apply-security-config.json")
+    event["detail"] = {}
+
+    payload = execution_input(event, desired, "report")
+
+    assert payload["securityConfig"] == DOCUMENT["securityConfig"]
+    assert payload["portals"] == DOCUMENT["portals"]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"id": ""}, UnsupportedEvent),
+        ({"detail-type": "Something Else"}, UnsupportedEvent),
+        ({"source": "someone.else"}, UnsupportedEvent),
+        ({"detail": ["not", "an", "object"]}, InvalidExecutionInput),
+    ],
+)
+def test_events_that_cannot_start_a_run_are_refused(
+    executions: FakeExecutions, change: dict[str, Any], error: type[Exception]
+) -> None:
+    event = {**load_event("eventbridge-rotate-shared-key.json"), **change}
+
+    with pytest.raises(error):
+        start_for_event(event, executions=executions, desired_document=desired, drift_mode="report")
+
+    assert executions.starts == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ([], "JSON object"),
+        ({"portals": []}, "missing securityConfig"),
+        ({"portals": [], "securityConfig": {}}, "names no portals"),
+    ],
+)
+def test_a_bad_desired_document_is_refused(
+    executions: FakeExecutions, document: Any, problem: str
+) -> None:
+    event = load_event("eventbridge-desired-config-changed.json")
+
+    with pytest.raises(InvalidExecutionInput) as raised:
+        start_for_event(
+            event, executions=executions, desired_document=lambda: document, drift_mode="report"
+        )
+
+    assert problem in raised.value.message
+
+
+def test_audit_entries_name_each_outcome() -> None:
+    summary = {
+        "runId": "r",
+        "outcome": "partial",
+        "portals": [
+            {"action": "rotate-shared-key", "status": "verified", "secretArn": "a"},
+            {"action": "apply-security-config", "status": "verified", "secretArn": "b"},
+            {"action": "apply-security-config", "status": "rolled-back", "secretArn": "c"},
+            {
+                "action": "apply-security-config",
+                "status": "dry-run",
+                "changes": [{"name": "x"}],
+                "secretArn": "d",
+            },
+            {
+                "action": "apply-security-config",
+                "status": "dry-run",
+                "changes": [],
+                "secretArn": "e",
+            },
+            {"action": "rotate-shared-key", "status": "failed", "secretArn": "f"},
+        ],
+    }
+
+    entries = audit_entries(summary, "bus")
+
+    assert [e["DetailType"] for e in entries] == [
+        "Shared Key Rotated",
+        "Security Config Applied",
+        "Security Config Rolled Back",
+        "Security Config Drift Found",
+        "Portal Change Failed",
+        "Portal Security Run Finished",
+    ]
+    assert {e["EventBusName"] for e in entries} == {"bus"}
+    assert "portals" not in json.loads(entries[-1]["Detail"])

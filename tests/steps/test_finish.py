@@ -331,3 +331,33 @@ def test_summarize_counts_and_names_the_failed(
         p["secretArn"] for p in portals if p["status"] in ("failed", "rolled-back")
     ]
     assert len(report["subject"]) <= 99
+
+
+def test_a_generated_key_not_yet_read_back_is_reported(world: FakeWorld) -> None:
+    portal, arn = world.portal(version="11.4")
+    parts: dict[str, Any] = {
+        "item": item(arn),
+        "preflight": preflight_part("generated", version="11.4"),
+    }
+    change = apply_change(PortalState.model_validate(parts), world.services)
+    parts["change"] = change.model_dump(by_alias=True, exclude_none=True)
+    portal.go_down()  # and never comes back within the bound
+    st = PortalState.model_validate({**parts, "error": caught("PortalRestartTimeout", "x")})
+
+    report = record_failure(st, world.services)
+
+    assert world.secrets.pending_version_id(arn) is None
+    assert any("no secret version holds" in n for n in report["error"]["notes"])
+
+
+def test_a_generated_key_failure_before_the_update_has_no_such_note(world: FakeWorld) -> None:
+    _, arn = world.portal(version="11.4")
+    st = state(
+        item(arn),
+        preflight=preflight_part("generated", version="11.4"),
+        error=caught("PortalAuthFailed", "x"),
+    )
+
+    report = record_failure(st, world.services)
+
+    assert not any("no secret version holds" in n for n in report["error"].get("notes", []))

@@ -2,11 +2,8 @@
 change already happened (a crash, a timeout or a duplicate invocation after the update
 was accepted must not update twice or restart the portal twice).
 
-Rotation, portal 11.3 and earlier: the new key is stored as the secret's AWSPENDING
-version *before* the portal sees it, so the key can never be lost. 11.4 and later: the
-portal generates the key; the key it had before is kept in the encrypted work store so
-a re-run can tell whether the update happened, and verification reads the new key back
-and stores it as AWSPENDING.
+Rotation: the portal version's key regime (``regimes/``) makes sure the new key cannot
+be lost before anything is sent, and tells whether the portal has it already.
 
 Before the update, a long-lived "probe" token is made with the old key and kept in the
 work store: after the restart it must be rejected, which proves that the process now
@@ -21,19 +18,20 @@ import time
 from typing import Final
 
 from ..domain.security_config import diff, merge
-from ..domain.shared_key import generate_shared_key
-from ..errors import ChangeNotApplied, PortalRequestRejected, PortalUnavailable
+from ..errors import ChangeNotApplied, PortalUnavailable
 from ..portal import AdminSession, UpdateAccepted
-from ..sensitive import Secret
 from .models import PortalItem
+from .regimes import Rotation, regime_named
+from .regimes.base import PRE_CHANGE_KEY
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
 
 MAX_ATTEMPTS: Final = 2
 PROBE_TOKEN: Final = "probe-token"  # noqa: S105 - an object name, not a token
-PRE_CHANGE_KEY: Final = "pre-change-key"
 CONFIG_SNAPSHOT: Final = "config-snapshot.json"
 _PROBE_MARGIN_SECONDS: Final = 900
+
+__all__ = ["CONFIG_SNAPSHOT", "PRE_CHANGE_KEY", "PROBE_TOKEN", "apply_change", "recheck_seconds"]
 
 
 def apply_change(state: PortalState, services: Services) -> ChangeResult:
@@ -47,62 +45,25 @@ def apply_change(state: PortalState, services: Services) -> ChangeResult:
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
         if item.action == "rotate-shared-key":
-            generated = state.preflight is not None and state.preflight.key_mode == "generated"
-            return _rotate(item, session, services, attempts, generated)
+            return _rotate(state, session, services, attempts)
         return _apply_config(item, session, services, attempts)
 
 
 def _rotate(
-    item: PortalItem, session: AdminSession, services: Services, attempts: int, generated: bool
+    state: PortalState, session: AdminSession, services: Services, attempts: int
 ) -> ChangeResult:
-    prefix = work_prefix(item.run_id, item.secret_arn)
-    current_key = session.call(session.client.read_shared_key)
-    if generated:
-        before = services.work.get_secret(prefix + PRE_CHANGE_KEY)
-        if before is not None and before != current_key:
-            return _result(item, "already-applied", attempts)
-        if before is None:
-            services.work.put_secret(prefix + PRE_CHANGE_KEY, current_key)
-    else:
-        new_key = _pending_key(item, services)
-        if new_key == current_key:
-            return _result(item, "already-applied", attempts)
-    _store_probe_token(item, session, services, prefix)
+    item = state.item
+    regime = regime_named(state.preflight.key_mode if state.preflight else None)
+    rotation = Rotation(item, services)
+    prepared = regime.prepare(rotation, session.call(session.client.read_shared_key))
+    if prepared.already_applied:
+        return _result(item, "already-applied", attempts)
+    _store_probe_token(item, session, services, rotation.prefix)
     try:
-        if generated:
-            accepted = _update_generated(session)
-        else:
-            accepted = session.call(lambda t: session.client.update_shared_key(t, new_key))
+        accepted = regime.send(session, prepared)
     except PortalUnavailable:
         return _result(item, "unknown", attempts)
     return _result(item, "accepted", attempts, accepted)
-
-
-def _pending_key(item: PortalItem, services: Services) -> Secret:
-    """The key this run installs: the AWSPENDING version's, created once per run."""
-    store = services.secrets
-    if store.pending_version_id(item.secret_arn) == item.version_id:
-        pending = store.pending(item.secret_arn, item.version_id)
-        if pending is not None and pending.shared_key is not None:
-            return pending.shared_key
-    current = store.read(item.secret_arn).credentials
-    key = generate_shared_key()
-    store.put_pending(item.secret_arn, item.version_id, current.with_shared_key(key))
-    return key
-
-
-def _update_generated(session: AdminSession) -> UpdateAccepted:
-    """11.4+: send the documented form; if the portal refuses a supplied key, send none.
-
-    PORTAL_API.md leaves open whether 11.4+ ignores or rejects a supplied key. The
-    portal checks the request before changing anything, so the second form is safe.
-    """
-    try:
-        return session.call(lambda t: session.client.update_shared_key(t, generate_shared_key()))
-    except PortalRequestRejected as exc:
-        if exc.code != 400:
-            raise
-    return session.call(lambda t: session.client.update_shared_key(t, None))
 
 
 def _store_probe_token(

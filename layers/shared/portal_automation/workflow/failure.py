@@ -15,8 +15,9 @@ from typing import Any, Final
 from aws_lambda_powertools import Logger
 
 from ..errors import PortalAutomationError
-from ..sensitive import redact
+from ..sensitive import clip
 from .finalize import summary
+from .regimes import Rotation, regime_named
 from .services import Services, work_prefix
 from .state import PortalState
 
@@ -31,6 +32,9 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
     changing = bool(state.preflight and state.preflight.next == "change")
     if changing and item.action == "rotate-shared-key":
         notes.append(_settle_pending(state, services))
+        regime = regime_named(state.preflight.key_mode if state.preflight else None)
+        update_sent = bool(state.change and state.change.outcome != "already-applied")
+        notes.append(regime.failure_note(Rotation(item, services), update_sent))
     if changing and item.action == "apply-security-config":
         notes.append(
             "the configuration snapshot taken before the change is kept (encrypted) under "
@@ -55,10 +59,7 @@ def describe_error(state: PortalState) -> dict[str, Any]:
         parsed = None
     if isinstance(parsed, dict):
         message = str(parsed.get("errorMessage", ""))
-    message = redact(message)
-    if len(message) > _MAX_CAUSE:
-        message = message[:_MAX_CAUSE] + "..."
-    return {"name": caught.error, "message": message}
+    return {"name": clip(caught.error, 100), "message": clip(message, _MAX_CAUSE)}
 
 
 def _settle_pending(state: PortalState, services: Services) -> str:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from ..domain.security_config import diff, validate_desired
 from ..domain.version import require_supported
 from ..errors import PendingVersionConflict
+from .regimes import regime_for
 from .services import Services
 from .state import Change, PortalState, PreflightResult
 
@@ -40,7 +41,7 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
 
         if item.action == "rotate-shared-key":
             check_pending(services, item.secret_arn, item.version_id)
-            key_mode = "generated" if info.version.generates_shared_key else "supplied"
+            key_mode = regime_for(info.version).mode
             if item.dry_run:
                 return result("dry-run", key_mode=key_mode)
             return result("planned", key_mode=key_mode)

@@ -14,15 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.security_config import PROPERTIES, mismatches
-from ..errors import (
-    PortalAuthFailed,
-    PortalUnavailable,
-    RollbackFailed,
-    VerificationFailed,
-)
+from ..errors import PortalAuthFailed, PortalUnavailable, RollbackFailed
 from ..portal import AdminSession, PortalToken
-from ..sensitive import Secret
-from .change import CONFIG_SNAPSHOT, PRE_CHANGE_KEY, PROBE_TOKEN
+from .change import CONFIG_SNAPSHOT, PROBE_TOKEN
+from .regimes import Rotation, regime_named
 from .restart_wait import (
     max_restart_seconds,
     raise_timeout,
@@ -59,11 +54,11 @@ def _pending(
 def _verify_key(
     state: PortalState, services: Services, session: AdminSession, elapsed: float
 ) -> VerifyResult:
-    item = state.item
-    prefix = work_prefix(item.run_id, item.secret_arn)
-    generated = bool(state.preflight and state.preflight.key_mode == "generated")
-    probe_value = services.work.get_secret(prefix + PROBE_TOKEN)
-    if probe_value is None and state.change and state.change.outcome == "unknown":
+    rotation = Rotation(state.item, services)
+    regime = regime_named(state.preflight.key_mode if state.preflight else None)
+    unknown = bool(state.change and state.change.outcome == "unknown")
+    probe_value = services.work.get_secret(rotation.prefix + PROBE_TOKEN)
+    if probe_value is None and unknown:
         # The probe is stored before the update is sent: without it, nothing was sent.
         return VerifyResult(outcome="not-applied", checks={"updateSent": False})
     if probe_value is not None:
@@ -79,32 +74,15 @@ def _verify_key(
             return _pending(state, services, elapsed, {"oldTokenRejected": False})
         else:
             if (
-                state.change
-                and state.change.outcome == "unknown"
+                unknown
                 and elapsed >= in_flight_grace(services)
-                and not _changed(state, services, still_stored, generated=generated)
+                and not regime.has_changed(rotation, still_stored)
             ):
                 return VerifyResult(outcome="not-applied", checks={"oldTokenRejected": False})
             return _pending(state, services, elapsed, {"oldTokenRejected": False})
     fresh = session.fresh_token()
     session.client.info(fresh)
-    portal_key = session.client.read_shared_key(fresh)
-    if generated:
-        before = services.work.get_secret(prefix + PRE_CHANGE_KEY)
-        if before is not None and before == portal_key:
-            raise VerificationFailed(
-                f"the portal of {item.secret_arn} restarted but still reports its old key"
-            )
-    pending = services.secrets.pending(item.secret_arn, item.version_id)
-    if generated and pending is None:
-        current = services.secrets.read(item.secret_arn).credentials
-        pending = current.with_shared_key(portal_key)
-        services.secrets.put_pending(item.secret_arn, item.version_id, pending)
-    if pending is None or pending.shared_key != portal_key:
-        raise VerificationFailed(
-            f"the key the portal of {item.secret_arn} reports is not the key in the "
-            f"secret's AWSPENDING version {item.version_id}; AWSPENDING is not promoted"
-        )
+    regime.read_back(rotation, session.client.read_shared_key(fresh))
     return VerifyResult(
         outcome="verified",
         verified_at=time.time(),
@@ -120,17 +98,6 @@ def _verify_key(
 def in_flight_grace(services: Services) -> float:
     """How long an unanswered update may still land: only then is "not applied" decided."""
     return 2 * services.read_timeout_seconds
-
-
-def _changed(state: PortalState, services: Services, stored: Secret, *, generated: bool) -> bool:
-    """Whether the portal's stored key is no longer the one it had before this run."""
-    item = state.item
-    if generated:
-        prefix = work_prefix(item.run_id, item.secret_arn)
-        before = services.work.get_secret(prefix + PRE_CHANGE_KEY)
-        return before is None or before != stored
-    pending = services.secrets.pending(item.secret_arn, item.version_id)
-    return pending is not None and pending.shared_key == stored
 
 
 def _verify_config(

@@ -1,0 +1,38 @@
+"""Key regimes: how a portal version takes a new shared key, and how that is proven.
+
+Each regime is one module implementing ``KeyRegime``; the steps (change, verify,
+failure) never branch on the version themselves. Today:
+
+- ``supplied`` (11.3 and earlier): the caller makes the key; it is stored as the
+  secret's AWSPENDING version before the portal sees it.
+- ``generated`` (11.4 and later): the portal makes the key on every update; the key it
+  had before is kept in the work store, and the new one is read back after the restart
+  and stored as AWSPENDING then.
+
+A new regime is a new module here, registered in ``_REGIMES``, plus its tests.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ...domain.version import PortalVersion
+from .base import KeyMode, KeyRegime, PreparedUpdate, Rotation
+from .generated import GeneratedKey
+from .supplied import SuppliedKey
+
+_REGIMES: Final[dict[KeyMode, KeyRegime]] = {
+    "supplied": SuppliedKey(),
+    "generated": GeneratedKey(),
+}
+
+
+def regime_for(version: PortalVersion) -> KeyRegime:
+    return _REGIMES["generated" if version.generates_shared_key else "supplied"]
+
+
+def regime_named(mode: KeyMode | None) -> KeyRegime:
+    return _REGIMES[mode or "supplied"]
+
+
+__all__ = ["KeyMode", "KeyRegime", "PreparedUpdate", "Rotation", "regime_for", "regime_named"]

@@ -1,0 +1,50 @@
+"""11.3 and earlier: this project makes the key and stores it before the portal sees it."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from ...domain.shared_key import generate_shared_key
+from ...errors import VerificationFailed
+from ...portal import AdminSession, UpdateAccepted
+from ...sensitive import Secret
+from .base import PreparedUpdate, Rotation
+
+
+class SuppliedKey:
+    mode: Final[Literal["supplied"]] = "supplied"
+
+    def prepare(self, rotation: Rotation, portal_key: Secret) -> PreparedUpdate:
+        key = self._pending_key(rotation)
+        return PreparedUpdate(already_applied=key == portal_key, key=key)
+
+    def send(self, session: AdminSession, prepared: PreparedUpdate) -> UpdateAccepted:
+        return session.call(lambda t: session.client.update_shared_key(t, prepared.key))
+
+    def has_changed(self, rotation: Rotation, stored_key: Secret) -> bool:
+        pending = rotation.pending()
+        return pending is not None and pending.shared_key == stored_key
+
+    def read_back(self, rotation: Rotation, portal_key: Secret) -> None:
+        pending = rotation.pending()
+        if pending is None or pending.shared_key != portal_key:
+            item = rotation.item
+            raise VerificationFailed(
+                f"the key the portal of {item.secret_arn} reports is not the key in the "
+                f"secret's AWSPENDING version {item.version_id}; AWSPENDING is not promoted"
+            )
+
+    def failure_note(self, rotation: Rotation, update_sent: bool) -> str:
+        return ""  # the pending version says it all; RecordFailure settles it
+
+    @staticmethod
+    def _pending_key(rotation: Rotation) -> Secret:
+        """The key this run installs: the AWSPENDING version's, created once per run."""
+        item, store = rotation.item, rotation.services.secrets
+        if store.pending_version_id(item.secret_arn) == item.version_id:
+            pending = rotation.pending()
+            if pending is not None and pending.shared_key is not None:
+                return pending.shared_key
+        key = generate_shared_key()
+        rotation.store_pending(key)
+        return key

@@ -17,10 +17,6 @@ def _isolated_redactor() -> Iterator[None]:
     of error messages) to its text strategies; left registered, they would be masked in
     every later test's messages. Put the redactor back as it was.
     """
-    redactor = sensitive._REDACTOR
-    with redactor._lock:
-        saved = redactor._values.copy()
+    saved = sensitive._REDACTOR.snapshot()
     yield
-    with redactor._lock:
-        redactor._values.clear()
-        redactor._values.update(saved)
+    sensitive._REDACTOR.restore(saved)

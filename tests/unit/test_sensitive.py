@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import pickle
+from collections.abc import Callable
+from urllib.parse import quote, quote_plus
 
 import pytest
-from portal_automation import errors
-from portal_automation.sensitive import MASK, Secret, redact, register_secret
+from portal_automation import errors, sensitive
+from portal_automation.sensitive import (
+    FRAGMENT,
+    MASK,
+    Secret,
+    clip,
+    encoded_forms,
+    redact,
+    register_exact,
+    register_found,
+    register_secret,
+)
 
 
 def test_secret_masks_str_repr_and_format() -> None:
@@ -53,9 +68,85 @@ def test_redact_prefers_the_longest_value() -> None:
     assert "CANARY" not in redact("CANARY-long-and-longer CANARY-long")
 
 
-def test_short_values_are_not_registered() -> None:
-    register_secret("abc")
-    assert redact("abc def") == "abc def"
+def test_a_short_password_is_masked_too() -> None:
+    """FAULTS row 42: whatever its length."""
+    Secret("p4ss")
+    assert redact("login p4ss refused") == f"login {MASK} refused"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(lambda v: quote(v, safe=""), id="url-encoded"),
+        pytest.param(quote_plus, id="form-encoded"),
+        pytest.param(lambda v: json.dumps(v)[1:-1], id="json-escaped"),
+        pytest.param(html.escape, id="html-escaped"),
+        pytest.param(lambda v: base64.b64encode(v.encode()).decode(), id="base64"),
+    ],
+)
+def test_encoded_echoes_are_masked(encode: Callable[[str], str]) -> None:
+    value = 'CANARY+pw/<&> "quoted" 9'
+    Secret(value)
+    echoed = encode(value)
+    assert echoed != value
+
+    assert redact(f"portal said: {echoed}.") == f"portal said: {MASK}."
+    assert redact(f"cut: {echoed[:20]}") == f"cut: {MASK}"
+
+
+def test_every_form_is_registered() -> None:
+    value = 'CANARY+pw/<&> "x" 9'
+    Secret(value)
+    for form in encoded_forms(value):
+        assert redact(f"[{form}]") == f"[{MASK}]"
+
+
+def test_fragments_of_a_secret_are_masked() -> None:
+    value = "CANARY-0123456789abcdefghijklmnopqrstuvwxyz"
+    Secret(value)
+    cut = value[7 : 7 + FRAGMENT]
+    short = value[7 : 7 + FRAGMENT - 1]
+
+    assert redact(f"echo {cut} end") == f"echo {MASK} end"
+    assert redact(f"echo {short} end") == f"echo {short} end"
+    assert redact(f"{value[:20]}...") == f"{MASK}..."
+
+
+def test_clip_redacts_before_it_cuts() -> None:
+    """FAULTS row 42: a password straddling the cut must not leak its first part."""
+    password = "CANARY-" + "s3cr3t-pa55w0rd-straddling-the-cut-xx"
+    Secret(password)
+    text = "x" * 280 + password + " and more"
+
+    clipped = clip(text, 300)
+
+    assert password[:16] not in clipped
+    assert not any(password[i : i + 8] in clipped for i in range(len(password) - 8))
+    assert len(clipped) <= 303
+
+
+def test_values_found_in_a_configuration_must_be_long_enough() -> None:
+    register_found("true")
+    register_found("BUILTIN")
+    register_found("ldap-bind-CANARY-pw")
+    assert redact("isPasswordEncrypted true BUILTIN") == "isPasswordEncrypted true BUILTIN"
+    assert redact("bind ldap-bind-CANARY-pw failed") == f"bind {MASK} failed"
+
+
+def test_a_whole_document_is_masked_but_not_its_parts() -> None:
+    document = '{"url": "https://gis.example.com/portal", "username": "portaladmin"}'
+    register_exact(document)
+    assert redact(f"bad: {document}") == f"bad: {MASK}"
+    assert redact("portal gis.example.com/portal") == "portal gis.example.com/portal"
+
+
+def test_forgotten_values_leave_no_fragments_behind() -> None:
+    redactor = sensitive._Redactor()
+    redactor.register("CANARY-first-value-0123456789")
+    for n in range(sensitive._MAX_REMEMBERED):
+        redactor.register(f"filler-value-number-{n:06d}")
+    assert redactor.redact("CANARY-first-value-0123456789") == "CANARY-first-value-0123456789"
+    assert redactor.redact("filler-value-number-000511") == MASK
 
 
 def test_unregistered_text_is_left_alone() -> None:

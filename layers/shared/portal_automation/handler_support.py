@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import InvalidExecutionInput, PortalAutomationError
 from .observability import logger
-from .sensitive import redact
+from .sensitive import clip
 from .workflow.plan import describe
 from .workflow.services import Services
 from .workflow.state import PortalState, out
@@ -60,4 +60,4 @@ def guarded(fn: Callable[..., T], *args: Any) -> T:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised as a named, redacted error
         logger.exception("unexpected failure")
-        raise UnexpectedError(f"{type(exc).__name__}: {redact(str(exc))[:300]}") from None
+        raise UnexpectedError(f"{type(exc).__name__}: {clip(str(exc), 300)}") from None

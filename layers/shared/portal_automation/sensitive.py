@@ -5,54 +5,181 @@ Wrapping registers the value with a process-wide redactor, and every error messa
 log line passes through ``redact()`` before it leaves the process. The wrapper makes
 the common accident (an f-string, a ``repr`` in a log) harmless; the redactor catches
 what slips past it (a portal error that echoes a submitted value).
+
+What the redactor masks, for every registered value (FAULTS rows 25 and 42):
+
+- the value itself, whatever its length, and the forms it takes when a portal or a
+  library echoes it: URL-encoded (``quote``/``quote_plus``), JSON-escaped,
+  HTML-escaped, base64;
+- any run of ``FRAGMENT`` characters or more of the value or of one of those forms
+  (a portal error that cut the value, a message cut by a length limit);
+
+so a caller that clips text must redact first (``clip``), never the other way round.
+Values found in a configuration (``register_found``: the LDAP bind password, the
+federation trust key) are registered only when they are long enough to be a secret,
+so that "true" or "BUILTIN" under a sensitive-sounding name does not shred messages.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Final
+from urllib.parse import quote, quote_plus
 
 MASK: Final = "****"
-# Values shorter than this are not registered: masking them would shred ordinary words.
-_MIN_LENGTH: Final = 6
+# A run this long of a secret counts as the secret (the leak search uses the same).
+FRAGMENT: Final = 16
+# Values found in configurations shorter than this are not registered.
+_MIN_FOUND_LENGTH: Final = 8
 _MAX_REMEMBERED: Final = 512
+
+
+def encoded_forms(value: str) -> set[str]:
+    """The value and the forms an echo of it takes in URLs, JSON, HTML and base64."""
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+        base64.b64encode(value.encode("utf-8")).decode("ascii"),
+    }
+    return {form for form in forms if form}
 
 
 class _Redactor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: OrderedDict[str, None] = OrderedDict()
+        # value -> (its forms, whether its fragments count), oldest first
+        self._values: OrderedDict[str, tuple[frozenset[str], bool]] = OrderedDict()
+        self._windows: Counter[str] = Counter()  # FRAGMENT-long runs of fragment forms
+        self._sorted: list[str] | None = []  # every form, longest first (None: stale)
 
-    def register(self, value: str) -> None:
-        if len(value) < _MIN_LENGTH:
+    def register(self, value: str, *, fragments: bool = True) -> None:
+        if not value:
             return
         with self._lock:
-            self._values[value] = None
-            self._values.move_to_end(value)
+            known = self._values.get(value)
+            if known is not None and (known[1] or not fragments):
+                self._values.move_to_end(value)
+                return
+            if known is not None:
+                self._forget(value)
+            forms = frozenset(encoded_forms(value)) if fragments else frozenset({value})
+            self._values[value] = (forms, fragments)
+            if fragments:
+                self._windows.update(_runs(forms))
+            self._sorted = None
             while len(self._values) > _MAX_REMEMBERED:
-                self._values.popitem(last=False)
+                self._forget(next(iter(self._values)))
+
+    def _forget(self, value: str) -> None:
+        forms, fragments = self._values.pop(value)
+        if fragments:
+            for run in _runs(forms):
+                self._windows[run] -= 1
+                if self._windows[run] <= 0:
+                    del self._windows[run]
+        self._sorted = None
+
+    def snapshot(self) -> OrderedDict[str, tuple[frozenset[str], bool]]:
+        """What is registered (for test isolation: ``restore`` puts it back)."""
+        with self._lock:
+            return self._values.copy()
+
+    def restore(self, values: OrderedDict[str, tuple[frozenset[str], bool]]) -> None:
+        with self._lock:
+            self._values = values.copy()
+            self._windows = Counter(
+                run for forms, fragments in values.values() if fragments for run in _runs(forms)
+            )
+            self._sorted = None
 
     def redact(self, text: str) -> str:
         with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            if value in text:
-                text = text.replace(value, MASK)
+            if self._sorted is None:
+                every = {form for forms, _ in self._values.values() for form in forms}
+                self._sorted = sorted(every, key=len, reverse=True)
+            for form in self._sorted:
+                if form in text:
+                    text = text.replace(form, MASK)
+            if self._windows and len(text) >= FRAGMENT:
+                text = _mask_runs(text, self._windows)
         return text
+
+
+def _runs(forms: frozenset[str]) -> list[str]:
+    return [
+        form[i : i + FRAGMENT]
+        for form in forms
+        if len(form) >= FRAGMENT
+        for i in range(len(form) - FRAGMENT + 1)
+    ]
+
+
+def _mask_runs(text: str, windows: Counter[str]) -> str:
+    """Mask every stretch of ``text`` covered by FRAGMENT-long runs found in ``windows``."""
+    covered = [False] * len(text)
+    hit = False
+    for start in range(len(text) - FRAGMENT + 1):
+        if windows[text[start : start + FRAGMENT]] > 0:
+            hit = True
+            for i in range(start, start + FRAGMENT):
+                covered[i] = True
+    if not hit:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if covered[i]:
+            while i < len(text) and covered[i]:
+                i += 1
+            out.append(MASK)
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 _REDACTOR: Final = _Redactor()
 
 
 def register_secret(value: str) -> None:
-    """Remember a value that must never appear in a message or a log line."""
+    """Remember a value that must never appear in a message or a log line, in any
+    encoding, nor any run of FRAGMENT characters of it."""
     _REDACTOR.register(value)
 
 
+def register_exact(value: str) -> None:
+    """Remember a whole document that must never appear verbatim (a credentials secret's
+    JSON: its parts, the URL and user name among them, are not secret by themselves)."""
+    _REDACTOR.register(value, fragments=False)
+
+
+def register_found(value: str) -> None:
+    """Remember a value found under a sensitive name in a configuration, if it could be a
+    secret at all (long enough); short words there are settings, not secrets."""
+    if len(value) >= _MIN_FOUND_LENGTH:
+        _REDACTOR.register(value)
+
+
 def redact(text: str) -> str:
-    """Replace every registered secret value in ``text`` with a mask."""
+    """Replace every registered secret value, encoding or fragment in ``text`` with a mask."""
     return _REDACTOR.redact(text)
+
+
+def clip(text: str, limit: int) -> str:
+    """Redact, then cut to ``limit`` characters (cutting first could split a secret into
+    pieces the redactor no longer recognises)."""
+    text = redact(text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class Secret:

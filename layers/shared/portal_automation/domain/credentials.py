@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidCredentialsSecret
 from ..portal.url import normalise_portal_url
-from ..sensitive import Secret, register_secret
+from ..sensitive import Secret, register_exact, register_secret
 
 _REQUIRED = ("url", "username", "password")
 _OPTIONAL = ("referer", "sharedKey")
@@ -36,7 +36,7 @@ class PortalCredentials:
     def from_secret_string(cls, text: str, *, allow_http: bool = False) -> PortalCredentials:
         if not isinstance(text, str):
             raise InvalidCredentialsSecret("credentials secret must be a JSON string")
-        register_secret(text)
+        register_exact(text)
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, TypeError):

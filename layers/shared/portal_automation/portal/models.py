@@ -10,7 +10,7 @@ from typing import Any, Final, Literal
 
 from ..domain.security_config import PROPERTIES
 from ..domain.version import PortalVersion
-from ..sensitive import Secret, register_secret
+from ..sensitive import Secret, register_found
 
 TokenClient = Literal["referer", "ip", "requestip"]
 
@@ -58,7 +58,7 @@ class SecurityConfig:
         for key, value in self.values.items():
             if key not in PROPERTIES:
                 for text in _sensitive_strings(key, value):
-                    register_secret(text)
+                    register_found(text)
 
     def managed(self) -> dict[str, Any]:
         return {k: v for k, v in self.values.items() if k in PROPERTIES}

@@ -15,6 +15,7 @@ from typing import Any, Final
 import requests
 
 from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalUnavailable
+from ..sensitive import clip
 
 _AUTH_CODES: Final = frozenset({498, 499, 403})
 _PROXY_STATUSES: Final = frozenset({502, 503, 504})
@@ -50,7 +51,7 @@ def parse_json_response(response: requests.Response, operation: str) -> dict[str
         code = body.get("code") if isinstance(body.get("code"), int) else None
         messages = body.get("messages") or body.get("message") or []
         text = _join(messages if isinstance(messages, list) else [messages])
-        raise _error_for(operation, code, f"status {state!s:.20}: {text}")
+        raise _error_for(operation, code, f"status {clip(str(state), 20)}: {text}")
     return body
 
 
@@ -78,4 +79,6 @@ def _join(parts: list[Any]) -> str:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
+    # Redact before cutting: a secret the portal echoed must not be cut into a piece
+    # the redactor no longer recognises.
+    return clip(text, _MAX_DETAIL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from ..errors import RollbackFailed
+from ..portal import SecurityConfig
 from .change import CONFIG_SNAPSHOT, recheck_seconds
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
@@ -15,9 +16,12 @@ def rollback_config(state: PortalState, services: Services) -> ChangeResult:
     snapshot = services.work.get_json(work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT)
     if not isinstance(snapshot, dict):
         raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}; cannot roll back")
+    # Registers the snapshot's LDAP password and trust key with the redactor before they
+    # are posted: a portal error that echoes them must not carry them into a cause.
+    config = SecurityConfig(snapshot)
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
-        accepted = session.call(lambda t: session.client.update_security_config(t, snapshot))
+        accepted = session.call(lambda t: session.client.update_security_config(t, config.values))
     return ChangeResult(
         phase="rollback",
         outcome="accepted",

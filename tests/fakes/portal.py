@@ -14,7 +14,7 @@ import base64
 import copy
 import itertools
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -86,7 +86,7 @@ class FakePortal:
         self.calls: list[str] = []
         self.keys_seen = [self.stored_key]
         self._tokens: dict[str, int] = {}
-        self._faults: dict[str, list[Exception]] = {}
+        self._faults: dict[str, list[Exception | Callable[[], Exception]]] = {}
 
     # --- the test drives the restart ------------------------------------------------
 
@@ -105,9 +105,18 @@ class FakePortal:
         self.go_down()
         self.come_up()
 
-    def fail(self, operation: str, error: Exception, times: int = 1) -> None:
-        """The next ``times`` calls of ``operation`` (a client method name) raise ``error``."""
+    def fail(
+        self, operation: str, error: Exception | Callable[[], Exception], times: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``operation`` (a client method name) raise ``error``
+        (or what ``error()`` makes at the moment of the call, as an answer would be)."""
         self._faults.setdefault(operation, []).extend([error] * times)
+
+    def _raise_fault(self, operation: str) -> None:
+        queued = self._faults.get(operation)
+        if queued:
+            fault = queued.pop(0)
+            raise fault if isinstance(fault, Exception) else fault()
 
     def set_key(self, key: str) -> None:
         """Store and run ``key`` at once (as if set by hand), no restart."""
@@ -125,9 +134,7 @@ class FakePortal:
 
     def enter(self, operation: str, *, admin_token: PortalToken | None = None) -> None:
         self.calls.append(operation)
-        queued = self._faults.get(operation)
-        if queued:
-            raise queued.pop(0)
+        self._raise_fault(operation)
         if self.phase == "down":
             raise PortalUnavailable(f"{operation}: portal answered HTTP 502 (not available)")
         if admin_token is not None:
@@ -219,9 +226,7 @@ class FakePortalClient:
     def health(self) -> HealthStatus:
         portal = self.portal
         portal.calls.append("health")
-        queued = portal._faults.get("health")
-        if queued:
-            raise queued.pop(0)
+        portal._raise_fault("health")
         if portal.phase == "down":
             return HealthStatus(False, "HTTP 503")
         return HealthStatus(True, "success")

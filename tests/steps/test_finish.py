@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from portal_automation.errors import PortalUnavailable, RollbackFailed
+from portal_automation.errors import PortalRequestRejected, PortalUnavailable, RollbackFailed
 from portal_automation.workflow.change import CONFIG_SNAPSHOT, apply_change
 from portal_automation.workflow.failure import describe_error, record_failure
 from portal_automation.workflow.finalize import finalize
@@ -361,3 +361,32 @@ def test_a_generated_key_failure_before_the_update_has_no_such_note(world: FakeW
     report = record_failure(st, world.services)
 
     assert not any("no secret version holds" in n for n in report["error"].get("notes", []))
+
+
+def test_a_rollback_error_echoing_the_snapshot_is_masked(world: FakeWorld) -> None:
+    """The snapshot holds the LDAP bind password and the trust key; a portal error that
+    echoes the posted config must not carry them into the cause (FAULTS row 25)."""
+    ldap = {"type": "LDAP", "properties": {"userPassword": "CANARY-ldap-bind-password-1"}}
+    portal, arn = world.portal()
+    world.work.put_json(
+        work_prefix("run-1", arn) + CONFIG_SNAPSHOT,
+        {**portal.config, "userStoreConfig": ldap},
+    )
+    trust = portal.config["webgisServerTrustKey"]
+    portal.fail(
+        "update_security_config",
+        lambda: PortalRequestRejected(
+            f"update security config: portal error 500: bad config "
+            f"CANARY-ldap-bind-password-1 {trust}",
+            code=500,
+        ),
+    )
+    st = state(
+        item(arn, "apply-security-config", security_config={}), preflight=preflight_part(None)
+    )
+
+    with pytest.raises(PortalRequestRejected) as raised:
+        rollback_config(st, world.services)
+
+    assert "CANARY-ldap" not in raised.value.message
+    assert trust not in raised.value.message

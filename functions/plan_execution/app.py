@@ -6,15 +6,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
 from portal_automation.settings import PlanExecutionSettings, load_settings
+from portal_automation.wiring import secrets_store
 from portal_automation.workflow.plan import plan_execution
 
 SETTINGS = load_settings(PlanExecutionSettings)
+SECRETS = secrets_store()
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     execution_id = str(event.get("executionId", "unknown"))
     logger.append_keys(step="plan", execution_id=execution_id)
-    plan = guarded(plan_execution, event.get("input"), execution_id, SETTINGS)
+    plan = guarded(plan_execution, event.get("input"), execution_id, SETTINGS, SECRETS)
     logger.info("planned", extra={"action": plan["action"], "portals": len(plan["items"])})
     return plan

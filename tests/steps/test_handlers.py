@@ -60,6 +60,12 @@ def test_plan_handler_accepts_every_manual_sample(
 ) -> None:
     app = load_handler("plan_execution", secret_arn_prefix=PREFIX)
     raw = load_event(sample)
+    app.SECRETS = FakeSecrets()
+    for portal in raw["portals"]:
+        value = {"url": "https://g.example.com/p", "username": "u", "password": "pw-123456"}
+        app.SECRETS.create(
+            portal["secretArn"].split(":secret:")[1][:-7], value, arn=portal["secretArn"]
+        )
     event = {"input": raw, "executionId": "arn:aws:states:eu-west-1:1:execution:sm:run-1"}
 
     plan = app.lambda_handler(event, lambda_context)

@@ -9,16 +9,33 @@ from portal_automation.errors import InvalidExecutionInput
 from portal_automation.settings import PlanExecutionSettings
 from portal_automation.workflow.plan import plan_execution
 
+from tests.fakes.secrets import FakeSecrets
+
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/"
 ARN = PREFIX + "gis-AbCdEf"
 OTHER = PREFIX + "gis2-AbCdEf"
+VALUE = {"url": "https://gis.example.com/portal", "username": "u", "password": "pw-123456"}
 OUTSIDE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x-AbCdEf"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:portal-security:run-42"
 SETTINGS = PlanExecutionSettings(secret_arn_prefix=PREFIX, max_restart_seconds=900)
 
 
-def plan(raw: Any, execution: str = EXECUTION) -> dict[str, Any]:
-    return plan_execution(raw, execution, SETTINGS)
+@pytest.fixture
+def secrets() -> FakeSecrets:
+    fake = FakeSecrets()
+    fake.create("portal-admin/gis", VALUE, arn=ARN)
+    fake.create("portal-admin/gis2", VALUE, arn=OTHER)
+    return fake
+
+
+def plan(
+    raw: Any, execution: str = EXECUTION, secrets: FakeSecrets | None = None
+) -> dict[str, Any]:
+    if secrets is None:
+        secrets = FakeSecrets()
+        secrets.create("portal-admin/gis", VALUE, arn=ARN)
+        secrets.create("portal-admin/gis2", VALUE, arn=OTHER)
+    return plan_execution(raw, execution, SETTINGS, secrets)
 
 
 def test_items_carry_the_run_and_a_stable_version_per_portal() -> None:
@@ -109,7 +126,7 @@ def test_the_deployment_bound_caps_an_unset_restart_bound() -> None:
             {
                 "action": "rotate-shared-key",
                 "portals": [{"secretArn": ARN}, {"secretArn": OTHER}],
-                "rotationToken": "t",
+                "rotationToken": "4b2f5a9c-0e1d-4c3b-9a8f-7e6d5c4b3a21",
             },
             "exactly one",
         ),
@@ -120,3 +137,85 @@ def test_bad_inputs_are_refused_naming_the_problem(raw: dict[str, Any], problem:
         plan(raw)
 
     assert problem in raised.value.message
+
+
+def test_a_partial_arn_is_resolved_to_the_full_one(secrets: FakeSecrets) -> None:
+    raw = {"action": "rotate-shared-key", "portals": [{"secretArn": PREFIX + "gis"}]}
+
+    assert plan(raw, secrets=secrets)["items"][0]["secretArn"] == ARN
+
+
+def test_one_secret_named_twice_is_refused(secrets: FakeSecrets) -> None:
+    """FAULTS row 36: its full and its partial ARN are one secret, one lock."""
+    raw = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": ARN}, {"secretArn": PREFIX + "gis"}],
+    }
+
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan(raw, secrets=secrets)
+
+    assert "more than once" in raised.value.message
+
+
+def test_a_missing_or_unreadable_secret_is_named(secrets: FakeSecrets) -> None:
+    secrets.denied.add(OTHER)
+    raw = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": PREFIX + "gone-AbCdEf"}, {"secretArn": OTHER}],
+    }
+
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan(raw, secrets=secrets)
+
+    assert "gone-AbCdEf does not exist" in raised.value.message
+    assert "may not be read" in raised.value.message
+
+
+@pytest.mark.parametrize("raw", [None, [], ["rotate-shared-key"], "rotate", 7])
+def test_input_that_is_not_an_object_is_refused(raw: Any) -> None:
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan(raw)
+
+    assert "a JSON object is required" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"dryRun": "no"}, "dryRun"),
+        ({"dryRun": 0}, "dryRun"),
+        ({"dryRun": "false"}, "dryRun"),
+        ({"timing": {"maxRestartSeconds": "30"}}, "maxRestartSeconds"),
+        ({"timing": {"pollWindowSeconds": 5.5}}, "pollWindowSeconds"),
+        ({"timing": {"healthPollSeconds": "1"}}, "healthPollSeconds"),
+        ({"rotationToken": "x"}, "rotationToken"),
+        ({"rotationToken": "../../../../../../../../../../../.."}, "rotationToken"),
+        ({"portals": [{"secretArn": ARN, "label": "a\u202eb"}]}, "label"),
+        ({"portals": [{"secretArn": ARN, "label": "../etc"}]}, "label"),
+        ({"portals": [{"secretArn": ARN, "label": "x" * 65}]}, "label"),
+        ({"portals": [{"secretArn": ARN, "label": "nul\u0000"}]}, "label"),
+        ({"source": "Manual Run"}, "source"),
+    ],
+)
+def test_wrong_types_and_unsafe_strings_are_never_coerced(
+    change: dict[str, Any], where: str
+) -> None:
+    """FAULTS row 38: "no" is not false, "30" is not a number, labels are plain."""
+    raw = {"action": "rotate-shared-key", "portals": [{"secretArn": ARN}], **change}
+
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan(raw)
+
+    assert where in raised.value.message
+
+
+def test_a_plain_label_and_integers_for_numbers_pass() -> None:
+    raw = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": ARN, "label": "gis-prod 2_eu.west"}],
+        "timing": {"healthPollSeconds": 1, "maxRestartSeconds": 600},
+        "rotationToken": "4b2f5a9c-0e1d-4c3b-9a8f-7e6d5c4b3a21",
+    }
+
+    assert plan(raw)["items"][0]["label"] == "gis-prod 2_eu.west"

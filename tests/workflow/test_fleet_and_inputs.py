@@ -96,6 +96,22 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("config missing", {"action": "apply-security-config", "portals": "A"}, "securityConfig"),
     (
+        "string for boolean",
+        {"action": "rotate-shared-key", "portals": "A", "dryRun": "no"},
+        "dryRun",
+    ),
+    ("zero for boolean", {"action": "rotate-shared-key", "portals": "A", "dryRun": 0}, "dryRun"),
+    (
+        "string for number",
+        {"action": "rotate-shared-key", "portals": "A", "timing": {"maxRestartSeconds": "30"}},
+        "maxRestartSeconds",
+    ),
+    (
+        "malformed rotation token",
+        {"action": "rotate-shared-key", "portals": "A", "rotationToken": "../.."},
+        "rotationToken",
+    ),
+    (
         "outside prefix",
         {
             "action": "rotate-shared-key",
@@ -118,7 +134,7 @@ def test_malformed_input_is_rejected_before_any_portal_request(
         payload = {**payload, "portals": [{"secretArn": arn}]}
     workflow.emulator.clear_log()
 
-    result = workflow.run({**payload, "timing": TIMING})
+    result = workflow.run({"timing": TIMING, **payload})
 
     assert result.status == "FAILED"
     assert result.error == "InvalidExecutionInput"
@@ -135,3 +151,53 @@ def _plan_failure_cause(workflow: Workflow, result: Any) -> str:
         for e in events
         if e["type"] == "LambdaFunctionFailed"
     )
+
+
+@pytest.mark.parametrize("payload", [None, [], ["rotate-shared-key"], "rotate"], ids=repr)
+def test_input_that_is_not_an_object_is_rejected_with_a_notification(
+    workflow: Workflow, payload: Any
+) -> None:
+    """FAULTS row 38: not a States.Runtime failure without a word, but InputRejected."""
+    workflow.counter += 1
+    result = workflow.aws.run(payload, f"not-an-object-{workflow.counter}-{id(payload) % 9999}")
+
+    assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
+    assert "a JSON object is required" in _plan_failure_cause(workflow, result)
+    notice = rejection_notice(workflow, result.execution_arn)
+    assert notice["outcome"] == "rejected"
+    assert "a JSON object is required" in notice["error"]["Cause"]
+
+
+def test_one_secret_named_by_its_full_and_its_partial_arn_is_refused(workflow: Workflow) -> None:
+    """FAULTS row 36: resolved to one full ARN before any lock; nothing reaches the portal."""
+    portal = workflow.emulator.portal("input113")
+    arn = workflow.secret_for("input113")
+    partial = arn[: -len("-AbCdEf")]
+    workflow.emulator.clear_log()
+
+    result = workflow.rotate(arn, partial)
+
+    assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
+    assert "more than once" in _plan_failure_cause(workflow, result)
+    assert workflow.emulator.requests_for("input113") == []
+    assert portal.update_count == 0
+
+
+def rejection_notice(workflow: Workflow, execution_arn: str) -> dict[str, Any]:
+    sqs = workflow.aws.client("sqs")
+    queue = workflow.aws.notifications_queue  # type: ignore[attr-defined]
+    for _ in range(10):
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        found = None
+        for message in messages:
+            body = json.loads(json.loads(message["Body"])["Message"])
+            if body.get("executionId") == execution_arn:
+                found = body
+            sqs.change_message_visibility(
+                QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        if found:
+            return found
+        if not messages:
+            break
+    raise AssertionError(f"no rejection notice for {execution_arn}")

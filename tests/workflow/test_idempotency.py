@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from portal_automation.aws.secrets_store import SecretsStore
 from portal_automation.settings import PlanExecutionSettings
 from portal_automation.workflow.plan import plan_execution
 
@@ -121,8 +122,9 @@ def test_a_weak_pending_key_is_refused_before_the_portal_sees_it(workflow: Workf
     name = f"weak-{uuid.uuid4().hex[:8]}"
     payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn}], "timing": TIMING}
     execution_arn = workflow.aws.state_machine_arn.replace(":stateMachine:", ":execution:")
+    secrets = SecretsStore(workflow.aws.client("secretsmanager"))
     planned = plan_execution(
-        payload, f"{execution_arn}:{name}", PlanExecutionSettings(secret_arn_prefix="")
+        payload, f"{execution_arn}:{name}", PlanExecutionSettings(secret_arn_prefix=""), secrets
     )
     version_id = planned["items"][0]["versionId"]
     workflow.plant_pending(arn, version_id, "a" * 32)

@@ -17,8 +17,15 @@ SECRET_ARN = re.compile(
 )
 
 
+# What a label may hold: it is shown in notifications, audit events and logs.
+LABEL = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"
+# A Secrets Manager ClientRequestToken (32 to 64 characters; UUIDs in practice).
+ROTATION_TOKEN = r"^[A-Za-z0-9-]{32,64}$"  # noqa: S105 - a pattern, not a token
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # strict: "no" is not a boolean and "30" is not a number (FAULTS row 38).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
 
 
 class Timing(_Model):
@@ -36,7 +43,7 @@ class Timing(_Model):
 
 class PortalTarget(_Model):
     secret_arn: Annotated[str, Field(alias="secretArn")]
-    label: str | None = None
+    label: Annotated[str | None, Field(pattern=LABEL)] = None
 
     @field_validator("secret_arn")
     @classmethod
@@ -54,8 +61,10 @@ class ExecutionInput(_Model):
     security_config: Annotated[dict[str, Any] | None, Field(alias="securityConfig")] = None
     dry_run: Annotated[bool, Field(alias="dryRun")] = False
     timing: Timing = Timing()
-    rotation_token: Annotated[str | None, Field(alias="rotationToken", max_length=64)] = None
-    source: Annotated[str, Field(max_length=64)] = "manual"
+    rotation_token: Annotated[str | None, Field(alias="rotationToken", pattern=ROTATION_TOKEN)] = (
+        None
+    )
+    source: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")] = "manual"
 
     @model_validator(mode="after")
     def _consistent(self) -> ExecutionInput:

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import SecretsManagerEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
 from portal_automation.settings import RotationSettings, load_settings
-from portal_automation.triggers.rotation import rotate
+from portal_automation.triggers.rotation import rotation_step
 from portal_automation.wiring import executions, secrets_store
 
 SETTINGS = load_settings(RotationSettings)
@@ -16,16 +15,15 @@ EXECUTIONS = executions(SETTINGS)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@event_source(data_class=SecretsManagerEvent)
-def lambda_handler(event: SecretsManagerEvent, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(
-        step=event.step, secret_arn=event.secret_id, version_id=event.client_request_token
+        step=str(event.get("Step")),
+        secret_arn=str(event.get("SecretId")),
+        version_id=str(event.get("ClientRequestToken")),
     )
     result = guarded(
-        lambda: rotate(
-            event.step,
-            event.secret_id,
-            event.client_request_token,
+        lambda: rotation_step(
+            event,
             secrets=SECRETS,
             executions=EXECUTIONS,
             remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,

@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
@@ -24,12 +23,15 @@ def desired_document() -> Any:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(event_id=event.get_id, detail_type=event.detail_type, source=event.source)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(
+        event_id=str(event.get("id")),
+        detail_type=str(event.get("detail-type")),
+        source=str(event.get("source")),
+    )
     result = guarded(
         lambda: start_for_event(
-            event.raw_event,
+            event,
             executions=EXECUTIONS,
             desired_document=desired_document,
             drift_mode=SETTINGS.drift_mode,

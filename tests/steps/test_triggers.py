@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from portal_automation.errors import (
     InvalidExecutionInput,
+    InvalidTriggerEvent,
     RotationFailed,
     RotationNotEnabled,
     RotationStillRunning,
     RotationTokenInvalid,
     UnsupportedEvent,
 )
+from portal_automation.triggers import events
 from portal_automation.triggers.events import audit_entries, execution_input, start_for_event
-from portal_automation.triggers.rotation import execution_name, rotate
+from portal_automation.triggers.rotation import execution_name, rotate, rotation_step
 
 from tests.fakes.executions import FakeExecutions
 from tests.fakes.secrets import FakeSecrets
@@ -276,10 +281,12 @@ def test_apply_without_a_config_takes_the_desired_document(executions: FakeExecu
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"id": ""}, UnsupportedEvent),
+        ({"id": ""}, InvalidTriggerEvent),
+        ({"id": None}, InvalidTriggerEvent),
         ({"detail-type": "Something Else"}, UnsupportedEvent),
         ({"source": "someone.else"}, UnsupportedEvent),
-        ({"detail": ["not", "an", "object"]}, InvalidExecutionInput),
+        ({"detail": ["not", "an", "object"]}, InvalidTriggerEvent),
+        ({"detail": "text"}, InvalidTriggerEvent),
     ],
 )
 def test_events_that_cannot_start_a_run_are_refused(
@@ -350,3 +357,72 @@ def test_audit_entries_name_each_outcome() -> None:
     ]
     assert {e["EventBusName"] for e in entries} == {"bus"}
     assert "portals" not in json.loads(entries[-1]["Detail"])
+
+
+def test_an_event_without_an_id_field_is_refused_by_name(executions: FakeExecutions) -> None:
+    event = load_event("eventbridge-rotate-shared-key.json")
+    del event["id"]
+
+    with pytest.raises(InvalidTriggerEvent) as raised:
+        start_for_event(event, executions=executions, desired_document=desired, drift_mode="report")
+
+    assert "id" in raised.value.message
+    assert executions.starts == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"Step": None}, "Step"),
+        ({"Step": "rotateEverything"}, "Step"),
+        ({"Step": "testsecret"}, "Step"),
+        ({"ClientRequestToken": "x"}, "ClientRequestToken"),
+        ({"ClientRequestToken": "../" * 12}, "ClientRequestToken"),
+        ({"SecretId": ""}, "SecretId"),
+    ],
+)
+def test_a_malformed_rotation_event_is_refused_before_anything(
+    secrets: FakeSecrets, executions: FakeExecutions, change: dict[str, Any], field: str
+) -> None:
+    arn = rotating(secrets)
+    event = {"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "createSecret", **change}
+    event = {k: v for k, v in event.items() if v is not None}
+
+    with pytest.raises(InvalidTriggerEvent) as raised:
+        rotation_step(event, secrets=secrets, executions=executions, remaining_seconds=lambda: 9.0)
+
+    assert field in raised.value.message
+    assert executions.starts == 0
+    assert secrets.calls == []
+
+
+def test_a_well_formed_rotation_event_runs_its_step(
+    secrets: FakeSecrets, executions: FakeExecutions
+) -> None:
+    arn = rotating(secrets)
+    event = {"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "createSecret"}
+
+    rotation_step(event, secrets=secrets, executions=executions, remaining_seconds=lambda: 9.0)
+
+    assert executions.starts == 1
+
+
+VALID_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+
+
+@given(st.text(min_size=1, max_size=300))
+def test_execution_names_are_valid_and_stable_for_any_id(event_id: str) -> None:
+    name = events.execution_name("event", event_id)
+
+    assert VALID_NAME.match(name), name
+    assert name == events.execution_name("event", event_id)
+
+
+def test_execution_names_keep_plain_ids_and_never_collide() -> None:
+    plain = "7bf73129-1428-4cd3-a780-95db273d1602"
+    long_a, long_b = "a" * 74 + "-one", "a" * 74 + "-two"
+    odd = ["a b", "a/b", "a:b", "a\x00b", "a\u202eb", "a.b"]
+
+    assert events.execution_name("event", plain) == f"event-{plain}"
+    names = [events.execution_name("event", key) for key in [plain, long_a, long_b, *odd, "a-b"]]
+    assert len(set(names)) == len(names)

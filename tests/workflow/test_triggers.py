@@ -206,6 +206,68 @@ def test_unknown_event_is_refused_clearly(workflow: Workflow) -> None:
     assert answer["errorType"] == "UnsupportedEvent"
 
 
+def _execution_names(workflow: Workflow) -> list[str]:
+    sfn = workflow.aws.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=workflow.aws.state_machine_arn, maxResults=1000)
+    return [e["name"] for e in listed["executions"]]
+
+
+@pytest.mark.parametrize("drop", ["id", "detail"])
+def test_an_event_missing_a_field_is_refused_by_name(workflow: Workflow, drop: str) -> None:
+    """Not a raw KeyError: a named error, and nothing is started."""
+    event = sample("eventbridge-rotate-shared-key.json")
+    del event[drop]
+    before = len(_execution_names(workflow))
+
+    answer = invoke(workflow, "StartFromEventFunctionArn", event)
+
+    assert answer["errorType"] == "InvalidTriggerEvent"
+    assert drop in answer["errorMessage"]
+    assert len(_execution_names(workflow)) == before
+
+
+def test_an_event_id_aws_would_refuse_as_a_name_still_starts_one_run(workflow: Workflow) -> None:
+    """Ids with characters an execution name may not hold, or longer than fits, get a
+    valid name of their own; two ids that differ only at the end get two runs."""
+    arn = workflow.secret_for("evt113")
+    base = "id with spaces/and:colons " + "x" * 80
+    names = []
+    for suffix in ("-one", "-two"):
+        event = sample("eventbridge-rotate-shared-key.json")
+        event["id"] = base + suffix
+        event["detail"] = {"portals": [{"secretArn": arn}], "dryRun": True}
+        names.append(invoke(workflow, "StartFromEventFunctionArn", event)["executionArn"])
+
+    assert len(set(names)) == 2
+    for arn_of_run in names:
+        name = arn_of_run.rsplit(":", 1)[-1]
+        assert len(name) <= 80
+        assert not set(name) & set(" /:")
+        assert finish(workflow, arn_of_run).status == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"ClientRequestToken": "4b2f5a9c-0e1d-4c3b-9a8f-7e6d5c4b3a21"},
+        {"ClientRequestToken": "4b2f5a9c-0e1d-4c3b-9a8f-7e6d5c4b3a21", "Step": "rotateAll"},
+        {"ClientRequestToken": "../..", "Step": "createSecret"},
+    ],
+    ids=["no-step", "unknown-step", "bad-token"],
+)
+def test_a_malformed_rotation_event_is_refused_before_anything(
+    workflow: Workflow, event: dict[str, str]
+) -> None:
+    arn = workflow.secret_for("sm113")
+    before = len(_execution_names(workflow))
+
+    answer = invoke(workflow, "RotationFunctionArn", {"SecretId": arn, **event})
+
+    assert answer["errorType"] == "InvalidTriggerEvent"
+    assert len(_execution_names(workflow)) == before
+    assert "AWSPENDING" not in {s for stages in workflow.stages(arn).values() for s in stages}
+
+
 # --- Secrets Manager rotation -------------------------------------------------------
 
 

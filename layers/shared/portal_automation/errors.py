@@ -163,6 +163,11 @@ class UnsupportedEvent(PortalAutomationError):
     """An EventBridge event this project does not know how to start a run for."""
 
 
+class InvalidTriggerEvent(PortalAutomationError):
+    """A rotation or EventBridge event without the fields its kind always has (a
+    malformed or forged invocation); nothing is started or changed."""
+
+
 class WorkflowStartFailed(PortalAutomationError):
     """Step Functions refused or failed to start the execution."""
 

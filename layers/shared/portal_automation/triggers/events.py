@@ -14,12 +14,18 @@ instead of starting another. What an event asks for:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..errors import InvalidExecutionInput, UnsupportedEvent
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import ValidationError
+
+from ..errors import InvalidExecutionInput, InvalidTriggerEvent, UnsupportedEvent
 from ..ports import ExecutionsPort
+from ..workflow.plan import describe
 
 REQUEST_SOURCE: Final = "portal-security.requests"
 AUDIT_SOURCE: Final = "portal-security"
@@ -29,6 +35,32 @@ PARAMETER_CHANGED: Final = "Parameter Store Change"
 SCHEDULED: Final = "Scheduled Event"
 
 DesiredDocument = Callable[[], Mapping[str, Any]]
+# Step Functions execution names: at most 80 characters, and none of whitespace,
+# < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : / or control characters. Names made from
+# an id of other characters, or too long, end in "." + a digest of the whole id: no two
+# ids share a name, and no such name can equal a name made from a plain id (no ".").
+_MAX_NAME: Final = 80
+_PLAIN: Final = re.compile(r"^[A-Za-z0-9_-]+$")
+_DIGEST_CHARS: Final = 32
+
+
+def parse_event(event: Mapping[str, Any]) -> EventBridgeModel:
+    """The EventBridge event, or ``InvalidTriggerEvent`` naming what it lacks."""
+    try:
+        return EventBridgeModel.model_validate(event)
+    except ValidationError as exc:
+        raise InvalidTriggerEvent(f"not an EventBridge event: {describe(exc)}") from None
+
+
+def execution_name(prefix: str, key: str) -> str:
+    """A valid execution name for ``key``, the same for the same key, unique per key."""
+    name = f"{prefix}-{key}"
+    if _PLAIN.match(key) and len(name) <= _MAX_NAME:
+        return name
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    room = _MAX_NAME - len(prefix) - 2 - _DIGEST_CHARS
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", key)[:room].strip("-") or "id"
+    return f"{prefix}-{readable}.{digest}"
 
 
 def start_for_event(
@@ -39,13 +71,13 @@ def start_for_event(
     drift_mode: str,
     timing_defaults: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    event_id = str(event.get("id") or "")
+    event_id = parse_event(event).id
     if not event_id:
-        raise UnsupportedEvent("event without an id: cannot start an idempotent execution")
+        raise InvalidTriggerEvent("event without an id: cannot start an idempotent execution")
     payload = execution_input(event, desired_document, drift_mode)
     if timing_defaults:
         payload["timing"] = {**timing_defaults, **payload.get("timing", {})}
-    execution = executions.start_or_attach(f"event-{event_id}"[:80], payload)
+    execution = executions.start_or_attach(execution_name("event", event_id), payload)
     return {
         "executionArn": execution.arn,
         # True also when Step Functions answered a duplicate of a running execution as a

@@ -19,25 +19,73 @@ while it can, and tells Secrets Manager the truth:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..aws.executions import Execution
 from ..aws.secrets_store import CURRENT, PENDING
 from ..errors import (
+    InvalidTriggerEvent,
     RotationFailed,
     RotationNotEnabled,
     RotationStillRunning,
     RotationTokenInvalid,
 )
 from ..ports import ExecutionsPort, SecretsPort
+from ..workflow.models import ROTATION_TOKEN
+from ..workflow.plan import describe
 
 MAX_ATTEMPTS: Final = 5
 _MARGIN_SECONDS: Final = 10.0
+Step = Literal["createSecret", "setSecret", "testSecret", "finishSecret"]
+
+
+class RotationRequest(BaseModel):
+    """The event Secrets Manager sends to a rotation function."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    secret_id: Annotated[str, Field(alias="SecretId", min_length=1, max_length=2048)]
+    token: Annotated[str, Field(alias="ClientRequestToken", pattern=ROTATION_TOKEN)]
+    step: Annotated[Step, Field(alias="Step")]
+
+
+def parse_rotation_event(event: Mapping[str, Any]) -> RotationRequest:
+    """The rotation request, or ``InvalidTriggerEvent`` naming what is wrong with it (a
+    missing or unknown ``Step`` is refused, never handled like another step)."""
+    try:
+        return RotationRequest.model_validate(event)
+    except ValidationError as exc:
+        raise InvalidTriggerEvent(
+            f"not a Secrets Manager rotation request: {describe(exc)}"
+        ) from None
+
+
+def rotation_step(
+    event: Mapping[str, Any],
+    *,
+    secrets: SecretsPort,
+    executions: ExecutionsPort,
+    remaining_seconds: Callable[[], float],
+    timing: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate the event Secrets Manager sent, then run its step."""
+    request = parse_rotation_event(event)
+    return rotate(
+        request.step,
+        request.secret_id,
+        request.token,
+        secrets=secrets,
+        executions=executions,
+        remaining_seconds=remaining_seconds,
+        timing=timing,
+    )
 
 
 def rotate(
-    step: str,
+    step: Step,
     secret_arn: str,
     token: str,
     *,

@@ -53,6 +53,8 @@ class LocalDeployment:
             "MaxRestartSeconds": "300",
             "LockTtlSeconds": "600",
             "PortalCaBundleFile": ca_bundle or "",
+            # The emulator listens on 127.0.0.1, which production refuses (FAULTS row 39).
+            "AllowLocalPortalAddresses": "true",
             **(parameters or {}),
         }
         self._port = port

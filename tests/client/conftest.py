@@ -26,6 +26,7 @@ from .support import (
     ADMIN,
     CANARY_PASSWORD,
     EMULATORS,
+    LOCAL,
     P107,
     P109,
     P113,
@@ -59,7 +60,10 @@ def make_client(emu: PortalEmulator) -> Iterator[Callable[..., PortalClient]]:
 
     def make(context: str = P113, *, referer: str | None = None, **overrides: Any) -> PortalClient:
         client = PortalClient(
-            emu.url(context), referer=referer, settings=fast_settings(emu, **overrides)
+            emu.url(context),
+            referer=referer,
+            settings=fast_settings(emu, **overrides),
+            policy=LOCAL,
         )
         made.append(client)
         return client

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 from portal_automation.portal.transport import TransportSettings
+from portal_automation.portal.url import UrlPolicy
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.emulator.request_log import RequestRecord
 
@@ -26,6 +27,10 @@ P1071 = "p1071"
 P109 = "p109"
 
 E = TypeVar("E", bound=BaseException)
+
+# The emulator listens on 127.0.0.1: the client tests allow local portal addresses.
+LOCAL = UrlPolicy(allow_local=True)
+LOCAL_HTTP = UrlPolicy(allow_http=True, allow_local=True)
 
 # Every emulator running now: the after-test checks look at all of them.
 EMULATORS: list[PortalEmulator] = []

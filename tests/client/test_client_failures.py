@@ -25,6 +25,8 @@ from portal_local.emulator import Fault, PortalEmulator
 from .support import (
     ADMIN,
     CANARY_PASSWORD,
+    LOCAL,
+    LOCAL_HTTP,
     P113,
     P114,
     Canary,
@@ -74,6 +76,7 @@ def test_connection_refused_bounded_retries_then_unavailable(retries: int, canar
     client = PortalClient(
         f"https://127.0.0.1:{port}/arcgis",
         settings=fast_settings(retries=retries, backoff_seconds=0.01),
+        policy=LOCAL,
     )
     counter = _AttemptCounter(client)
     with canary.raises(PortalUnavailable) as info:
@@ -86,7 +89,9 @@ def test_connection_refused_bounded_retries_then_unavailable(retries: int, canar
 
 def test_non_idempotent_update_is_never_retried(canary: Canary) -> None:
     client = PortalClient(
-        f"https://127.0.0.1:{_closed_port()}/arcgis", settings=fast_settings(retries=3)
+        f"https://127.0.0.1:{_closed_port()}/arcgis",
+        settings=fast_settings(retries=3),
+        policy=LOCAL,
     )
     counter = _AttemptCounter(client)
     token = PortalToken(Secret("CANARY-made-up-token-1"), expires_at=_far_future(), ssl=True)
@@ -97,7 +102,9 @@ def test_non_idempotent_update_is_never_retried(canary: Canary) -> None:
 
 def test_health_of_an_unreachable_portal_is_not_ready(canary: Canary) -> None:
     client = PortalClient(
-        f"https://127.0.0.1:{_closed_port()}/arcgis", settings=fast_settings(retries=1)
+        f"https://127.0.0.1:{_closed_port()}/arcgis",
+        settings=fast_settings(retries=1),
+        policy=LOCAL,
     )
     status = client.health()
     assert not status.ready
@@ -106,7 +113,9 @@ def test_health_of_an_unreachable_portal_is_not_ready(canary: Canary) -> None:
 
 def test_dns_failure_is_unavailable(canary: Canary) -> None:
     client = PortalClient(
-        "https://portal.name-does-not-exist.invalid/arcgis", settings=fast_settings(retries=0)
+        "https://portal.name-does-not-exist.invalid/arcgis",
+        settings=fast_settings(retries=0),
+        policy=LOCAL,
     )
     with canary.raises(PortalUnavailable, match="unreachable"):
         client.generate_token(ADMIN, PASSWORD)
@@ -202,7 +211,7 @@ def refusing() -> Iterator[PortalEmulator]:
 
 def test_portal_that_refuses_while_restarting(refusing: PortalEmulator, canary: Canary) -> None:
     """Rows 1 and 4: refused during the restart -> unavailable / not ready; then back."""
-    client = PortalClient(refusing.url(), settings=fast_settings(refusing, retries=1))
+    client = PortalClient(refusing.url(), settings=fast_settings(refusing, retries=1), policy=LOCAL)
     portal = refusing.portal()
     token = _token(client)
     hold = refusing.faults.add(Fault(action="restart_forever"))
@@ -437,7 +446,9 @@ def test_html_200_health_is_not_ready(
 
 
 def test_wrong_context_is_a_clear_404(emu: PortalEmulator, canary: Canary) -> None:
-    client = PortalClient(emu.base_url + "/no-such-portal", settings=fast_settings(emu))
+    client = PortalClient(
+        emu.base_url + "/no-such-portal", settings=fast_settings(emu), policy=LOCAL
+    )
     with canary.raises(PortalRequestRejected, match="404") as info:
         client.generate_token(ADMIN, PASSWORD)
     assert info.value.code == 404
@@ -535,7 +546,7 @@ def test_connection_broken_mid_answer_is_unavailable(
     requests.exceptions.ChunkedEncodingError that no Retry/Catch of the workflow matches."""
     client = PortalClient(
         f"http://127.0.0.1:{truncating.port}/arcgis",
-        allow_http=True,
+        policy=LOCAL_HTTP,
         settings=fast_settings(retries=1),
     )
     with canary.raises(PortalUnavailable) as info:
@@ -548,7 +559,7 @@ def test_connection_broken_mid_answer_is_unavailable(
 def test_health_with_a_broken_answer_is_not_ready(truncating: _TruncatingServer) -> None:
     client = PortalClient(
         f"http://127.0.0.1:{truncating.port}/arcgis",
-        allow_http=True,
+        policy=LOCAL_HTTP,
         settings=fast_settings(retries=0),
     )
     assert not client.health().ready

@@ -20,7 +20,7 @@ from portal_local.emulator import PortalEmulator
 
 from tests.fakes.portal import FakePortal, FakePortalClient, random_key
 
-from .support import ADMIN, CANARY_PASSWORD, fast_settings, portal_settings, running
+from .support import ADMIN, CANARY_PASSWORD, LOCAL, fast_settings, portal_settings, running
 
 
 @dataclass
@@ -42,7 +42,7 @@ def emulator() -> Iterator[PortalEmulator]:
 
 def emulator_side(emu: PortalEmulator, context: str) -> Side:
     portal = emu.portal(context)
-    client = PortalClient(emu.url(context), settings=fast_settings(emu))
+    client = PortalClient(emu.url(context), settings=fast_settings(emu), policy=LOCAL)
 
     def down() -> None:
         portal.store_shared_key(portal.stored_shared_key)  # an update: lag, then down

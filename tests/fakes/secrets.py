@@ -17,6 +17,7 @@ from portal_automation.errors import (
     SecretStoreRejected,
     SecretStoreUnavailable,
 )
+from portal_automation.portal.url import UrlPolicy
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -41,8 +42,8 @@ class _Secret:
 class FakeSecrets:
     """``SecretsPort``. Secrets are found by full ARN, by name, or by partial ARN."""
 
-    def __init__(self, *, allow_http: bool = False) -> None:
-        self._allow_http = allow_http
+    def __init__(self, policy: UrlPolicy = UrlPolicy()) -> None:  # noqa: B008
+        self._policy = policy
         self._secrets: dict[str, _Secret] = {}
         self.denied: set[str] = set()  # ARNs every call on which is AccessDenied
         self.outages = 0  # the next N calls answer ThrottlingException
@@ -97,7 +98,7 @@ class FakeSecrets:
         text = chosen[1].text
         if text is None:  # pragma: no cover - excluded above
             raise InvalidCredentialsSecret("no value")
-        creds = PortalCredentials.from_secret_string(text, allow_http=self._allow_http)
+        creds = PortalCredentials.from_secret_string(text, self._policy)
         return SecretVersion(chosen[0], creds)
 
     def pending(self, secret_id: str, version_id: str) -> PortalCredentials | None:

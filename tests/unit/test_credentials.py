@@ -12,6 +12,7 @@ from portal_automation.errors import (
     InvalidCredentialsSecret,
     PortalAutomationError,
 )
+from portal_automation.portal.url import UrlPolicy
 from portal_automation.sensitive import MASK, Secret
 
 CANARY = "CANARY-pw-7f3a9c"
@@ -42,7 +43,9 @@ def _rejected(
     error: type[PortalAutomationError] = InvalidCredentialsSecret,
 ) -> PortalAutomationError:
     with pytest.raises(error) as info:
-        PortalCredentials.from_secret_string(_text(data), allow_http=allow_http)
+        PortalCredentials.from_secret_string(
+            _text(data), UrlPolicy(allow_http=allow_http, allow_local=True)
+        )
     exc = info.value
     _no_canary(str(exc), repr(exc), exc.message, *map(str, exc.args))
     return exc
@@ -117,7 +120,9 @@ def test_empty_or_wrong_typed_fields_are_named(field: str, value: Any) -> None:
 def test_http_url_refused_unless_allowed(url: str) -> None:
     exc = _rejected({**VALID, "url": url}, error=InsecurePortalUrl)
     assert "http" in exc.message
-    creds = PortalCredentials.from_secret_string(json.dumps({**VALID, "url": url}), allow_http=True)
+    creds = PortalCredentials.from_secret_string(
+        json.dumps({**VALID, "url": url}), UrlPolicy(allow_http=True, allow_local=True)
+    )
     assert creds.url.lower().startswith("http://")
 
 

@@ -15,7 +15,7 @@ from portal_automation.errors import (
     PortalUnavailable,
 )
 from portal_automation.portal.responses import parse_json_response
-from portal_automation.portal.url import normalise_portal_url
+from portal_automation.portal.url import UrlPolicy, normalise_portal_url
 from portal_automation.sensitive import Secret
 
 
@@ -157,9 +157,9 @@ def test_normalise_portal_url(url: str, expected: str) -> None:
 def test_http_refused_unless_allowed() -> None:
     with pytest.raises(InsecurePortalUrl, match="plain http"):
         normalise_portal_url("http://gis.example.com/portal")
-    assert normalise_portal_url("http://localhost:7080/arcgis", allow_http=True) == (
-        "http://localhost:7080/arcgis"
-    )
+    assert normalise_portal_url(
+        "http://localhost:7080/arcgis", UrlPolicy(allow_http=True, allow_local=True)
+    ) == ("http://localhost:7080/arcgis")
 
 
 @pytest.mark.parametrize(
@@ -170,3 +170,40 @@ def test_bad_portal_urls(url: str) -> None:
     with pytest.raises(InvalidCredentialsSecret) as info:
         normalise_portal_url(url)
     assert info.value.field == "url"
+
+
+FORBIDDEN = [
+    "https://127.0.0.1:7443/arcgis",
+    "https://127.5.5.5/arcgis",
+    "https://localhost:7443/arcgis",
+    "https://portal.localhost/arcgis",
+    "https://LOCALHOST./arcgis",
+    "https://[::1]:7443/arcgis",
+    "https://169.254.169.254/latest",
+    "https://169.254.170.2/v2",
+    "https://[fe80::1]/arcgis",
+    "https://[fd00:ec2::254]/latest",
+    "https://[::ffff:127.0.0.1]/arcgis",
+    "https://[::ffff:169.254.169.254]/arcgis",
+    "https://0.0.0.0/arcgis",
+]
+ALLOWED = [
+    "https://10.0.0.5/arcgis",
+    "https://192.168.1.10:7443/arcgis",
+    "https://172.16.4.4/portal",
+    "https://gis.example.com/portal",
+    "https://[2001:db8::1]/arcgis",
+]
+
+
+@pytest.mark.parametrize("url", FORBIDDEN)
+def test_portal_urls_on_this_host_or_link_local_are_refused(url: str) -> None:
+    """FAULTS row 39: the admin password would go to whatever listens there."""
+    with pytest.raises(InsecurePortalUrl):
+        normalise_portal_url(url)
+    assert normalise_portal_url(url, UrlPolicy(allow_local=True)).startswith("https://")
+
+
+@pytest.mark.parametrize("url", ALLOWED)
+def test_private_network_portals_are_fine(url: str) -> None:
+    assert normalise_portal_url(url) == url

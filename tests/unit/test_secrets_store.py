@@ -21,6 +21,7 @@ from portal_automation.errors import (
     SecretStoreRejected,
     SecretStoreUnavailable,
 )
+from portal_automation.portal.url import UrlPolicy
 from portal_automation.sensitive import Secret
 
 CANARY = "CANARY-pw-7f3a9c"
@@ -129,7 +130,11 @@ def test_http_url_in_secret_refused_unless_store_allows(sm: Any) -> None:
     )["ARN"]
     with pytest.raises(InsecurePortalUrl):
         SecretsStore(sm).read(arn)
-    assert SecretsStore(sm, allow_http=True).read(arn).credentials.url.startswith("http://")
+    assert (
+        SecretsStore(sm, UrlPolicy(allow_http=True, allow_local=True))
+        .read(arn)
+        .credentials.url.startswith("http://")
+    )
 
 
 @pytest.mark.parametrize(

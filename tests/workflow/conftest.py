@@ -208,6 +208,17 @@ def portal_result(result: FollowResult, arn: str) -> dict[str, Any]:
     raise AssertionError(f"{arn} not in the summary")
 
 
+def plan_failure_cause(workflow: Workflow, result: FollowResult) -> str:
+    """Why PlanExecution refused the input (the causes in the execution history)."""
+    sfn = workflow.aws.client("stepfunctions")
+    events = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
+    return "\n".join(
+        e["lambdaFunctionFailedEventDetails"].get("cause", "")
+        for e in events
+        if e["type"] == "LambdaFunctionFailed"
+    )
+
+
 # --- the leak check -------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import socket
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import CANARY_PASSWORD, Workflow, portal_result
+from .conftest import CANARY_PASSWORD, Workflow, plan_failure_cause, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -112,11 +112,11 @@ def test_malformed_credentials_secret_names_the_field(
 
 
 def test_secret_that_does_not_exist_is_named(workflow: Workflow) -> None:
+    """Refused while planning (every secret is resolved to its full ARN then)."""
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/absent-AbCdEf"
     result = workflow.rotate(arn)
-    report = portal_result(result, arn)
-    assert report["error"]["name"] == "SecretNotFound"
-    assert arn in report["error"]["message"]
+    assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
+    assert f"{arn} does not exist" in plan_failure_cause(workflow, result)
 
 
 def test_a_portal_error_that_echoes_the_password_is_masked(workflow: Workflow) -> None:
@@ -139,3 +139,32 @@ def test_a_portal_error_that_echoes_the_password_is_masked(workflow: Workflow) -
     report = portal_result(result, arn)
     assert report["error"]["name"] == "PortalAuthFailed"
     assert "Invalid password ****" in report["error"]["message"]
+
+
+def test_a_portal_on_this_host_is_refused_unless_the_deployment_allows_it(
+    workflow: Workflow,
+) -> None:
+    """FAULTS row 39 through the entry point: with AllowLocalPortalAddresses off (the
+    default), a secret whose url is 127.0.0.1 is refused before any request."""
+    lam = workflow.aws.client("lambda")
+    name = workflow.aws.outputs["PreflightFunctionArn"]
+    config = lam.get_function_configuration(FunctionName=name)
+    variables = dict(config["Environment"]["Variables"])
+    arn = workflow.secret_for("input113")
+    workflow.emulator.clear_log()
+    lam.update_function_configuration(
+        FunctionName=name,
+        Environment={
+            "Variables": {**variables, "PORTAL_AUTOMATION_ALLOW_LOCAL_PORTAL_ADDRESSES": "false"}
+        },
+    )
+    try:
+        result = workflow.rotate(arn)
+    finally:
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "InsecurePortalUrl"
+    assert "loopback" in report["error"]["message"]
+    assert workflow.emulator.requests_for("input113") == []
+    assert "AWSPENDING" not in {s for v in workflow.stages(arn).values() for s in v}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow, portal_result
+from .conftest import TIMING, Workflow, plan_failure_cause, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -138,19 +138,9 @@ def test_malformed_input_is_rejected_before_any_portal_request(
 
     assert result.status == "FAILED"
     assert result.error == "InvalidExecutionInput"
-    history = _plan_failure_cause(workflow, result)
+    history = plan_failure_cause(workflow, result)
     assert reason in history, history
     assert workflow.emulator.requests_for("input113") == []
-
-
-def _plan_failure_cause(workflow: Workflow, result: Any) -> str:
-    sfn = workflow.aws.client("stepfunctions")
-    events = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
-    return "\n".join(
-        e["lambdaFunctionFailedEventDetails"].get("cause", "")
-        for e in events
-        if e["type"] == "LambdaFunctionFailed"
-    )
 
 
 @pytest.mark.parametrize("payload", [None, [], ["rotate-shared-key"], "rotate"], ids=repr)
@@ -162,7 +152,7 @@ def test_input_that_is_not_an_object_is_rejected_with_a_notification(
     result = workflow.aws.run(payload, f"not-an-object-{workflow.counter}-{id(payload) % 9999}")
 
     assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
-    assert "a JSON object is required" in _plan_failure_cause(workflow, result)
+    assert "a JSON object is required" in plan_failure_cause(workflow, result)
     notice = rejection_notice(workflow, result.execution_arn)
     assert notice["outcome"] == "rejected"
     assert "a JSON object is required" in notice["error"]["Cause"]
@@ -178,7 +168,7 @@ def test_one_secret_named_by_its_full_and_its_partial_arn_is_refused(workflow: W
     result = workflow.rotate(arn, partial)
 
     assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
-    assert "more than once" in _plan_failure_cause(workflow, result)
+    assert "more than once" in plan_failure_cause(workflow, result)
     assert workflow.emulator.requests_for("input113") == []
     assert portal.update_count == 0
 

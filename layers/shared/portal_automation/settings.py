@@ -18,6 +18,7 @@ from typing import Annotated, Any, Final, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import PortalAutomationError
+from .portal.url import UrlPolicy
 
 ENV_PREFIX: Final = "PORTAL_AUTOMATION_"
 
@@ -40,7 +41,15 @@ class _Env(BaseModel):
 class PortalAccess(_Env):
     """How the functions that read credentials secrets and talk to portals reach them."""
 
+    @property
+    def url_policy(self) -> UrlPolicy:
+        return UrlPolicy(
+            allow_http=self.allow_http_portals, allow_local=self.allow_local_portal_addresses
+        )
+
     allow_http_portals: bool = False
+    # Portal URLs on this host or the link-local network; local testing only.
+    allow_local_portal_addresses: bool = False
     ca_bundle_file: str | None = None
     ca_bundle_parameter: str | None = None
     connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -17,15 +17,16 @@ from .aws.secrets_store import SecretsStore
 from .aws.work_store import WorkStore
 from .portal.connector import HttpPortalConnector
 from .portal.transport import TransportSettings
+from .portal.url import UrlPolicy
 from .settings import LedgerAccess, StateMachineAccess, StepSettings, WorkStoreAccess
 from .workflow.services import Services, digest, not_configured
 
 
 def step_services(settings: StepSettings) -> Services:
     return Services(
-        secrets=secrets_store(settings.allow_http_portals),
+        secrets=secrets_store(settings.url_policy),
         portals=HttpPortalConnector(
-            functools.cache(lambda: _transport(settings)), allow_http=settings.allow_http_portals
+            functools.cache(lambda: _transport(settings)), settings.url_policy
         ),
         work=(
             WorkStore(lazy_client("s3"), settings.work_bucket, settings.work_kms_key_id)
@@ -42,8 +43,8 @@ def step_services(settings: StepSettings) -> Services:
     )
 
 
-def secrets_store(allow_http: bool = False) -> SecretsStore:
-    return SecretsStore(lazy_client("secretsmanager"), allow_http=allow_http)
+def secrets_store(policy: UrlPolicy = UrlPolicy()) -> SecretsStore:  # noqa: B008
+    return SecretsStore(lazy_client("secretsmanager"), policy)
 
 
 def executions(settings: StateMachineAccess) -> Executions:

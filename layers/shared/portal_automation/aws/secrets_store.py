@@ -17,6 +17,7 @@ from ..errors import (
     SecretStoreRejected,
     SecretStoreUnavailable,
 )
+from ..portal.url import UrlPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -38,9 +39,13 @@ class SecretVersion:
 
 
 class SecretsStore:
-    def __init__(self, client: SecretsManagerClient, *, allow_http: bool = False) -> None:
+    def __init__(
+        self,
+        client: SecretsManagerClient,
+        policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
+    ) -> None:
         self._client = client
-        self._allow_http = allow_http
+        self._policy = policy
 
     def read(
         self, secret_id: str, *, stage: str = CURRENT, version_id: str | None = None
@@ -57,7 +62,7 @@ class SecretsStore:
             raise InvalidCredentialsSecret(
                 f"secret {secret_id} holds binary data; a JSON SecretString is required"
             )
-        creds = PortalCredentials.from_secret_string(text, allow_http=self._allow_http)
+        creds = PortalCredentials.from_secret_string(text, self._policy)
         return SecretVersion(answer["VersionId"], creds)
 
     def pending(self, secret_id: str, version_id: str) -> PortalCredentials | None:

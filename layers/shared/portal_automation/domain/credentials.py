@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InvalidCredentialsSecret
-from ..portal.url import normalise_portal_url
+from ..portal.url import UrlPolicy, normalise_portal_url
 from ..sensitive import Secret, register_exact, register_secret
 
 _REQUIRED = ("url", "username", "password")
@@ -33,7 +33,11 @@ class PortalCredentials:
         return f"PortalCredentials(url={self.url!r}, username={self.username!r}, ...)"
 
     @classmethod
-    def from_secret_string(cls, text: str, *, allow_http: bool = False) -> PortalCredentials:
+    def from_secret_string(
+        cls,
+        text: str,
+        policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
+    ) -> PortalCredentials:
         if not isinstance(text, str):
             raise InvalidCredentialsSecret("credentials secret must be a JSON string")
         register_exact(text)
@@ -60,7 +64,7 @@ class PortalCredentials:
                     f"credentials secret field {name!r} must be a non-empty string", field=name
                 )
         return cls(
-            url=normalise_portal_url(data["url"], allow_http=allow_http),
+            url=normalise_portal_url(data["url"], policy),
             username=data["username"],
             password=Secret(data["password"]),
             referer=data.get("referer"),

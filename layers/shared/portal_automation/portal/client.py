@@ -23,7 +23,7 @@ from .models import (
 )
 from .responses import parse_json_response
 from .transport import Transport, TransportSettings
-from .url import normalise_portal_url
+from .url import UrlPolicy, normalise_portal_url
 
 MAX_TOKEN_MINUTES: Final = 525_600
 DEFAULT_TOKEN_MINUTES: Final = 5
@@ -38,12 +38,17 @@ class PortalClient:
         url: str,
         *,
         referer: str | None = None,
-        allow_http: bool = False,
+        policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
         settings: TransportSettings | None = None,
     ) -> None:
-        self.base_url = normalise_portal_url(url, allow_http=allow_http)
+        self.base_url = normalise_portal_url(url, policy)
         self.referer = referer or self.base_url
-        self._http = Transport(self.base_url, self.referer, settings or TransportSettings())
+        self._http = Transport(
+            self.base_url,
+            self.referer,
+            settings or TransportSettings(),
+            allow_local=policy.allow_local,
+        )
 
     def close(self) -> None:
         self._http.close()

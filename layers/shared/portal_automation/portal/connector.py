@@ -9,21 +9,22 @@ from ..domain.credentials import PortalCredentials
 from .client import PortalClient
 from .session import AdminSession
 from .transport import TransportSettings
+from .url import UrlPolicy
 
 
 class HttpPortalConnector:
     """One HTTP session per step invocation; transport settings resolved on first use."""
 
-    def __init__(self, transport: Callable[[], TransportSettings], *, allow_http: bool) -> None:
+    def __init__(self, transport: Callable[[], TransportSettings], policy: UrlPolicy) -> None:
         self._transport = transport
-        self._allow_http = allow_http
+        self._policy = policy
 
     @contextmanager
     def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
         client = PortalClient(
             creds.url,
             referer=creds.referer,
-            allow_http=self._allow_http,
+            policy=self._policy,
             settings=self._transport(),
         )
         try:

@@ -9,14 +9,19 @@ changes the portal is never retried here (the workflow checks state before any r
 from __future__ import annotations
 
 import random
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ..errors import PortalTlsError, PortalUnavailable
+from ..errors import InsecurePortalUrl, PortalTlsError, PortalUnavailable
+from .url import forbidden_address
 
 USER_AGENT: Final = "arcgis-portal-security-automation/0.1"
 # A connection that fails before, during or after the answer (refused, reset, timed out,
@@ -38,8 +43,58 @@ class TransportSettings:
     ca_bundle: str | None = None
 
 
+class ForbiddenPeer(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _checked(sock: socket.socket) -> socket.socket:
+    """The new TCP connection, unless it reached a forbidden address (before any byte,
+    TLS handshake included, is sent)."""
+    reason = forbidden_address(str(sock.getpeername()[0]))
+    if reason is not None:
+        sock.close()
+        raise ForbiddenPeer(reason)
+    return sock
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked(super()._new_conn())
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked(super()._new_conn())
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """Checks the address every new connection reaches (a name may resolve anywhere)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+
 class Transport:
-    def __init__(self, base_url: str, referer: str, settings: TransportSettings) -> None:
+    """``allow_local``: connections that reach this host or the link-local network (the
+    metadata service) are cut before anything is sent, unless allowed for local tests."""
+
+    def __init__(
+        self, base_url: str, referer: str, settings: TransportSettings, *, allow_local: bool = False
+    ) -> None:
         self.base_url = base_url
         self.settings = settings
         self._session = requests.Session()
@@ -47,6 +102,10 @@ class Transport:
         # A configured CA bundle replaces the default trust store; verification is never off.
         self._session.verify = settings.ca_bundle or True
         self._session.trust_env = False
+        if not allow_local:
+            adapter = _GuardedAdapter()
+            self._session.mount("https://", adapter)
+            self._session.mount("http://", adapter)
 
     def close(self) -> None:
         self._session.close()
@@ -79,6 +138,11 @@ class Transport:
                 return self._session.request(
                     method, url, data=data, params=params, timeout=timeout, allow_redirects=False
                 )
+            except ForbiddenPeer as exc:
+                raise InsecurePortalUrl(
+                    f"{operation}: {self.base_url} resolves to {exc.reason}; refusing to send "
+                    "anything there (allowed only for local testing)"
+                ) from None
             except requests.exceptions.SSLError as exc:
                 reason, advice = _tls_reason(exc)
                 raise PortalTlsError(

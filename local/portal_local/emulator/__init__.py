@@ -9,10 +9,12 @@
         emu.request_log    # what was asked, names only
         emu.faults.add(Fault(action="http", path="portaladmin/healthCheck", status=502))
 
-Modules: settings (PortalSettings), portal (state and restart lifecycle), tokens,
-shared_key, security_config, endpoints (the Portal API), faults, dispatcher (routing,
-faults, restarts, log), control (the /__emulator/ JSON API), request_log, pages (HTML),
-http_messages, server (HTTP/TLS plumbing), certs (TLS material), emulator (the facade).
+Modules: settings (PortalSettings), portal (the database shared by its machines),
+machine (one machine's process: running key and config, restart lifecycle), tokens,
+shared_key, security_config, checks (what every endpoint checks), endpoints (the Portal
+API), faults, dispatcher (routing, faults, restarts, log), control (the /__emulator/
+JSON API), request_log, pages (HTML), http_messages, server (HTTP/TLS plumbing), certs
+(TLS material), emulator (the facade).
 """
 
 from portal_local.emulator.emulator import PortalEmulator

@@ -66,9 +66,10 @@ class Dispatcher:
         return None, ""
 
     def _answer(self, portal: Portal, inner: str, request: Request) -> Response:
+        machine = portal.primary
         is_health = inner == endpoints.HEALTH_CHECK_PATH
         decided = self._faults.for_request(
-            portal.context, inner, request.method, is_health_check=is_health
+            portal.context, inner, request.method, is_health_check=is_health, machine=machine.name
         )
         if decided.delay_seconds > 0:
             self._stopping.wait(decided.delay_seconds)
@@ -78,10 +79,10 @@ class Dispatcher:
             return json_response({"status": "success"}, request.response_format, "Health Check")
         if decided.health == "down":
             return html_response(pages.health_unavailable_page(), 503)
-        if portal.is_restarting:
+        if machine.is_restarting:
             if portal.settings.down_mode == "refuse":
                 return RESET
             if is_health:
                 return html_response(pages.health_unavailable_page(), 503)
             return html_response(pages.proxy_error_page(502), 502)
-        return endpoints.handle(portal, inner, request)
+        return endpoints.handle(machine, inner, request)

@@ -34,8 +34,15 @@ from portal_local.emulator.tokens import CLIENT_TYPES, ClientType
 Endpoint = Callable[[Machine, Request], Response]
 
 HEALTH_CHECK_PATH = "portaladmin/healthCheck"
-SUCCESS_WITH_RECHECK = {"status": "success", "recheckAfterSeconds": 10}
 TOKEN_FAILED = "Unable to generate token."  # noqa: S105 - an error message
+
+
+def _update_accepted(recheck_seconds: int | None) -> dict[str, object]:
+    """The success answer of an update, with recheckAfterSeconds when the portal gives it."""
+    answer: dict[str, object] = {"status": "success"}
+    if recheck_seconds is not None:
+        answer["recheckAfterSeconds"] = recheck_seconds
+    return answer
 
 
 # ---- sharing API ----
@@ -178,12 +185,13 @@ def update_token_config(machine: Machine, request: Request) -> Response:
             return failed(key_problem)
         assert isinstance(supplied, str)  # noqa: S101 - narrowed by supplied_key_problem
         portal.store_shared_key(supplied)
-    return json_response(SUCCESS_WITH_RECHECK, fmt, "Update Token Configuration")
+    answer = _update_accepted(portal.settings.token_recheck_seconds)
+    return json_response(answer, fmt, "Update Token Configuration")
 
 
 def get_security_config(machine: Machine, request: Request) -> Response:
     return admin_json(
-        machine, request, "Security Configuration", lambda: machine.portal.security_config
+        machine, request, "Security Configuration", lambda: machine.portal.security_config_answer
     )
 
 
@@ -204,7 +212,8 @@ def update_security_config(machine: Machine, request: Request) -> Response:
     if new is None:
         return error_response(400, message, problems, fmt)
     portal.store_security_config(new)
-    return json_response(SUCCESS_WITH_RECHECK, fmt, "Update Security Configuration")
+    answer = _update_accepted(settings.config_recheck_seconds)
+    return json_response(answer, fmt, "Update Security Configuration")
 
 
 ROUTES: dict[str, Endpoint] = {

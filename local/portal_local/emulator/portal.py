@@ -30,7 +30,7 @@ from typing import Any
 
 from portal_local.emulator.faults import FaultRegistry
 from portal_local.emulator.machine import PHASE_ORDER, Machine, Phase, RunningState
-from portal_local.emulator.security_config import initial_config
+from portal_local.emulator.security_config import as_answered, initial_config
 from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint, generate_shared_key
 from portal_local.emulator.tokens import ClientType, Token, TokenStore
@@ -134,10 +134,18 @@ class Portal:
 
     @property
     def security_config(self) -> dict[str, Any]:
-        """A copy of the stored configuration (what security/config answers)."""
+        """A copy of the stored configuration, by meaning: booleans are JSON booleans
+        (``security_config_answer`` is what GET security/config answers)."""
         with self.lock:
             self.refresh()
             return copy.deepcopy(self._stored_config)
+
+    @property
+    def security_config_answer(self) -> dict[str, Any]:
+        """What GET security/config answers (booleans as strings by default)."""
+        with self.lock:
+            self.refresh()
+            return as_answered(self._stored_config, self.settings.config_booleans_as_strings)
 
     @property
     def running_security_config(self) -> dict[str, Any]:

@@ -6,6 +6,15 @@ an empty string, the user and group stores to BUILTIN). Wrong types or unknown e
 values of the properties below make the whole update fail with nothing changed.
 Properties the portal does not know are dropped (*unverified*: a real portal may
 reject them instead).
+
+Booleans: the configuration stores what a boolean property means (True/False). GET
+``security/config`` answers them as the strings ``"true"``/``"false"`` by default, as
+Esri's documented example of the resource shows (``"enableAutomaticAccountCreation":
+"true"``; Esri's DSC compares ``disableServicesDirectory -ne "true"`` when it tests the
+config); ``config_booleans_as_strings=False`` answers JSON booleans. ``config/update``
+accepts a JSON boolean or exactly the string ``"true"``/``"false"``; anything else is
+refused. The string-valued flags inside the user and group store configs
+(``"caseSensitive": "true"``) are strings in both forms.
 """
 
 from __future__ import annotations
@@ -29,10 +38,10 @@ USER_TYPES = (
 NON_PUBLISHING_USER_TYPES = ("fieldWorkerUT", "editorUT")
 IDENTITY_STORE_TYPES = ("BUILTIN", "LDAP", "WINDOWS")
 
-BOOLEAN_PROPERTIES = ("enableAutomaticAccountCreation", "disableServicesDirectory")
+CORS_PROPERTY = "allowInternetCORSAccess"
+BOOLEAN_PROPERTIES = ("enableAutomaticAccountCreation", "disableServicesDirectory", CORS_PROPERTY)
 STRING_PROPERTIES = ("allowedProxyHosts", "defaultIDPUsernameSuffix", "webgisServerTrustKey")
 STORE_PROPERTIES = ("userStoreConfig", "groupStoreConfig")
-CORS_PROPERTY = "allowInternetCORSAccess"
 CORS_SINCE = (10, 9, 1)
 
 
@@ -65,8 +74,26 @@ def initial_config(version: tuple[int, ...], overrides: Mapping[str, Any] | None
     config = factory_config(version)
     config["webgisServerTrustKey"] = secrets.token_hex(32)
     for name, value in (overrides or {}).items():
-        config[name] = copy.deepcopy(value)
+        meaning = parse_boolean(value) if name in BOOLEAN_PROPERTIES else None
+        config[name] = copy.deepcopy(value) if meaning is None else meaning
     return config
+
+
+def as_answered(config: dict[str, Any], booleans_as_strings: bool) -> dict[str, Any]:
+    """What GET security/config answers for the stored ``config``."""
+    answer = copy.deepcopy(config)
+    if booleans_as_strings:
+        for name in BOOLEAN_PROPERTIES:
+            if isinstance(answer.get(name), bool):
+                answer[name] = "true" if answer[name] else "false"
+    return answer
+
+
+def parse_boolean(value: object) -> bool | None:
+    """A posted boolean property: a JSON boolean or "true"/"false"; None otherwise."""
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
 
 
 def _type_name(value: object) -> str:
@@ -74,8 +101,8 @@ def _type_name(value: object) -> str:
 
 
 def _property_problems(name: str, value: Any, custom_roles: tuple[str, ...]) -> list[str]:
-    if name in BOOLEAN_PROPERTIES or name == CORS_PROPERTY:
-        ok = isinstance(value, bool)
+    if name in BOOLEAN_PROPERTIES:
+        ok = parse_boolean(value) is not None
         return [] if ok else [f"'{name}' must be a boolean, not {_type_name(value)}."]
     if name in STRING_PROPERTIES:
         ok = isinstance(value, str)
@@ -111,7 +138,7 @@ def replace_config(
             continue  # unknown here (or allowInternetCORSAccess before 10.9.1): dropped
         problems += _property_problems(name, value, custom_roles)
         if name not in ignored:
-            new[name] = copy.deepcopy(value)
+            new[name] = parse_boolean(value) if name in BOOLEAN_PROPERTIES else copy.deepcopy(value)
     user_type = new["defaultUserTypeIdForUser"]
     publisher = new["defaultRoleForUser"] == "account_publisher"
     if not problems and publisher and user_type in NON_PUBLISHING_USER_TYPES:

@@ -17,6 +17,7 @@ DEFAULT_VIEWER_USERNAME = "viewer"
 DEFAULT_VIEWER_PASSWORD = "emulator-local-only-viewer"  # noqa: S105 - a local emulator default
 
 MAX_TOKEN_MINUTES = 525_600  # one year, the documented maximum of generateToken
+DEFAULT_RECHECK_SECONDS = 10  # the recheckAfterSeconds of Esri's documented answers
 
 # version -> build number reported as "currentbuild" (illustrative numbers; 11.1 and 11.3
 # are the builds quoted in Esri's documentation).
@@ -55,6 +56,12 @@ def _normalise_version(version: str) -> str:
     raise ValueError(f"unsupported portal version {version!r}; one of {SUPPORTED_VERSIONS}")
 
 
+def _recheck_seconds(value: bool | int) -> int | None:
+    if value is True:
+        return DEFAULT_RECHECK_SECONDS
+    return None if value is False else int(value)
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -89,6 +96,14 @@ class PortalSettings:
     # Properties config/update accepts but silently does not keep (a portal build that
     # ignores a setting): the read-back then differs, which is what rollback tests need.
     ignored_config_properties: tuple[str, ...] = ()
+    # GET security/config answers boolean properties as "true"/"false" (Esri's documented
+    # example does); False: as JSON booleans.
+    config_booleans_as_strings: bool = True
+    # recheckAfterSeconds in the success answer of config/update and tokens/update:
+    # True = 10 (the documented answer), False = left out (unverified for config/update,
+    # PORTAL_API.md 6), a number = that many seconds.
+    config_update_recheck: bool | int = True
+    token_update_recheck: bool | int = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -108,6 +123,10 @@ class PortalSettings:
             raise ValueError(f"token_max_minutes must be within 1..{MAX_TOKEN_MINUTES}")
         if self.admin_username == self.viewer_username:
             raise ValueError("admin_username and viewer_username must differ")
+        for name in ("config_update_recheck", "token_update_recheck"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be True, False or a number of seconds >= 0")
 
     @property
     def full_version(self) -> str:
@@ -120,6 +139,16 @@ class PortalSettings:
     @property
     def current_build(self) -> str:
         return f"{self.full_version}.{BUILDS[self.version]}"
+
+    @property
+    def config_recheck_seconds(self) -> int | None:
+        """recheckAfterSeconds of a config/update success answer (None: not in it)."""
+        return _recheck_seconds(self.config_update_recheck)
+
+    @property
+    def token_recheck_seconds(self) -> int | None:
+        """recheckAfterSeconds of a tokens/update success answer (None: not in it)."""
+        return _recheck_seconds(self.token_update_recheck)
 
     @property
     def portal_generates_key(self) -> bool:

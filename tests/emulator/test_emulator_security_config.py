@@ -17,8 +17,11 @@ USER_SETTABLE = {
     "allowedProxyHosts": "",
     "enableAutomaticAccountCreation": "false",
     "disableServicesDirectory": "false",
-    "defaultRoleForUser": "account_user",
     "defaultIDPUsernameSuffix": "",
+}
+# Below 10.8 only: from 10.8 they are new member defaults (test_emulator_user_defaults).
+USER_DEFAULTS_IN_CONFIG = {
+    "defaultRoleForUser": "account_user",
     "defaultUserTypeIdForUser": "creatorUT",
 }
 LDAP = {
@@ -44,6 +47,17 @@ def test_config_has_sensitive_parts_and_defaults(raw: RawPortal) -> None:
     assert stored["enableAutomaticAccountCreation"] is False
     assert stored["allowInternetCORSAccess"] is True
     assert config["userStoreConfig"] == stored["userStoreConfig"]  # its flags are strings
+    assert not set(USER_DEFAULTS_IN_CONFIG) & set(config)  # 11.3: not in the config
+
+
+def test_config_below_10_8_has_the_default_role_and_user_type(
+    start_emulator: StartEmulator,
+) -> None:
+    raw = RawPortal(start_emulator(fast(version="10.7.1")))
+    config = read(raw, raw.token())
+    for name, default in {**USER_SETTABLE, **USER_DEFAULTS_IN_CONFIG}.items():
+        assert config[name] == default
+    assert "allowInternetCORSAccess" not in config
 
 
 @pytest.mark.parametrize(("version", "has_cors"), [("10.9", False), ("10.9.1", True)])
@@ -76,7 +90,7 @@ def test_merged_update_preserves_everything(raw: RawPortal) -> None:
     desired = {
         **current,
         "allowedProxyHosts": "(.*).example.com",
-        "defaultRoleForUser": "account_publisher",
+        "defaultIDPUsernameSuffix": "corp",
     }
     raw.update_config(token, desired)
     assert raw.portal.security_config_answer == desired
@@ -84,7 +98,7 @@ def test_merged_update_preserves_everything(raw: RawPortal) -> None:
     assert raw.portal.running_security_config == before  # until the restart
     assert raw.portal.wait_until_up(5)
     assert raw.portal.running_security_config == raw.portal.security_config
-    changed = {"allowedProxyHosts": "(.*).example.com", "defaultRoleForUser": "account_publisher"}
+    changed = {"allowedProxyHosts": "(.*).example.com", "defaultIDPUsernameSuffix": "corp"}
     assert raw.portal.security_config == {**before, **changed}
     assert raw.portal.restart_count == 1
 
@@ -101,9 +115,6 @@ def test_merged_update_preserves_everything(raw: RawPortal) -> None:
         {"allowedProxyHosts": ["a.example.com"]},
         {"defaultIDPUsernameSuffix": None},
         {"webgisServerTrustKey": 42},
-        {"defaultRoleForUser": "account_admin"},
-        {"defaultUserTypeIdForUser": "viewerUT"},
-        {"defaultRoleForUser": "account_publisher", "defaultUserTypeIdForUser": "fieldWorkerUT"},
         {"userStoreConfig": "BUILTIN"},
         {"groupStoreConfig": {"type": "FTP"}},
     ],
@@ -128,7 +139,30 @@ def test_missing_or_malformed_security_config(raw: RawPortal, fields: dict[str, 
     assert raw.portal.update_count == 0
 
 
-def test_custom_role_is_accepted(raw: RawPortal) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"defaultRoleForUser": "account_admin"},
+        {"defaultRoleForUser": "org_user"},  # the sharing API's name: not a config value
+        {"defaultUserTypeIdForUser": "viewerUT"},
+        {"defaultRoleForUser": "account_publisher", "defaultUserTypeIdForUser": "fieldWorkerUT"},
+    ],
+)
+def test_invalid_role_or_user_type_below_10_8_changes_nothing(
+    start_emulator: StartEmulator, change: dict[str, Any]
+) -> None:
+    raw = RawPortal(start_emulator(fast(version="10.7.1")))
+    token = raw.token()
+    before = raw.portal.security_config
+    body = raw.update_config(token, {**read(raw, token), **change})
+    assert body["error"]["code"] == 400
+    assert body["error"]["details"]
+    assert raw.portal.security_config == before
+    assert raw.portal.update_count == 0
+
+
+def test_custom_role_is_accepted_below_10_8(start_emulator: StartEmulator) -> None:
+    raw = RawPortal(start_emulator(fast(version="10.7.1")))
     token = raw.token()
     role = raw.portal.settings.custom_role_ids[0]
     raw.update_config(token, {**read(raw, token), "defaultRoleForUser": role})

@@ -11,10 +11,11 @@
 
 Modules: settings (PortalSettings), portal (the database shared by its machines),
 machine (one machine's process: running key and config, restart lifecycle), tokens,
-shared_key, security_config, checks (what every endpoint checks), endpoints (the Portal
-API), faults, dispatcher (routing, faults, restarts, log), control (the /__emulator/
-JSON API), request_log, pages (HTML), http_messages, server (HTTP/TLS plumbing), certs
-(TLS material), emulator (the facade).
+shared_key, security_config, user_defaults (10.8+ new member defaults), checks (what
+every endpoint checks), endpoints (the Portal API; user_defaults_api), faults,
+dispatcher (routing, faults, restarts, log), control (the /__emulator/ JSON API),
+request_log, pages (HTML), http_messages, server (HTTP/TLS plumbing), certs (TLS
+material), emulator (the facade).
 """
 
 from portal_local.emulator.emulator import PortalEmulator

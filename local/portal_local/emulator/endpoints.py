@@ -27,9 +27,15 @@ from portal_local.emulator.http_messages import (
 )
 from portal_local.emulator.machine import Machine
 from portal_local.emulator.pages import not_found_page
-from portal_local.emulator.security_config import replace_config
+from portal_local.emulator.security_config import automatic_account_problem, replace_config
 from portal_local.emulator.shared_key import generate_shared_key, supplied_key_problem
 from portal_local.emulator.tokens import CLIENT_TYPES, ClientType
+from portal_local.emulator.user_defaults_api import (
+    SET_USER_DEFAULTS_PATH,
+    USER_DEFAULTS_PATH,
+    get_user_defaults,
+    set_user_defaults,
+)
 
 Endpoint = Callable[[Machine, Request], Response]
 
@@ -211,6 +217,11 @@ def update_security_config(machine: Machine, request: Request) -> Response:
     )
     if new is None:
         return error_response(400, message, problems, fmt)
+    refused = automatic_account_problem(
+        new, settings.version_tuple, portal.effective_default_user_type
+    )
+    if refused is not None:
+        return error_response(500, refused, [], fmt)
     portal.store_security_config(new)
     answer = _update_accepted(settings.config_recheck_seconds)
     return json_response(answer, fmt, "Update Security Configuration")
@@ -226,6 +237,13 @@ ROUTES: dict[str, Endpoint] = {
     "portaladmin/security/tokens/update": update_token_config,
     "portaladmin/security/config": get_security_config,
     "portaladmin/security/config/update": update_security_config,
+    USER_DEFAULTS_PATH: get_user_defaults,
+    SET_USER_DEFAULTS_PATH: set_user_defaults,
+}
+# Resources that appeared in a later version: before it they do not exist.
+SINCE: dict[str, tuple[int, int, int]] = {
+    USER_DEFAULTS_PATH: (10, 8, 0),
+    SET_USER_DEFAULTS_PATH: (10, 8, 0),
 }
 
 
@@ -245,6 +263,7 @@ def not_found(request: Request, path: str) -> Response:
 
 def handle(machine: Machine, path: str, request: Request) -> Response:
     endpoint = ROUTES.get(path)
-    if endpoint is None:
+    since = SINCE.get(path)
+    if endpoint is None or (since is not None and machine.portal.settings.version_tuple < since):
         return not_found(request, path)
     return endpoint(machine, request)

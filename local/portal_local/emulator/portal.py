@@ -34,6 +34,8 @@ from portal_local.emulator.security_config import as_answered, initial_config
 from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint, generate_shared_key
 from portal_local.emulator.tokens import ClientType, Token, TokenStore
+from portal_local.emulator.user_defaults import as_answered as user_defaults_answered
+from portal_local.emulator.user_defaults import initial_user_defaults
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,17 @@ class Portal:
         self._key_ids: dict[str, int] = {}
         self._stored_key = key
         self._stored_config = initial_config(
-            settings.version_tuple, settings.initial_security_config
+            settings.version_tuple,
+            settings.initial_security_config,
+            default_role=settings.initial_default_role,
+            default_user_type=settings.initial_default_user_type,
         )
+        self._user_defaults: dict[str, Any] | None = None
+        if settings.has_user_defaults:
+            self._user_defaults = initial_user_defaults(
+                settings.initial_default_role, settings.initial_default_user_type
+            )
+        self._user_defaults_update_count = 0
         self.tokens = TokenStore()
         self._keys_seen: list[str] = [key]
         self._update_count = 0
@@ -153,10 +164,40 @@ class Portal:
         return self.primary.running_security_config
 
     @property
+    def user_default_settings(self) -> dict[str, Any] | None:
+        """10.8+: a copy of the stored new member defaults ("userLicenseType": "" when
+        there is no default user type); None below 10.8."""
+        with self.lock:
+            return copy.deepcopy(self._user_defaults)
+
+    @property
+    def user_default_settings_answer(self) -> dict[str, Any] | None:
+        """10.8+: what GET userDefaultSettings answers; None below 10.8."""
+        with self.lock:
+            if self._user_defaults is None:
+                return None
+            return user_defaults_answered(self._user_defaults)
+
+    @property
+    def effective_default_user_type(self) -> str:
+        """The user type new members get ("" for none): from the new member defaults on
+        10.8+, from the stored security config below."""
+        with self.lock:
+            if self._user_defaults is not None:
+                return str(self._user_defaults["userLicenseType"])
+            return str(self._stored_config.get("defaultUserTypeIdForUser") or "")
+
+    @property
     def update_count(self) -> int:
         """Accepted tokens/update and security/config/update calls."""
         with self.lock:
             return self._update_count
+
+    @property
+    def user_defaults_update_count(self) -> int:
+        """Accepted setUserDefaultSettings calls (they restart nothing)."""
+        with self.lock:
+            return self._user_defaults_update_count
 
     @property
     def restart_count(self) -> int:
@@ -217,6 +258,7 @@ class Portal:
                 "shared_key_fingerprint": primary.shared_key_fingerprint,
                 "stored_shared_key_fingerprint": fingerprint(self._stored_key),
                 "down_mode": self.settings.down_mode,
+                "user_defaults_update_count": self._user_defaults_update_count,
                 "machines": [m.summary() for m in self._machines],
             }
 
@@ -265,6 +307,14 @@ class Portal:
                     machine.run_now(self._stored_state())
             self._accept_update(restarts=restarts)
 
+    def store_user_default_settings(self, settings: dict[str, Any]) -> None:
+        """An accepted setUserDefaultSettings: effective at once, no restart."""
+        with self.lock:
+            if self._user_defaults is None:
+                raise RuntimeError("user default settings exist from 10.8 only")
+            self._user_defaults = copy.deepcopy(settings)
+            self._user_defaults_update_count += 1
+
     def populate_license(self) -> None:
         with self.lock:
             self._licenses_need_populate = False
@@ -297,6 +347,13 @@ class Portal:
             self._keys_seen.append(key)
             for machine in self._machines:
                 machine.run_now(self._stored_state())
+
+    def set_user_default_settings(self, settings: dict[str, Any]) -> None:
+        """Store the new member defaults as given (10.8+; no validation, not counted)."""
+        with self.lock:
+            if self._user_defaults is None:
+                raise RuntimeError("user default settings exist from 10.8 only")
+            self._user_defaults = {**self._user_defaults, **copy.deepcopy(settings)}
 
     def set_security_config(self, config: dict[str, Any]) -> None:
         """Store and run ``config`` as given (no validation, no restart, not counted)."""

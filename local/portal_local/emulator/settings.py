@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from portal_local.emulator.security_config import ROLES as CONFIG_ROLES
+from portal_local.emulator.security_config import USER_TYPES
+from portal_local.emulator.user_defaults import ROLES as USER_DEFAULT_ROLES
+
 TlsVariant = Literal["valid", "wrong-host", "expired", "self-signed"]
 DownMode = Literal["html", "refuse"]
 GeneratedKeyMode = Literal["ignore", "reject"]
@@ -91,8 +95,14 @@ class PortalSettings:
     initial_shared_key: str | None = None
     # Merged over the factory security configuration at start (e.g. an LDAP user store).
     initial_security_config: Mapping[str, Any] | None = None
-    # Custom role ids the portal knows (valid values of defaultRoleForUser).
+    # Custom role ids the portal knows (valid values of defaultRoleForUser and role).
     custom_role_ids: tuple[str, ...] = field(default=("cRoleDataEditor1",))
+    # The default role and user type for new members the portal was set up with: in the
+    # security config below 10.8, in the user default settings from 10.8. "" as the user
+    # type: none (as a fresh 10.7.1 install had: Esri DSC #208), which makes enabling
+    # automatic account creation fail with code 500.
+    initial_default_role: str = "account_user"
+    initial_default_user_type: str = "creatorUT"
     # Properties config/update accepts but silently does not keep (a portal build that
     # ignores a setting): the read-back then differs, which is what rollback tests need.
     ignored_config_properties: tuple[str, ...] = ()
@@ -123,6 +133,12 @@ class PortalSettings:
             raise ValueError(f"token_max_minutes must be within 1..{MAX_TOKEN_MINUTES}")
         if self.admin_username == self.viewer_username:
             raise ValueError("admin_username and viewer_username must differ")
+        roles = USER_DEFAULT_ROLES if self.has_user_defaults else CONFIG_ROLES
+        _check_choice(
+            "initial_default_role", self.initial_default_role, (*roles, *self.custom_role_ids)
+        )
+        user_types = ("", *USER_TYPES)
+        _check_choice("initial_default_user_type", self.initial_default_user_type, user_types)
         for name in ("config_update_recheck", "token_update_recheck"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
@@ -149,6 +165,11 @@ class PortalSettings:
     def token_recheck_seconds(self) -> int | None:
         """recheckAfterSeconds of a tokens/update success answer (None: not in it)."""
         return _recheck_seconds(self.token_update_recheck)
+
+    @property
+    def has_user_defaults(self) -> bool:
+        """10.8 and later keep the default role and user type as new member defaults."""
+        return self.version_tuple >= (10, 8, 0)
 
     @property
     def portal_generates_key(self) -> bool:

@@ -85,4 +85,6 @@ class Dispatcher:
             if is_health:
                 return html_response(pages.health_unavailable_page(), 503)
             return html_response(pages.proxy_error_page(502), 502)
+        if inner == endpoints.GENERATE_TOKEN_PATH and machine.warming_up:
+            return html_response(pages.token_service_unavailable_page(), 503)
         return endpoints.handle(machine, inner, request)

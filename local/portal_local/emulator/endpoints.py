@@ -40,6 +40,7 @@ from portal_local.emulator.user_defaults_api import (
 Endpoint = Callable[[Machine, Request], Response]
 
 HEALTH_CHECK_PATH = "portaladmin/healthCheck"
+GENERATE_TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105 - a path
 TOKEN_FAILED = "Unable to generate token."  # noqa: S105 - an error message
 
 
@@ -228,7 +229,7 @@ def update_security_config(machine: Machine, request: Request) -> Response:
 
 
 ROUTES: dict[str, Endpoint] = {
-    "sharing/rest/generateToken": generate_token,
+    GENERATE_TOKEN_PATH: generate_token,
     "portaladmin": admin_root,
     HEALTH_CHECK_PATH: health_check,
     "portaladmin/license/populateLicense": populate_license,

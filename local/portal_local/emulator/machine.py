@@ -7,6 +7,7 @@ portal's lock) before any read or change:
 
     up --restart requested--> lag (the old process serves, old key) --lag ends-->
     down (restarting) --restart_seconds--> up, running the stored key and config
+    (for token_warmup_seconds after that, generateToken still answers 503)
 
 A restart requested while one is under way waits its turn: it begins after the machine
 comes up (the primary: ``restart_lag_seconds`` later, as a restart of its own; the
@@ -86,6 +87,7 @@ class Machine:
         self._held_by: Fault | None = None
         self._restart_count = 0
         self._came_up_at: float | None = None
+        self._warm_until = float("-inf")
 
     # ---- read-only state (each read first brings the portal up to date) ----
 
@@ -120,6 +122,14 @@ class Machine:
         with self.portal.lock:
             self.portal.refresh()
             return self._came_up_at
+
+    @property
+    def warming_up(self) -> bool:
+        """True while generateToken answers 503 after a restart (token_warmup_seconds);
+        the machine is up meanwhile: its health check says success."""
+        with self.portal.lock:
+            self.portal.refresh()
+            return self._warming_up()
 
     @property
     def shared_key(self) -> str:
@@ -169,6 +179,7 @@ class Machine:
                 "restart_count": self._restart_count,
                 "pending_restarts": len(self._queued) + int(self._phase == "lag"),
                 "came_up_at": self._came_up_at,
+                "warming_up": self._warming_up(),
                 "key_generation": self._key_generation,
                 "shared_key_fingerprint": fingerprint(self._running_key),
             }
@@ -244,6 +255,7 @@ class Machine:
         ended = self._phase_ends
         # Wall-clock moment the restart ended (state advances lazily, on the next read).
         self._came_up_at = time.time() - (self.portal.now() - ended)
+        self._warm_until = ended + self.portal.settings.token_warmup_seconds
         self.run_now(self._load_stored())
         if self._queued:
             queued = self._queued.pop(0)
@@ -255,6 +267,9 @@ class Machine:
         else:
             self._phase = "up"
         return ended
+
+    def _warming_up(self) -> bool:
+        return self._phase != "down" and self.portal.now() < self._warm_until
 
     def _set_running_key(self, key: str, key_id: int) -> None:
         if key_id != self._running_key_id:

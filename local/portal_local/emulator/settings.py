@@ -114,6 +114,9 @@ class PortalSettings:
     # PORTAL_API.md 6), a number = that many seconds.
     config_update_recheck: bool | int = True
     token_update_recheck: bool | int = True
+    # After a restart ends (health OK again), generateToken answers 503 with an HTML page
+    # for this long: the token service lags the health check (Esri's DSC waits for both).
+    token_warmup_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -127,8 +130,10 @@ class PortalSettings:
         )
         _check_choice("down_mode", self.down_mode, ("html", "refuse"))
         _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
-        if self.restart_seconds < 0 or self.restart_lag_seconds < 0:
-            raise ValueError("restart_seconds and restart_lag_seconds must be >= 0")
+        if min(self.restart_seconds, self.restart_lag_seconds, self.token_warmup_seconds) < 0:
+            raise ValueError(
+                "restart_seconds, restart_lag_seconds and token_warmup_seconds must be >= 0"
+            )
         if not 1 <= self.token_max_minutes <= MAX_TOKEN_MINUTES:
             raise ValueError(f"token_max_minutes must be within 1..{MAX_TOKEN_MINUTES}")
         if self.admin_username == self.viewer_username:

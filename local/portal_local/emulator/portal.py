@@ -81,6 +81,7 @@ class Portal:
         self._keys_seen: list[str] = [key]
         self._update_count = 0
         self._licenses_need_populate = False
+        self._populate_license_count = 0
         initial = self._stored_state()
         self._machines = [Machine(self, 1, "primary", initial, self._stored_state)]
 
@@ -231,9 +232,16 @@ class Portal:
 
     @property
     def licenses_need_populate(self) -> bool:
-        """10.7 only: a key change leaves licenses to be populated again."""
+        """10.7 only: a key change leaves licenses to be populated again; the admin root
+        reports ``isLicensePopulated: false`` until license/populateLicense runs."""
         with self.lock:
             return self._licenses_need_populate
+
+    @property
+    def populate_license_count(self) -> int:
+        """Accepted license/populateLicense calls."""
+        with self.lock:
+            return self._populate_license_count
 
     @property
     def token_count(self) -> int:
@@ -255,6 +263,7 @@ class Portal:
                 "update_count": self._update_count,
                 "token_key_generation": primary.key_generation,
                 "licenses_need_populate": self._licenses_need_populate,
+                "populate_license_count": self._populate_license_count,
                 "shared_key_fingerprint": primary.shared_key_fingerprint,
                 "stored_shared_key_fingerprint": fingerprint(self._stored_key),
                 "down_mode": self.settings.down_mode,
@@ -318,6 +327,7 @@ class Portal:
     def populate_license(self) -> None:
         with self.lock:
             self._licenses_need_populate = False
+            self._populate_license_count += 1
 
     # ---- helpers for tests ----
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
+from portal_local.emulator import kubernetes_api
 from portal_local.emulator.checks import (
     admin_json,
     admin_operation,
@@ -241,6 +242,10 @@ ROUTES: dict[str, Endpoint] = {
     USER_DEFAULTS_PATH: get_user_defaults,
     SET_USER_DEFAULTS_PATH: set_user_defaults,
 }
+KUBERNETES_ROUTES: dict[str, Endpoint] = {
+    GENERATE_TOKEN_PATH: generate_token,
+    kubernetes_api.ADMIN_ROOT_PATH: kubernetes_api.admin_root,
+}
 # Resources that appeared in a later version: before it they do not exist.
 SINCE: dict[str, tuple[int, int, int]] = {
     USER_DEFAULTS_PATH: (10, 8, 0),
@@ -248,9 +253,9 @@ SINCE: dict[str, tuple[int, int, int]] = {
 }
 
 
-def not_found(request: Request, path: str) -> Response:
+def not_found(request: Request, path: str, api_directories: tuple[str, ...]) -> Response:
     """Unknown resource: API directories answer the JSON error, anything else 404 HTML."""
-    api = path.startswith(("portaladmin/", "sharing/rest/"))
+    api = path.startswith(api_directories)
     if api and request.response_format in ("json", "pjson"):
         name = path.rsplit("/", 1)[-1]
         return error_response(
@@ -263,8 +268,13 @@ def not_found(request: Request, path: str) -> Response:
 
 
 def handle(machine: Machine, path: str, request: Request) -> Response:
-    endpoint = ROUTES.get(path)
+    settings = machine.portal.settings
+    if settings.flavour == "kubernetes":
+        routes, directories = KUBERNETES_ROUTES, ("admin/", "sharing/rest/")
+    else:
+        routes, directories = ROUTES, ("portaladmin/", "sharing/rest/")
+    endpoint = routes.get(path)
     since = SINCE.get(path)
-    if endpoint is None or (since is not None and machine.portal.settings.version_tuple < since):
-        return not_found(request, path)
+    if endpoint is None or (since is not None and settings.version_tuple < since):
+        return not_found(request, path, directories)
     return endpoint(machine, request)

@@ -13,6 +13,7 @@ from portal_local.emulator.user_defaults import ROLES as USER_DEFAULT_ROLES
 TlsVariant = Literal["valid", "wrong-host", "expired", "self-signed"]
 DownMode = Literal["html", "refuse"]
 GeneratedKeyMode = Literal["ignore", "reject"]
+Flavour = Literal["enterprise", "kubernetes"]
 
 # Emulator defaults, for local use only: printed by the CLI so a developer can log in.
 DEFAULT_ADMIN_USERNAME = "portaladmin"
@@ -117,6 +118,8 @@ class PortalSettings:
     # After a restart ends (health OK again), generateToken answers 503 with an HTML page
     # for this long: the token service lags the health check (Esri's DSC waits for both).
     token_warmup_seconds: float = 0.0
+    # "kubernetes": ArcGIS Enterprise on Kubernetes (no portaladmin; see kubernetes_api).
+    flavour: Flavour = "enterprise"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -130,6 +133,9 @@ class PortalSettings:
         )
         _check_choice("down_mode", self.down_mode, ("html", "refuse"))
         _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
+        _check_choice("flavour", self.flavour, ("enterprise", "kubernetes"))
+        if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
+            raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")
         if min(self.restart_seconds, self.restart_lag_seconds, self.token_warmup_seconds) < 0:
             raise ValueError(
                 "restart_seconds, restart_lag_seconds and token_warmup_seconds must be >= 0"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from portal_local.emulator import kubernetes_api
+from portal_local.emulator import kubernetes_api, machines_api
 from portal_local.emulator.checks import (
     admin_json,
     admin_operation,
@@ -241,6 +241,7 @@ ROUTES: dict[str, Endpoint] = {
     "portaladmin/security/config/update": update_security_config,
     USER_DEFAULTS_PATH: get_user_defaults,
     SET_USER_DEFAULTS_PATH: set_user_defaults,
+    machines_api.MACHINES_PATH: machines_api.list_machines,
 }
 KUBERNETES_ROUTES: dict[str, Endpoint] = {
     GENERATE_TOKEN_PATH: generate_token,
@@ -273,6 +274,10 @@ def handle(machine: Machine, path: str, request: Request) -> Response:
         routes, directories = KUBERNETES_ROUTES, ("admin/", "sharing/rest/")
     else:
         routes, directories = ROUTES, ("portaladmin/", "sharing/rest/")
+    machines_prefix = machines_api.MACHINES_PATH + "/"
+    if settings.flavour == "enterprise" and path.startswith(machines_prefix):
+        answer = machines_api.machine_path(machine, path[len(machines_prefix) :], request)
+        return answer or not_found(request, path, directories)
     endpoint = routes.get(path)
     since = SINCE.get(path)
     if endpoint is None or (since is not None and settings.version_tuple < since):

@@ -7,6 +7,11 @@ restarts the primary machine; the portal-level accessors below speak of the prim
 (``shared_key``, ``restart_count``, ``running_security_config``), except where they say
 otherwise.
 
+With two machines (``machines=2``) the standby restarts ``standby_restart_delay_seconds``
+after each restart of the primary ends, and runs the old key and config until its own
+restart ends; a token is accepted by a machine only while it runs the key the token was
+issued under. ``phase``, ``pending_restarts`` and ``came_up_at`` cover every machine.
+
 Restart lifecycle of the primary, driven by the clock and evaluated whenever the state
 is read:
 
@@ -83,7 +88,13 @@ class Portal:
         self._licenses_need_populate = False
         self._populate_license_count = 0
         initial = self._stored_state()
-        self._machines = [Machine(self, 1, "primary", initial, self._stored_state)]
+        self._machines = [
+            Machine(
+                self, number, "primary" if number == 1 else "standby", initial, self._stored_state
+            )
+            for number in range(1, settings.machines + 1)
+        ]
+        self._round_robin = -1
 
     # ---- machines ----
 
@@ -96,12 +107,31 @@ class Portal:
     def primary(self) -> Machine:
         return self._machines[0]
 
+    @property
+    def is_highly_available(self) -> bool:
+        return len(self._machines) > 1
+
     def machine(self, name_or_number: str | int) -> Machine:
-        """A machine by its name or its number (1 = the primary)."""
+        """A machine by its name (any case) or its number (1 = the primary)."""
+        wanted = name_or_number.lower() if isinstance(name_or_number, str) else name_or_number
         for machine in self._machines:
-            if name_or_number in (machine.name, machine.number):
+            if wanted in (machine.name, machine.number):
                 return machine
         raise KeyError(f"no machine {name_or_number!r} in portal {self.context!r}")
+
+    def pick_machine(self) -> Machine | None:
+        """The machine that answers a request to the portal's URL: its only machine (up
+        or not); with two, the next one that is not down, round robin, as a load
+        balancer that health-checks its members would (None: both are down)."""
+        with self.lock:
+            self.refresh()
+            if not self.is_highly_available:
+                return self.primary
+            serving = [m for m in self._machines if m.phase != "down"]
+            if not serving:
+                return None
+            self._round_robin += 1
+            return serving[self._round_robin % len(serving)]
 
     # ---- read-only state (each read first brings the restart lifecycle up to date) ----
 
@@ -339,10 +369,14 @@ class Portal:
         referer: str | None = "https://localhost",
         ip: str | None = None,
         minutes: int = 60,
+        machine: str | int | None = None,
     ) -> str:
-        """A valid token issued without HTTP (default: the admin, referer-bound)."""
+        """A valid token issued without HTTP (default: the admin, referer-bound, by the
+        primary; ``machine``: by that machine, under the key it runs)."""
         user = self._users[username or self.settings.admin_username]
-        return self.issue_token(user, client=client, referer=referer, ip=ip, minutes=minutes).value
+        issuer = self.primary if machine is None else self.machine(machine)
+        token = issuer.issue_token(user, client=client, referer=referer, ip=ip, minutes=minutes)
+        return token.value
 
     def expire_tokens(self) -> None:
         """Make every token issued so far expired (as if its expiration had passed)."""
@@ -397,9 +431,19 @@ class Portal:
         return {m.running_key_id for m in self._machines} | {self._key_id(self._stored_key)}
 
     def refresh(self) -> None:
-        """Bring every machine's restart lifecycle up to now (the lock held)."""
+        """Bring every machine's restart lifecycle up to now. The standby restarts
+        ``standby_restart_delay_seconds`` after each restart of the primary ends (and runs
+        the old key and config until its own restart ends)."""
         with self.lock:
-            self.primary.advance(self._clock())
+            now = self._clock()
+            primary, *standbys = self._machines
+            delay = self.settings.standby_restart_delay_seconds
+            for came_up in primary.advance(now):
+                for standby in standbys:
+                    standby.advance(came_up)
+                    standby.request_restart(came_up + delay, queued_lag=None)
+            for standby in standbys:
+                standby.advance(now)
 
     # ---- internals ----
 

@@ -14,6 +14,7 @@ TlsVariant = Literal["valid", "wrong-host", "expired", "self-signed"]
 DownMode = Literal["html", "refuse"]
 GeneratedKeyMode = Literal["ignore", "reject"]
 Flavour = Literal["enterprise", "kubernetes"]
+SingleMachineUrl = Literal["invalid-host", "trap"]
 
 # Emulator defaults, for local use only: printed by the CLI so a developer can log in.
 DEFAULT_ADMIN_USERNAME = "portaladmin"
@@ -120,6 +121,18 @@ class PortalSettings:
     token_warmup_seconds: float = 0.0
     # "kubernetes": ArcGIS Enterprise on Kubernetes (no portaladmin; see kubernetes_api).
     flavour: Flavour = "enterprise"
+    # Highly available: 2 machines (primary and standby), each on its own port, behind
+    # the portal URL as a round-robin load balancer (see machine, dispatcher, emulator).
+    machines: int = 1
+    # The standby restarts this long after the primary is back (unverified upstream).
+    standby_restart_delay_seconds: float = 3.0
+    # With 2 machines: the number (1 primary, 2 standby) of a machine whose adminURL
+    # refuses connections, while the load balancer still serves it.
+    unreachable_machine: int | None = None
+    # One machine: its adminURL in portaladmin/machines. "invalid-host": an internal
+    # name that never resolves; "trap": 127.0.0.1 on a port whose every request is
+    # logged (machine name, direct=True) and answered by a connection reset.
+    single_machine_url: SingleMachineUrl = "invalid-host"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -134,6 +147,8 @@ class PortalSettings:
         _check_choice("down_mode", self.down_mode, ("html", "refuse"))
         _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
         _check_choice("flavour", self.flavour, ("enterprise", "kubernetes"))
+        _check_choice("single_machine_url", self.single_machine_url, ("invalid-host", "trap"))
+        self._check_machines()
         if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
             raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")
         if min(self.restart_seconds, self.restart_lag_seconds, self.token_warmup_seconds) < 0:
@@ -154,6 +169,20 @@ class PortalSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be True, False or a number of seconds >= 0")
+
+    def _check_machines(self) -> None:
+        if self.machines not in (1, 2):
+            raise ValueError("machines must be 1 or 2 (a highly available portal has two)")
+        if self.standby_restart_delay_seconds < 0:
+            raise ValueError("standby_restart_delay_seconds must be >= 0")
+        if self.unreachable_machine is not None and (
+            self.machines == 1 or self.unreachable_machine not in (1, 2)
+        ):
+            raise ValueError("unreachable_machine is 1 or 2, for a portal of two machines")
+        if self.machines == 2 and self.single_machine_url != "invalid-host":
+            raise ValueError("single_machine_url is for a portal of one machine")
+        if self.machines == 2 and self.flavour == "kubernetes":
+            raise ValueError("the kubernetes flavour has no machines to list")
 
     @property
     def full_version(self) -> str:

@@ -297,6 +297,10 @@ class Portal:
                 "shared_key_fingerprint": primary.shared_key_fingerprint,
                 "stored_shared_key_fingerprint": fingerprint(self._stored_key),
                 "down_mode": self.settings.down_mode,
+                "flavour": self.settings.flavour,
+                "config_booleans_as_strings": self.settings.config_booleans_as_strings,
+                "token_warmup_seconds": self.settings.token_warmup_seconds,
+                "standby_restart_delay_seconds": self.settings.standby_restart_delay_seconds,
                 "user_defaults_update_count": self._user_defaults_update_count,
                 "machines": [m.summary() for m in self._machines],
             }

@@ -1,4 +1,30 @@
-"""Per-portal settings of the emulator and the Portal versions it can pretend to be."""
+"""Per-portal settings of the emulator and the Portal versions it can pretend to be.
+
+Behaviours of real portals and the settings that choose them. Where PORTAL_API.md marks
+a fact *unverified*, the default is the documented or likely answer and the other one is
+a setting away (a client test that passes both ways proves the client copes):
+
+- config_booleans_as_strings=True: GET security/config answers "true"/"false" (Esri's
+  documented example; DSC compares with "true"). False: JSON booleans.
+- config_update_recheck=True: config/update answers recheckAfterSeconds 10; False leaves
+  it out, a number sets it (*unverified*, PORTAL_API.md 6). token_update_recheck: same
+  for tokens/update (documented with 10).
+- config_update_restarts=True: a config change restarts (*unverified*); False: at once.
+- generated_key_mode="ignore": 11.4+ ignores a supplied key; "reject" refuses it
+  (*unverified*, PORTAL_API.md 5).
+- initial_default_role="account_user", initial_default_user_type="creatorUT": the
+  defaults the portal was set up with; "" as the user type means none (a fresh 10.7.1
+  install, Esri DSC #208), and enabling automatic account creation then answers 500.
+- token_warmup_seconds=0: N makes generateToken answer 503 HTML for N s after each
+  restart while health is OK (Esri's DSC waits for both).
+- flavour="enterprise"; "kubernetes": ArcGIS Enterprise on Kubernetes (7c).
+- machines=1; 2: primary and standby behind a load balancer (7a), the standby restarting
+  standby_restart_delay_seconds=3.0 after the primary is back (*unverified* whether and
+  when it restarts); unreachable_machine=None, or 1/2 whose adminURL refuses connections.
+- single_machine_url="invalid-host": one machine lists an adminURL that never resolves;
+  "trap": 127.0.0.1, every call to it logged and reset.
+- down_mode="html": 502/503 HTML while down; "refuse": connections refused.
+"""
 
 from __future__ import annotations
 

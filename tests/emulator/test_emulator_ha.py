@@ -25,7 +25,7 @@ HA = {"machines": 2, "restart_lag_seconds": 0.1, "restart_seconds": 0.3}
 
 
 def ha(start_emulator: StartEmulator, **overrides: Any) -> PortalEmulator:
-    settings: dict[str, Any] = {**HA, "standby_restart_delay_seconds": 0.6, **overrides}
+    settings: dict[str, Any] = {**HA, "standby_restart_delay_seconds": 1.0, **overrides}
     return start_emulator(fast(**settings))
 
 
@@ -111,7 +111,7 @@ def test_machines_share_the_database(start_emulator: StartEmulator) -> None:
 
 
 def test_key_change_restarts_the_primary_then_the_standby(start_emulator: StartEmulator) -> None:
-    emu = ha(start_emulator)
+    emu = ha(start_emulator, standby_restart_delay_seconds=1.5)
     portal = emu.portal()
     primary_m, standby_m = portal.machines
     lb, primary, standby = RawPortal(emu), RawPortal(emu, machine=1), RawPortal(emu, machine=2)
@@ -153,7 +153,7 @@ def test_key_change_restarts_the_primary_then_the_standby(start_emulator: StartE
     primary_up, standby_up = primary_m.came_up_at, standby_m.came_up_at
     assert primary_up is not None
     assert standby_up is not None
-    assert standby_up - primary_up >= 0.6 + 0.3 - 0.05  # delay + its own restart
+    assert standby_up - primary_up >= 1.5 + 0.3 - 0.05  # delay + its own restart
     assert portal.came_up_at == standby_up  # the last machine
 
 

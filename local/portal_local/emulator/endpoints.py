@@ -277,7 +277,7 @@ def handle(machine: Machine, path: str, request: Request) -> Response:
     machines_prefix = machines_api.MACHINES_PATH + "/"
     if settings.flavour == "enterprise" and path.startswith(machines_prefix):
         answer = machines_api.machine_path(machine, path[len(machines_prefix) :], request)
-        return answer or not_found(request, path, directories)
+        return answer if answer is not None else not_found(request, path, directories)
     endpoint = routes.get(path)
     since = SINCE.get(path)
     if endpoint is None or (since is not None and settings.version_tuple < since):

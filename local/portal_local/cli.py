@@ -60,6 +60,43 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config-update-restarts", action=argparse.BooleanOptionalAction, default=True
     )
+    parser.add_argument(
+        "--config-booleans-as-strings",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='GET security/config answers booleans as "true"/"false" (as Esri\'s example)',
+    )
+    parser.add_argument(
+        "--token-warmup-seconds",
+        type=float,
+        default=0.0,
+        help="after a restart, generateToken answers 503 HTML for this long",
+    )
+    parser.add_argument(
+        "--flavour",
+        default="enterprise",
+        choices=("enterprise", "kubernetes"),
+        help="kubernetes: ArcGIS Enterprise on Kubernetes (no portaladmin)",
+    )
+    parser.add_argument(
+        "--machines",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help="2: a highly available portal (each machine on its own port, a load balancer)",
+    )
+    parser.add_argument("--standby-restart-delay-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--unreachable-machine",
+        type=int,
+        choices=(1, 2),
+        help="with --machines 2: this machine's adminURL refuses connections",
+    )
+    parser.add_argument(
+        "--initial-default-user-type",
+        default="creatorUT",
+        help='the default user type new members get ("" for none)',
+    )
 
 
 def _wait_for_termination() -> None:
@@ -80,28 +117,46 @@ def _wait_for_termination() -> None:
 
 
 def run_emulator(args: argparse.Namespace) -> int:
-    settings = [
-        PortalSettings(
-            version=args.version,
-            restart_seconds=args.restart_seconds,
-            restart_lag_seconds=args.restart_lag_seconds,
-            admin_username=args.username,
-            admin_password=args.password,
-            context=context,
-            tls=args.tls,
-            tls_variant=args.tls_variant,
-            down_mode=args.down_mode,
-            generated_key_mode=args.generated_key_mode,
-            config_update_restarts=args.config_update_restarts,
-            http_allowed=not args.tls,
-        )
-        for context in (args.context or ["arcgis"])
-    ]
-    emulator = PortalEmulator(settings, port=args.port, host=args.host)
+    try:
+        settings = [
+            PortalSettings(
+                version=args.version,
+                restart_seconds=args.restart_seconds,
+                restart_lag_seconds=args.restart_lag_seconds,
+                admin_username=args.username,
+                admin_password=args.password,
+                context=context,
+                tls=args.tls,
+                tls_variant=args.tls_variant,
+                down_mode=args.down_mode,
+                generated_key_mode=args.generated_key_mode,
+                config_update_restarts=args.config_update_restarts,
+                http_allowed=not args.tls,
+                config_booleans_as_strings=args.config_booleans_as_strings,
+                token_warmup_seconds=args.token_warmup_seconds,
+                flavour=args.flavour,
+                machines=args.machines,
+                standby_restart_delay_seconds=args.standby_restart_delay_seconds,
+                unreachable_machine=args.unreachable_machine,
+                initial_default_user_type=args.initial_default_user_type,
+            )
+            for context in (args.context or ["arcgis"])
+        ]
+        emulator = PortalEmulator(settings, port=args.port, host=args.host)
+    except ValueError as exc:
+        print(f"portal-automation emulator: {exc}", file=sys.stderr)
+        return 2
     emulator.start()
     try:
         for portal in emulator.portals:
             print(f"Portal {portal.version} at {emulator.url(portal.context)}", flush=True)
+            if portal.is_highly_available:
+                for machine in portal.machines:
+                    reach = "" if machine.reachable_directly else " (refuses connections)"
+                    print(
+                        f"  machine {machine.name} ({machine.role}): {machine.admin_url}{reach}",
+                        flush=True,
+                    )
         print(f"Admin user: {args.username}", flush=True)
         print(f"Admin password: {args.password}", flush=True)
         print("  (emulator credentials, for local use only)", flush=True)

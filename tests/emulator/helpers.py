@@ -36,11 +36,15 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, interval: floa
 
 
 class RawPortal:
-    """Raw HTTP calls to one emulated portal."""
+    """Raw HTTP calls to one emulated portal: through its URL, or with ``machine`` (a
+    number or a name) directly to that machine's adminURL."""
 
-    def __init__(self, emu: PortalEmulator, context: str | None = None) -> None:
+    def __init__(
+        self, emu: PortalEmulator, context: str | None = None, machine: str | int | None = None
+    ) -> None:
         self.emu = emu
-        self.url = emu.url(context)
+        portal = emu.portal(context)
+        self.url = emu.url(context) if machine is None else portal.machine(machine).admin_url
         self.portal = emu.portal(context)
         self.verify: str | bool = emu.ca_bundle or True
         self.session = requests.Session()

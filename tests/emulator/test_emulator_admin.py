@@ -84,33 +84,57 @@ def test_security_root_lists_resources(raw: RawPortal) -> None:
     assert {"tokens", "config"} <= set(body["resources"])
 
 
+POPULATE = "portaladmin/license/populateLicense"
+
+
 def test_populate_license(start_emulator: StartEmulator) -> None:
+    """PORTAL_API.md 7b, FAULTS row 34: 10.7 after a key change, as Esri's DSC checks it."""
     raw = RawPortal(start_emulator(fast(version="10.7")))
     token = raw.token()
-    assert raw.admin("portaladmin", token)["isLicensePopulated"] is True
+    assert raw.get("portaladmin", f="json", token=token).json()["isLicensePopulated"] is True
     assert raw.update_key(token, "k" * 32)["status"] == "success"
     assert raw.portal.licenses_need_populate
     assert raw.portal.wait_until_up(5)
     token = raw.token()
+    # DSC reads the flag with a GET, the token in the query string.
+    assert raw.get("portaladmin", f="json", token=token).json()["isLicensePopulated"] is False
+    # POST only, administrators only: neither a GET nor a viewer changes the flag.
+    assert raw.get(POPULATE, f="json", token=token).json()["error"]["code"] == 405
+    assert raw.admin(POPULATE, raw.viewer_token())["error"]["code"] == 403
+    assert raw.admin(POPULATE, "not-a-token")["error"]["code"] == 498
     assert raw.admin("portaladmin", token)["isLicensePopulated"] is False
-    assert (
-        raw.get("portaladmin/license/populateLicense", f="json", token=token).json()["error"][
-            "code"
-        ]
-        == 405
-    )
-    assert raw.admin("portaladmin/license/populateLicense", token) == {"status": "success"}
+    assert raw.portal.populate_license_count == 0
+    assert raw.admin(POPULATE, token) == {"status": "success"}
     assert not raw.portal.licenses_need_populate
+    assert raw.admin("portaladmin", token)["isLicensePopulated"] is True
+    assert raw.portal.populate_license_count == 1
+    assert raw.portal.summary()["populate_license_count"] == 1
+    assert raw.portal.restart_count == 1  # populating does not restart
+
+
+def test_10_7_config_change_keeps_licenses_populated(start_emulator: StartEmulator) -> None:
+    raw = RawPortal(start_emulator(fast(version="10.7")))
+    token = raw.token()
+    raw.update_config(token, raw.admin("portaladmin/security/config", token))
+    assert raw.portal.wait_until_up(5)
+    assert raw.admin("portaladmin", raw.token())["isLicensePopulated"] is True
 
 
 def test_populate_license_needs_an_admin(raw: RawPortal) -> None:
-    body = raw.admin("portaladmin/license/populateLicense", raw.viewer_token())
+    body = raw.admin(POPULATE, raw.viewer_token())
     assert body["error"]["code"] == 403
+    assert raw.portal.populate_license_count == 0
 
 
-def test_key_change_does_not_need_populate_after_10_7(raw: RawPortal) -> None:
+@pytest.mark.parametrize("version", ["10.7.1", "10.8", "11.3"])
+def test_key_change_does_not_need_populate_after_10_7(
+    start_emulator: StartEmulator, version: str
+) -> None:
+    raw = RawPortal(start_emulator(fast(version=version)))
     raw.update_key(raw.token(), "k" * 32)
+    assert raw.portal.wait_until_up(5)
     assert not raw.portal.licenses_need_populate
+    assert raw.admin("portaladmin", raw.token())["isLicensePopulated"] is True
 
 
 def test_update_operations_are_post_only(raw: RawPortal) -> None:

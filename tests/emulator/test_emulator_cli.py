@@ -84,11 +84,65 @@ def test_cli_starts_prints_and_stops_on_sigterm(cli_process: subprocess.Popen[st
     assert "Stopped." in _read_until(lines, "Stopped.")[-1]
 
 
+def test_cli_runs_a_highly_available_portal() -> None:
+    command = [
+        sys.executable, "-m", "portal_local.cli", "emulator", "--port", "0", "--tls",
+        "--machines", "2", "--unreachable-machine", "2", "--token-warmup-seconds", "1",
+        "--no-config-booleans-as-strings", "--restart-seconds", "0.2",
+    ]  # fmt: skip
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output = "\n".join(_read_until(_lines(process), "Running"))
+        primary = re.search(r"machine portal-machine-1\S* \(primary\): (https://\S+)", output)
+        standby = re.search(r"machine portal-machine-2\S* \(standby\): (\S+) \(refuses", output)
+        bundle = re.search(r"CA bundle: (\S+)", output)
+        assert primary, output
+        assert standby, output
+        assert bundle, output
+        session = requests.Session()
+        session.trust_env = False
+        health = session.get(
+            f"{primary.group(1)}/portaladmin/healthCheck",
+            params={"f": "json"},
+            verify=bundle.group(1),
+            timeout=5,
+        )
+        assert health.json() == {"status": "success"}
+        with pytest.raises(requests.ConnectionError):
+            session.get(
+                f"{standby.group(1)}/portaladmin/healthCheck", verify=bundle.group(1), timeout=5
+            )
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def test_cli_refuses_settings_that_do_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--port", "0", "--flavour", "kubernetes", "--version", "10.8"]) == 2
+    assert "Kubernetes" in capsys.readouterr().err
+
+
 def test_cli_dispatch_table() -> None:
     args = build_parser().parse_args(
         ["emulator", "--port", "0", "--context", "a", "--context", "b"]
     )
     assert args.context == ["a", "b"]
     assert args.tls is False
+    assert (args.machines, args.flavour, args.token_warmup_seconds) == (1, "enterprise", 0.0)
+    assert args.config_booleans_as_strings is True
+    new = build_parser().parse_args(
+        [
+            "emulator", "--machines", "2", "--flavour", "kubernetes", "--token-warmup-seconds",
+            "12", "--no-config-booleans-as-strings", "--initial-default-user-type", "",
+        ]
+    )  # fmt: skip
+    assert (new.machines, new.flavour, new.token_warmup_seconds) == (2, "kubernetes", 12.0)
+    assert new.config_booleans_as_strings is False
+    assert new.initial_default_user_type == ""
     with pytest.raises(SystemExit):
         main(["no-such-command"])

@@ -8,7 +8,7 @@ import pytest
 import requests
 from portal_local.emulator import PortalEmulator
 
-from .helpers import RawPortal, wait_for
+from .helpers import RawPortal, StartEmulator, fast, wait_for
 
 pytestmark = pytest.mark.emulator
 
@@ -100,3 +100,30 @@ def test_expire_tokens(control: Control, raw: RawPortal) -> None:
 
 def test_unknown_route_is_404(control: Control) -> None:
     assert control.call("GET", "nothing").status_code == 404
+
+
+def test_state_lists_machines_and_settings(start_emulator: StartEmulator) -> None:
+    emu = start_emulator(fast(machines=2, token_warmup_seconds=2.0))
+    control = Control(emu)
+    (state,) = control.call("GET", "state").json()["portals"]
+    assert [m["role"] for m in state["machines"]] == ["primary", "standby"]
+    assert [m["admin_url"] for m in state["machines"]] == emu.machine_urls()
+    assert state["token_warmup_seconds"] == 2.0
+    assert state["flavour"] == "enterprise"
+    assert state["config_booleans_as_strings"] is True
+    assert emu.portal().stored_shared_key not in control.call("GET", "state").text
+
+
+def test_machine_fault_and_log_filter(start_emulator: StartEmulator) -> None:
+    emu = start_emulator(fast(machines=2))
+    control = Control(emu)
+    standby = emu.portal().machine(2).name
+    added = control.call(
+        "POST", "faults", json={"action": "http", "status": 502, "machine": standby}
+    )
+    assert added.status_code == 201
+    assert added.json()["fault"]["machine"] == standby
+    raw = RawPortal(emu)
+    assert [raw.health().status_code for _ in range(2)] == [200, 502]
+    records = control.call("GET", "log", params={"machine": standby}).json()["records"]
+    assert [(r["machine"], r["status"], r["direct"]) for r in records] == [(standby, 502, False)]

@@ -85,3 +85,13 @@ def test_invalid_server_layouts(settings: list[PortalSettings]) -> None:
 def test_invalid_settings(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message varies
         PortalSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_highly_available_portal_stops_every_machine() -> None:
+    with PortalEmulator(fast(machines=2, unreachable_machine=2)) as emu:
+        ports = [int(url.rsplit(":", 1)[1].split("/", 1)[0]) for url in emu.machine_urls()]
+        assert RawPortal(emu, machine=1).health().status_code == 200
+    assert wait_for(lambda: _emulator_threads() == [], timeout=3)
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1)

@@ -6,17 +6,35 @@
         emu.url()          # https://127.0.0.1:PORT/arcgis
         emu.ca_bundle      # PEM of the CA that signed the server certificate
         emu.portal()       # state: shared_key, restart_count, security_config, ...
-        emu.request_log    # what was asked, names only
+        emu.request_log    # what was asked, names only (and which machine answered)
         emu.faults.add(Fault(action="http", path="portaladmin/healthCheck", status=502))
 
-Modules: settings (PortalSettings), portal (state and restart lifecycle), tokens,
-shared_key, security_config, endpoints (the Portal API), faults, dispatcher (routing,
-faults, restarts, log), control (the /__emulator/ JSON API), request_log, pages (HTML),
-http_messages, server (HTTP/TLS plumbing), certs (TLS material), emulator (the facade).
+A highly available portal: two machines, each on its own port, behind ``emu.url()``
+(a round-robin load balancer); one adminURL refusing connections if asked:
+
+    with PortalEmulator(PortalSettings(machines=2, unreachable_machine=None)) as emu:
+        emu.machine_urls()                     # [https://127.0.0.1:P1/arcgis, ...:P2/...]
+        primary, standby = emu.portal().machines
+        standby.phase, standby.restart_count, standby.came_up_at
+        standby.shared_key_fingerprint         # the key it runs (the old one until its
+                                               # restart, standby_restart_delay_seconds
+                                               # after the primary is back)
+        emu.requests_for(machine=2)            # what the standby answered
+        emu.faults.add(Fault(action="restart_forever", machine=standby.name))
+
+Modules: settings (PortalSettings, and which real-portal behaviour each one picks),
+portal (the database shared by its machines), machine (one machine's process: running
+key and config, restart lifecycle, token warm-up), tokens, shared_key, security_config,
+user_defaults (10.8+ new member defaults), checks (what every endpoint checks),
+endpoints (the Portal API routes; user_defaults_api, machines_api, kubernetes_api),
+faults, dispatcher (load balancer or machine entry, faults, restarts, log), control (the
+/__emulator/ JSON API), request_log, pages (HTML), http_messages, server (HTTP/TLS
+plumbing), certs (TLS material), emulator (the facade, one server per HA machine).
 """
 
 from portal_local.emulator.emulator import PortalEmulator
 from portal_local.emulator.faults import Fault, FaultRegistry
+from portal_local.emulator.machine import Machine
 from portal_local.emulator.portal import Portal
 from portal_local.emulator.request_log import RequestRecord
 from portal_local.emulator.settings import (
@@ -36,6 +54,7 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "Fault",
     "FaultRegistry",
+    "Machine",
     "Portal",
     "PortalEmulator",
     "PortalSettings",

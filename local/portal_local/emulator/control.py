@@ -5,10 +5,15 @@
     POST   /__emulator/faults          {Fault fields}  add one fault
     POST   /__emulator/faults/clear                    remove every fault
     DELETE /__emulator/faults                          same
-    GET    /__emulator/log[?context=C]                 request log records
+    GET    /__emulator/log[?context=C][&machine=M]     request log records (M: machine name)
     POST   /__emulator/log/clear                       empty the log
     DELETE /__emulator/log                             same
     POST   /__emulator/portals/<context>/expire-tokens expire every issued token
+
+A fault may name a ``machine`` (e.g. ``{"action": "restart_forever", "machine":
+"portal-machine-2.internal.invalid"}``). The state lists each portal's machines (role,
+adminURL, phase, restart count, came_up_at, warm-up, running key fingerprint) and the
+settings a person running the emulator by hand chose.
 
 Real HTTP status codes here (this is not the portal), JSON bodies both ways.
 """
@@ -52,8 +57,9 @@ class ControlApi:
             self._faults.clear()
             return _json({"status": "success"})
         if route == "log" and method == "GET":
-            context = request.query.get("context")
-            return _json({"records": [r.to_dict() for r in self._log.records(context)]})
+            context, machine = request.query.get("context"), request.query.get("machine")
+            records = self._log.records(context, machine)
+            return _json({"records": [r.to_dict() for r in records]})
         if (route == "log/clear" and method == "POST") or (route == "log" and method == "DELETE"):
             self._log.clear()
             return _json({"status": "success"})

@@ -1,19 +1,33 @@
-"""PortalEmulator: one HTTP(S) server on 127.0.0.1 hosting one portal per context path."""
+"""PortalEmulator: one HTTP(S) server on 127.0.0.1 hosting one portal per context path.
+
+A portal of two machines (``PortalSettings(machines=2)``) also gets one server per
+machine, on its own port, with the same CA and certificate (SAN 127.0.0.1), serving the
+machine context ``arcgis``; its ``adminURL`` (``portaladmin/machines``,
+``machine_urls()``) is ``https://127.0.0.1:<port>/arcgis``. The portal's URL
+(``url(context)``) is then a round-robin load balancer over its machines. A machine
+named by ``unreachable_machine`` gets a port that is bound but never listens: its
+adminURL refuses connections while the balancer still serves it. A portal of one machine
+lists an internal adminURL that does not resolve (``single_machine_url="trap"``: a port
+that logs every attempt and resets it).
+"""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from portal_local.emulator.certs import TlsFiles, write_tls_files
 from portal_local.emulator.control import PREFIX as CONTROL_PREFIX
-from portal_local.emulator.dispatcher import Dispatcher
+from portal_local.emulator.dispatcher import MACHINE_CONTEXT, Dispatcher, TrapDispatcher
 from portal_local.emulator.faults import FaultRegistry
+from portal_local.emulator.http_messages import Request, Response
+from portal_local.emulator.machine import Machine
 from portal_local.emulator.portal import Portal
 from portal_local.emulator.request_log import RequestLog, RequestRecord
 from portal_local.emulator.server import HttpServer
@@ -28,8 +42,11 @@ def _check(settings: list[PortalSettings]) -> None:
         raise ValueError(f"context paths must be unique: {contexts}")
     if len({(s.tls, s.tls_variant if s.tls else None) for s in settings}) != 1:
         raise ValueError("all portals of one server share its tls and tls_variant")
-    if len(settings) > 1 and any(s.down_mode == "refuse" for s in settings):
-        raise ValueError("down_mode='refuse' needs a server that hosts one portal only")
+    if len(settings) > 1 and any(s.down_mode == "refuse" and s.machines == 1 for s in settings):
+        raise ValueError(
+            "down_mode='refuse' needs a server that hosts one portal only "
+            "(or a portal of two machines: their own ports refuse, the balancer stays)"
+        )
 
 
 class PortalEmulator:
@@ -56,6 +73,8 @@ class PortalEmulator:
         self._port = port
         self._stopping = threading.Event()
         self._server: HttpServer | None = None
+        self._machine_servers: list[HttpServer] = []
+        self._refusing_sockets: list[socket.socket] = []
         self._tls_dir: Path | None = None
         self._tls_files: TlsFiles | None = None
 
@@ -75,17 +94,20 @@ class PortalEmulator:
         )
         try:
             server.start()
+            self._server = server
+            self._port = server.port
+            self._start_machines(ssl_context)
         except OSError:
-            self._remove_tls_files()
+            self.stop()
             raise
-        self._server = server
-        self._port = server.port
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.stop()
+        for server in [*self._machine_servers, *([self._server] if self._server else [])]:
+            server.stop()
+        for refusing in self._refusing_sockets:
+            refusing.close()
         self._remove_tls_files()
 
     def __enter__(self) -> PortalEmulator:
@@ -116,6 +138,11 @@ class PortalEmulator:
     def url(self, context: str | None = None) -> str:
         """The portal base URL, e.g. ``https://127.0.0.1:PORT/arcgis``."""
         return f"{self.base_url}/{self.portal(context).context}"
+
+    def machine_urls(self, context: str | None = None) -> list[str]:
+        """The adminURL of each machine of a portal (the primary first), as
+        ``portaladmin/machines`` lists them."""
+        return [machine.admin_url for machine in self.portal(context).machines]
 
     @property
     def control_url(self) -> str:
@@ -151,8 +178,13 @@ class PortalEmulator:
     def request_log(self) -> list[RequestRecord]:
         return self._log.records()
 
-    def requests_for(self, context: str | None = None) -> list[RequestRecord]:
-        return self._log.records(self.portal(context).context)
+    def requests_for(
+        self, context: str | None = None, machine: str | int | None = None
+    ) -> list[RequestRecord]:
+        """The records of one portal; ``machine`` (name or number): those it answered."""
+        portal = self.portal(context)
+        name = None if machine is None else portal.machine(machine).name
+        return self._log.records(portal.context, name)
 
     def clear_log(self) -> None:
         self._log.clear()
@@ -161,9 +193,50 @@ class PortalEmulator:
 
     def _should_listen(self) -> bool:
         only = self._first
-        if len(self._portals) != 1 or only.down_mode != "refuse":
+        if len(self._portals) != 1 or only.down_mode != "refuse" or only.machines != 1:
             return True
         return not self._portals[only.context].is_restarting
+
+    def _start_machines(self, ssl_context: ssl.SSLContext | None) -> None:
+        for portal in self._portals.values():
+            for machine in portal.machines:
+                if portal.is_highly_available:
+                    self._start_machine(machine, ssl_context)
+                elif portal.settings.single_machine_url == "trap":
+                    trap = TrapDispatcher(machine, self._log)
+                    machine.admin_url = self._serve(trap.handle, ssl_context, lambda: True)
+
+    def _start_machine(self, machine: Machine, ssl_context: ssl.SSLContext | None) -> None:
+        settings = machine.portal.settings
+        if settings.unreachable_machine == machine.number:
+            refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._refusing_sockets.append(refusing)
+            refusing.bind((self.host, 0))  # bound, never listening: connections refused
+            machine.admin_url = self._machine_url(refusing.getsockname()[1])
+            return
+        dispatcher = Dispatcher(self._portals, self.faults, self._log, self._stopping, machine)
+
+        def should_listen() -> bool:
+            return settings.down_mode != "refuse" or not machine.is_restarting
+
+        machine.admin_url = self._serve(dispatcher.handle, ssl_context, should_listen)
+        machine.reachable_directly = True
+
+    def _serve(
+        self,
+        app: Callable[[Request], Response],
+        ssl_context: ssl.SSLContext | None,
+        should_listen: Callable[[], bool],
+    ) -> str:
+        server = HttpServer(
+            app, host=self.host, port=0, ssl_context=ssl_context, should_listen=should_listen
+        )
+        self._machine_servers.append(server)
+        server.start()
+        return self._machine_url(server.port)
+
+    def _machine_url(self, port: int) -> str:
+        return f"{self.scheme}://{self.host}:{port}/{MACHINE_CONTEXT}"
 
     def _make_ssl_context(self) -> ssl.SSLContext:
         self._tls_dir = Path(tempfile.mkdtemp(prefix="portal-emulator-tls-"))

@@ -1,15 +1,24 @@
 """The Portal endpoints, one function each, routed by the path inside the context.
 
-Every function takes the portal and the request and returns the response a real portal
-would give while it is up (restarts and faults are handled before, by the dispatcher).
+Every function takes the machine that answers and the request, and returns the response
+a real portal would give while that machine is up (restarts and faults are handled
+before, by the dispatcher). The database is the machine's portal's (``machine.portal``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
+from portal_local.emulator import kubernetes_api, machines_api
+from portal_local.emulator.checks import (
+    admin_json,
+    admin_operation,
+    get_or_post,
+    parse_json_param,
+    post_only,
+    ssl_required,
+)
 from portal_local.emulator.http_messages import (
     Request,
     Response,
@@ -17,118 +26,41 @@ from portal_local.emulator.http_messages import (
     html_response,
     json_response,
 )
+from portal_local.emulator.machine import Machine
 from portal_local.emulator.pages import not_found_page
-from portal_local.emulator.portal import Portal, User
-from portal_local.emulator.security_config import replace_config
+from portal_local.emulator.security_config import automatic_account_problem, replace_config
 from portal_local.emulator.shared_key import generate_shared_key, supplied_key_problem
 from portal_local.emulator.tokens import CLIENT_TYPES, ClientType
+from portal_local.emulator.user_defaults_api import (
+    SET_USER_DEFAULTS_PATH,
+    USER_DEFAULTS_PATH,
+    get_user_defaults,
+    set_user_defaults,
+)
 
-Endpoint = Callable[[Portal, Request], Response]
+Endpoint = Callable[[Machine, Request], Response]
 
 HEALTH_CHECK_PATH = "portaladmin/healthCheck"
-SUCCESS_WITH_RECHECK = {"status": "success", "recheckAfterSeconds": 10}
+GENERATE_TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105 - a path
 TOKEN_FAILED = "Unable to generate token."  # noqa: S105 - an error message
 
 
-# ---- shared checks ----
-
-
-def _ssl_required(portal: Portal, request: Request) -> Response | None:
-    if request.is_tls or portal.settings.http_allowed:
-        return None
-    return error_response(403, "SSL Required", [], request.response_format)
-
-
-def _admin_operation(portal: Portal, request: Request, operation: str) -> Response | None:
-    """The refusal for an admin operation (POST only, administrators only), or None."""
-    refusal = _post_only(request, operation)
-    if refusal is not None:
-        return refusal
-    user = _admin(portal, request)
-    return user if isinstance(user, Response) else None
-
-
-def _post_only(request: Request, operation: str) -> Response | None:
-    if request.method == "POST":
-        return None
-    return error_response(
-        405,
-        "Method not supported.",
-        [f"'{operation}' supports POST only."],
-        request.response_format,
-    )
-
-
-def _get_or_post(request: Request) -> Response | None:
-    if request.method in ("GET", "POST"):
-        return None
-    return error_response(405, "Method not supported.", [], request.response_format)
-
-
-def token_of(request: Request) -> str | None:
-    """The token of a request: a POST carries it in the body (Portal Admin requires
-    that), a GET in the query string; either may use ``X-Esri-Authorization: Bearer``."""
-    source = request.form if request.method == "POST" else request.query
-    value = source.get("token")
-    if value:
-        return value
-    header = request.header("X-Esri-Authorization") or ""
-    scheme, _, bearer = header.partition(" ")
-    if scheme.lower() == "bearer" and bearer.strip():
-        return bearer.strip()
-    return None
-
-
-def _admin(portal: Portal, request: Request) -> User | Response:
-    """The authenticated administrator, or the error a real portal answers."""
-    refusal = _ssl_required(portal, request)
-    if refusal is not None:
-        return refusal
-    fmt = request.response_format
-    token = token_of(request)
-    if token is None:
-        return error_response(499, "Token Required.", [], fmt)
-    user = portal.user_for_token(token, referer=request.header("Referer"), ip=request.client_ip)
-    if user is None:
-        return error_response(498, "Invalid token.", [], fmt)
-    if not user.is_admin:
-        return error_response(
-            403,
-            "You do not have permissions to access this resource or perform this operation.",
-            [],
-            fmt,
-        )
-    return user
-
-
-def _admin_json(portal: Portal, request: Request, title: str, data: Callable[[], Any]) -> Response:
-    refusal = _get_or_post(request)
-    if refusal is not None:
-        return refusal
-    user = _admin(portal, request)
-    if isinstance(user, Response):
-        return user
-    return json_response(data(), request.response_format, title)
-
-
-def _parse_json_param(request: Request, name: str) -> tuple[Any, str | None]:
-    raw = request.param(name)
-    if raw is None or not raw.strip():
-        return None, f"'{name}' must be specified."
-    try:
-        return json.loads(raw), None
-    except ValueError:
-        return None, f"'{name}' is not valid JSON."
+def _update_accepted(recheck_seconds: int | None) -> dict[str, object]:
+    """The success answer of an update, with recheckAfterSeconds when the portal gives it."""
+    answer: dict[str, object] = {"status": "success"}
+    if recheck_seconds is not None:
+        answer["recheckAfterSeconds"] = recheck_seconds
+    return answer
 
 
 # ---- sharing API ----
 
 
-def generate_token(portal: Portal, request: Request) -> Response:
+def generate_token(machine: Machine, request: Request) -> Response:
     """Fields come from the body or, as servlets merge them, the query string: the
     request log (query_keys) is what shows a client that puts credentials in a URL."""
     fmt = request.response_format
-    refusal = _post_only(request, "generateToken") or _ssl_required(portal, request)
+    refusal = post_only(request, "generateToken") or ssl_required(machine, request)
     if refusal is not None:
         return refusal
 
@@ -157,11 +89,12 @@ def generate_token(portal: Portal, request: Request) -> Response:
         return failed("Invalid expiration.")
     if minutes < 1:
         return failed("Invalid expiration.")
-    minutes = min(minutes, portal.settings.token_max_minutes)
-    user = portal.authenticate(username, password)
+    settings = machine.portal.settings
+    minutes = min(minutes, settings.token_max_minutes)
+    user = machine.portal.authenticate(username, password)
     if user is None:
         return failed("Invalid username or password.")
-    token = portal.issue_token(
+    token = machine.issue_token(
         user,
         client=cast(ClientType, client),  # checked against CLIENT_TYPES above
         referer=referer if client == "referer" else None,
@@ -171,7 +104,7 @@ def generate_token(portal: Portal, request: Request) -> Response:
     body = {
         "token": token.value,
         "expires": token.expires_ms,
-        "ssl": not portal.settings.http_allowed,
+        "ssl": not settings.http_allowed,
     }
     return json_response(body, fmt, "Generate Token")
 
@@ -179,10 +112,11 @@ def generate_token(portal: Portal, request: Request) -> Response:
 # ---- Portal Admin API ----
 
 
-def admin_root(portal: Portal, request: Request) -> Response:
+def admin_root(machine: Machine, request: Request) -> Response:
+    portal = machine.portal
     settings = portal.settings
-    return _admin_json(
-        portal,
+    return admin_json(
+        machine,
         request,
         "Portal Administration",
         lambda: {
@@ -206,47 +140,49 @@ def admin_root(portal: Portal, request: Request) -> Response:
     )
 
 
-def health_check(portal: Portal, request: Request) -> Response:
-    refusal = _get_or_post(request)
+def health_check(machine: Machine, request: Request) -> Response:
+    refusal = get_or_post(request)
     if refusal is not None:
         return refusal
     return json_response({"status": "success"}, request.response_format, "Health Check")
 
 
-def populate_license(portal: Portal, request: Request) -> Response:
-    refusal = _admin_operation(portal, request, "populateLicense")
+def populate_license(machine: Machine, request: Request) -> Response:
+    refusal = admin_operation(machine, request, "populateLicense")
     if refusal is not None:
         return refusal
-    portal.populate_license()
+    machine.portal.populate_license()
     return json_response({"status": "success"}, request.response_format, "Populate License")
 
 
-def security_root(portal: Portal, request: Request) -> Response:
+def security_root(machine: Machine, request: Request) -> Response:
     resources = {"resources": ["users", "groups", "tokens", "oauth", "config", "sslCertificates"]}
-    return _admin_json(portal, request, "Security", lambda: resources)
+    return admin_json(machine, request, "Security", lambda: resources)
 
 
-def get_token_config(portal: Portal, request: Request) -> Response:
-    return _admin_json(
-        portal, request, "Token Configuration", lambda: {"sharedKey": portal.stored_shared_key}
+def get_token_config(machine: Machine, request: Request) -> Response:
+    portal = machine.portal
+    return admin_json(
+        machine, request, "Token Configuration", lambda: {"sharedKey": portal.stored_shared_key}
     )
 
 
-def update_token_config(portal: Portal, request: Request) -> Response:
+def update_token_config(machine: Machine, request: Request) -> Response:
     fmt = request.response_format
-    refusal = _admin_operation(portal, request, "update")
+    refusal = admin_operation(machine, request, "update")
     if refusal is not None:
         return refusal
 
     def failed(detail: str) -> Response:
         return error_response(400, "Unable to update the token configuration.", [detail], fmt)
 
-    config, problem = _parse_json_param(request, "tokenConfig")
+    config, problem = parse_json_param(request, "tokenConfig")
     if problem is not None:
         return failed(problem)
     if not isinstance(config, dict):
         return failed("'tokenConfig' must be a JSON object.")
     supplied = config.get("sharedKey")
+    portal = machine.portal
     if portal.settings.portal_generates_key:
         if supplied and portal.settings.generated_key_mode == "reject":
             return failed("The shared key is generated by the portal and cannot be specified.")
@@ -257,34 +193,44 @@ def update_token_config(portal: Portal, request: Request) -> Response:
             return failed(key_problem)
         assert isinstance(supplied, str)  # noqa: S101 - narrowed by supplied_key_problem
         portal.store_shared_key(supplied)
-    return json_response(SUCCESS_WITH_RECHECK, fmt, "Update Token Configuration")
+    answer = _update_accepted(portal.settings.token_recheck_seconds)
+    return json_response(answer, fmt, "Update Token Configuration")
 
 
-def get_security_config(portal: Portal, request: Request) -> Response:
-    return _admin_json(portal, request, "Security Configuration", lambda: portal.security_config)
+def get_security_config(machine: Machine, request: Request) -> Response:
+    return admin_json(
+        machine, request, "Security Configuration", lambda: machine.portal.security_config_answer
+    )
 
 
-def update_security_config(portal: Portal, request: Request) -> Response:
+def update_security_config(machine: Machine, request: Request) -> Response:
     fmt = request.response_format
-    refusal = _admin_operation(portal, request, "update")
+    refusal = admin_operation(machine, request, "update")
     if refusal is not None:
         return refusal
     message = "Unable to update the security configuration."
-    posted, problem = _parse_json_param(request, "securityConfig")
+    posted, problem = parse_json_param(request, "securityConfig")
     if problem is not None:
         return error_response(400, message, [problem], fmt)
+    portal = machine.portal
     settings = portal.settings
     new, problems = replace_config(
         posted, settings.version_tuple, settings.custom_role_ids, settings.ignored_config_properties
     )
     if new is None:
         return error_response(400, message, problems, fmt)
+    refused = automatic_account_problem(
+        new, settings.version_tuple, portal.effective_default_user_type
+    )
+    if refused is not None:
+        return error_response(500, refused, [], fmt)
     portal.store_security_config(new)
-    return json_response(SUCCESS_WITH_RECHECK, fmt, "Update Security Configuration")
+    answer = _update_accepted(settings.config_recheck_seconds)
+    return json_response(answer, fmt, "Update Security Configuration")
 
 
 ROUTES: dict[str, Endpoint] = {
-    "sharing/rest/generateToken": generate_token,
+    GENERATE_TOKEN_PATH: generate_token,
     "portaladmin": admin_root,
     HEALTH_CHECK_PATH: health_check,
     "portaladmin/license/populateLicense": populate_license,
@@ -293,12 +239,24 @@ ROUTES: dict[str, Endpoint] = {
     "portaladmin/security/tokens/update": update_token_config,
     "portaladmin/security/config": get_security_config,
     "portaladmin/security/config/update": update_security_config,
+    USER_DEFAULTS_PATH: get_user_defaults,
+    SET_USER_DEFAULTS_PATH: set_user_defaults,
+    machines_api.MACHINES_PATH: machines_api.list_machines,
+}
+KUBERNETES_ROUTES: dict[str, Endpoint] = {
+    GENERATE_TOKEN_PATH: generate_token,
+    kubernetes_api.ADMIN_ROOT_PATH: kubernetes_api.admin_root,
+}
+# Resources that appeared in a later version: before it they do not exist.
+SINCE: dict[str, tuple[int, int, int]] = {
+    USER_DEFAULTS_PATH: (10, 8, 0),
+    SET_USER_DEFAULTS_PATH: (10, 8, 0),
 }
 
 
-def not_found(request: Request, path: str) -> Response:
+def not_found(request: Request, path: str, api_directories: tuple[str, ...]) -> Response:
     """Unknown resource: API directories answer the JSON error, anything else 404 HTML."""
-    api = path.startswith(("portaladmin/", "sharing/rest/"))
+    api = path.startswith(api_directories)
     if api and request.response_format in ("json", "pjson"):
         name = path.rsplit("/", 1)[-1]
         return error_response(
@@ -310,8 +268,18 @@ def not_found(request: Request, path: str) -> Response:
     return html_response(not_found_page(request.path), 404)
 
 
-def handle(portal: Portal, path: str, request: Request) -> Response:
-    endpoint = ROUTES.get(path)
-    if endpoint is None:
-        return not_found(request, path)
-    return endpoint(portal, request)
+def handle(machine: Machine, path: str, request: Request) -> Response:
+    settings = machine.portal.settings
+    if settings.flavour == "kubernetes":
+        routes, directories = KUBERNETES_ROUTES, ("admin/", "sharing/rest/")
+    else:
+        routes, directories = ROUTES, ("portaladmin/", "sharing/rest/")
+    machines_prefix = machines_api.MACHINES_PATH + "/"
+    if settings.flavour == "enterprise" and path.startswith(machines_prefix):
+        answer = machines_api.machine_path(machine, path[len(machines_prefix) :], request)
+        return answer if answer is not None else not_found(request, path, directories)
+    endpoint = routes.get(path)
+    since = SINCE.get(path)
+    if endpoint is None or (since is not None and settings.version_tuple < since):
+        return not_found(request, path, directories)
+    return endpoint(machine, request)

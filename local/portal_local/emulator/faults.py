@@ -7,6 +7,9 @@ only when no answer-replacing fault matched; ``restart_forever`` matches no requ
 holds the next restart of a matching portal down until the fault is removed or cleared.
 ``times`` counts the requests (or restarts) a fault applies to; None = unlimited. A
 used-up restart_forever fault stays listed (it still holds its restart) until removed.
+``machine`` (a machine name, e.g. ``portal-machine-2.internal.invalid``) narrows a fault
+to the requests that machine answers (through the load balancer or directly) and, for
+``restart_forever``, to that machine's restarts; None = any machine.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Fault:
     path: str = "*"  # glob, against the path inside the context or the full path
     method: str | None = None
     context: str | None = None
+    machine: str | None = None  # a machine name; None: any machine
     times: int | None = None
     seconds: float = 0.0  # delay
     code: int = 500  # error
@@ -79,9 +83,12 @@ class Fault:
         self.context = self.context.strip("/") if self.context else None
         self.method = self.method.upper() if self.method else None
 
-    def matches(self, context: str, path: str, method: str) -> bool:
-        """``path`` is the path inside the context, e.g. ``portaladmin/healthCheck``."""
+    def matches(self, context: str, path: str, method: str, machine: str | None = None) -> bool:
+        """``path`` is the path inside the context, e.g. ``portaladmin/healthCheck``;
+        ``machine`` the machine that answers (None: no machine, the load balancer)."""
         if self.context is not None and self.context != context:
+            return False
+        if self.machine is not None and self.machine != machine:
             return False
         if self.method is not None and self.method != method.upper():
             return False
@@ -165,7 +172,7 @@ class FaultRegistry:
         with self._lock:
             return any(e.fault is fault for e in self._entries)
 
-    def take_restart_hold(self, context: str) -> Fault | None:
+    def take_restart_hold(self, context: str, machine: str | None = None) -> Fault | None:
         """The restart_forever fault that holds the restart now beginning, if any."""
         with self._lock:
             for entry in self._entries:
@@ -174,6 +181,7 @@ class FaultRegistry:
                 if (
                     fault.action == "restart_forever"
                     and fault.context in (None, context)
+                    and fault.machine in (None, machine)
                     and not exhausted
                 ):
                     self._use(entry)
@@ -181,13 +189,19 @@ class FaultRegistry:
         return None
 
     def for_request(
-        self, context: str, path: str, method: str, *, is_health_check: bool
+        self,
+        context: str,
+        path: str,
+        method: str,
+        *,
+        is_health_check: bool,
+        machine: str | None = None,
     ) -> RequestFaults:
         delay = 0.0
         answer: Fault | None = None
         health: str | None = None
         with self._lock:
-            matching = [e for e in self._entries if e.fault.matches(context, path, method)]
+            matching = [e for e in self._entries if e.fault.matches(context, path, method, machine)]
             for entry in matching:
                 action = entry.fault.action
                 if action == "delay":

@@ -50,6 +50,15 @@ def health_unavailable_page() -> str:
     )
 
 
+def token_service_unavailable_page() -> str:
+    """generateToken right after a restart, before the token service is ready."""
+    return _document(
+        "HTTP Status 503 - Service Unavailable",
+        "<h1>HTTP Status 503 - Service Unavailable</h1>\n"
+        "<p>The token service is not available yet. Please try again later.</p>",
+    )
+
+
 def not_found_page(path: str) -> str:
     return _document(
         "404 Not Found",

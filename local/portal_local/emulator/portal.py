@@ -1,6 +1,19 @@
-"""The state of one emulated portal: users, keys, tokens, security config, restarts.
+"""The state of one emulated portal: its database, shared by its machines, and the machines.
 
-Restart lifecycle, driven by the clock and evaluated whenever the state is read:
+The database (users, the stored shared key and security configuration, issued tokens)
+belongs to the portal; each machine (see ``machine``) runs its own process with the key
+and config it loaded at its last start. An accepted update changes the database and
+restarts the primary machine; the portal-level accessors below speak of the primary
+(``shared_key``, ``restart_count``, ``running_security_config``), except where they say
+otherwise.
+
+With two machines (``machines=2``) the standby restarts ``standby_restart_delay_seconds``
+after each restart of the primary ends, and runs the old key and config until its own
+restart ends; a token is accepted by a machine only while it runs the key the token was
+issued under. ``phase``, ``pending_restarts`` and ``came_up_at`` cover every machine.
+
+Restart lifecycle of the primary, driven by the clock and evaluated whenever the state
+is read:
 
     up --accepted update--> lag (serves normally, old key) --restart_lag_seconds-->
     down (restarting) --restart_seconds--> up with the stored key and config running
@@ -18,15 +31,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from portal_local.emulator.faults import Fault, FaultRegistry
-from portal_local.emulator.security_config import initial_config
+from portal_local.emulator.faults import FaultRegistry
+from portal_local.emulator.machine import PHASE_ORDER, Machine, Phase, RunningState
+from portal_local.emulator.security_config import as_answered, initial_config
 from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint, generate_shared_key
 from portal_local.emulator.tokens import ClientType, Token, TokenStore
-
-Phase = Literal["up", "lag", "down"]
+from portal_local.emulator.user_defaults import as_answered as user_defaults_answered
+from portal_local.emulator.user_defaults import initial_user_defaults
 
 
 @dataclass(frozen=True)
@@ -44,9 +58,9 @@ class Portal:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._faults = faults
+        self.faults = faults
         self._clock = clock
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._users = {
             settings.admin_username: User(settings.admin_username, settings.admin_password, True),
             settings.viewer_username: User(
@@ -54,23 +68,70 @@ class Portal:
             ),
         }
         key = settings.initial_shared_key or generate_shared_key()
-        self._running_key = key
+        self._key_ids: dict[str, int] = {}
         self._stored_key = key
         self._stored_config = initial_config(
-            settings.version_tuple, settings.initial_security_config
+            settings.version_tuple,
+            settings.initial_security_config,
+            default_role=settings.initial_default_role,
+            default_user_type=settings.initial_default_user_type,
         )
-        self._running_config = copy.deepcopy(self._stored_config)
-        self._tokens = TokenStore()
+        self._user_defaults: dict[str, Any] | None = None
+        if settings.has_user_defaults:
+            self._user_defaults = initial_user_defaults(
+                settings.initial_default_role, settings.initial_default_user_type
+            )
+        self._user_defaults_update_count = 0
+        self.tokens = TokenStore()
         self._keys_seen: list[str] = [key]
-        self._came_up_at: float | None = None
-        self._key_generation = 1
         self._update_count = 0
-        self._restart_count = 0
-        self._phase: Phase = "up"
-        self._phase_ends = 0.0
-        self._pending_restarts = 0
-        self._held_by: Fault | None = None
         self._licenses_need_populate = False
+        self._populate_license_count = 0
+        initial = self._stored_state()
+        self._machines = [
+            Machine(
+                self, number, "primary" if number == 1 else "standby", initial, self._stored_state
+            )
+            for number in range(1, settings.machines + 1)
+        ]
+        self._round_robin = -1
+
+    # ---- machines ----
+
+    @property
+    def machines(self) -> list[Machine]:
+        """The primary first."""
+        return list(self._machines)
+
+    @property
+    def primary(self) -> Machine:
+        return self._machines[0]
+
+    @property
+    def is_highly_available(self) -> bool:
+        return len(self._machines) > 1
+
+    def machine(self, name_or_number: str | int) -> Machine:
+        """A machine by its name (any case) or its number (1 = the primary)."""
+        wanted = name_or_number.lower() if isinstance(name_or_number, str) else name_or_number
+        for machine in self._machines:
+            if wanted in (machine.name, machine.number):
+                return machine
+        raise KeyError(f"no machine {name_or_number!r} in portal {self.context!r}")
+
+    def pick_machine(self) -> Machine | None:
+        """The machine that answers a request to the portal's URL: its only machine (up
+        or not); with two, the next one that is not down, round robin, as a load
+        balancer that health-checks its members would (None: both are down)."""
+        with self.lock:
+            self.refresh()
+            if not self.is_highly_available:
+                return self.primary
+            serving = [m for m in self._machines if m.phase != "down"]
+            if not serving:
+                return None
+            self._round_robin += 1
+            return serving[self._round_robin % len(serving)]
 
     # ---- read-only state (each read first brings the restart lifecycle up to date) ----
 
@@ -85,113 +146,169 @@ class Portal:
 
     @property
     def shared_key(self) -> str:
-        """The key the running portal signs and checks tokens with."""
-        with self._lock:
-            self._advance()
-            return self._running_key
+        """The key the running portal (its primary) signs and checks tokens with."""
+        return self.primary.shared_key
 
     @property
     def came_up_at(self) -> float | None:
-        """Epoch seconds when the last restart ended (None: never restarted)."""
-        with self._lock:
-            self._advance()
-            return self._came_up_at
+        """Epoch seconds when the last restart ended (None: never restarted); with two
+        machines, the last machine's."""
+        with self.lock:
+            self.refresh()
+            times = [m.came_up_at for m in self._machines if m.came_up_at is not None]
+            return max(times) if times else None
 
     def secret_values_seen(self) -> list[str]:
         """Every shared key and token this portal ever had or issued (for leak searches)."""
-        with self._lock:
-            return [*self._keys_seen, *self._tokens.issued]
+        with self.lock:
+            return [*self._keys_seen, *self.tokens.issued]
 
     @property
     def stored_shared_key(self) -> str:
         """The key in the config store (what security/tokens answers)."""
-        with self._lock:
-            self._advance()
+        with self.lock:
+            self.refresh()
             return self._stored_key
 
     @property
+    def stored_shared_key_fingerprint(self) -> str:
+        return fingerprint(self.stored_shared_key)
+
+    @property
     def security_config(self) -> dict[str, Any]:
-        """A copy of the stored configuration (what security/config answers)."""
-        with self._lock:
-            self._advance()
+        """A copy of the stored configuration, by meaning: booleans are JSON booleans
+        (``security_config_answer`` is what GET security/config answers)."""
+        with self.lock:
+            self.refresh()
             return copy.deepcopy(self._stored_config)
 
     @property
+    def security_config_answer(self) -> dict[str, Any]:
+        """What GET security/config answers (booleans as strings by default)."""
+        with self.lock:
+            self.refresh()
+            return as_answered(self._stored_config, self.settings.config_booleans_as_strings)
+
+    @property
     def running_security_config(self) -> dict[str, Any]:
-        """A copy of the configuration the running process uses."""
-        with self._lock:
-            self._advance()
-            return copy.deepcopy(self._running_config)
+        """A copy of the configuration the running process (the primary's) uses."""
+        return self.primary.running_security_config
+
+    @property
+    def user_default_settings(self) -> dict[str, Any] | None:
+        """10.8+: a copy of the stored new member defaults ("userLicenseType": "" when
+        there is no default user type); None below 10.8."""
+        with self.lock:
+            return copy.deepcopy(self._user_defaults)
+
+    @property
+    def user_default_settings_answer(self) -> dict[str, Any] | None:
+        """10.8+: what GET userDefaultSettings answers; None below 10.8."""
+        with self.lock:
+            if self._user_defaults is None:
+                return None
+            return user_defaults_answered(self._user_defaults)
+
+    @property
+    def effective_default_user_type(self) -> str:
+        """The user type new members get ("" for none): from the new member defaults on
+        10.8+, from the stored security config below."""
+        with self.lock:
+            if self._user_defaults is not None:
+                return str(self._user_defaults["userLicenseType"])
+            return str(self._stored_config.get("defaultUserTypeIdForUser") or "")
 
     @property
     def update_count(self) -> int:
         """Accepted tokens/update and security/config/update calls."""
-        with self._lock:
+        with self.lock:
             return self._update_count
 
     @property
+    def user_defaults_update_count(self) -> int:
+        """Accepted setUserDefaultSettings calls (they restart nothing)."""
+        with self.lock:
+            return self._user_defaults_update_count
+
+    @property
     def restart_count(self) -> int:
-        """Restarts that have begun (the portal went down)."""
-        with self._lock:
-            self._advance()
-            return self._restart_count
+        """Restarts (of the primary) that have begun: it went down."""
+        return self.primary.restart_count
 
     @property
     def phase(self) -> Phase:
-        with self._lock:
-            self._advance()
-            return self._phase
+        """The least ready machine's phase (down, then lag, then up): "up" means that
+        every machine runs the stored key and config and no restart is scheduled."""
+        with self.lock:
+            self.refresh()
+            return max((m.phase for m in self._machines), key=PHASE_ORDER.__getitem__)
 
     @property
     def is_restarting(self) -> bool:
-        """True while down (not during the lag, when the old process still answers)."""
+        """True while a machine is down (not during the lag: the old process answers)."""
         return self.phase == "down"
 
     @property
     def pending_restarts(self) -> int:
-        """Restarts scheduled but not begun (the one in its lag included)."""
-        with self._lock:
-            self._advance()
-            return self._pending_restarts + (1 if self._phase == "lag" else 0)
+        """Restarts scheduled but not begun (the one in its lag included), every machine."""
+        with self.lock:
+            self.refresh()
+            return sum(m.pending_restarts for m in self._machines)
 
     @property
     def token_key_generation(self) -> int:
-        """Bumped each time the running key changes; tokens of older generations are dead."""
-        with self._lock:
-            self._advance()
-            return self._key_generation
+        """Bumped each time the primary's running key changes; older tokens are then dead."""
+        return self.primary.key_generation
 
     @property
     def licenses_need_populate(self) -> bool:
-        """10.7 only: a key change leaves licenses to be populated again."""
-        with self._lock:
+        """10.7 only: a key change leaves licenses to be populated again; the admin root
+        reports ``isLicensePopulated: false`` until license/populateLicense runs."""
+        with self.lock:
             return self._licenses_need_populate
 
     @property
+    def populate_license_count(self) -> int:
+        """Accepted license/populateLicense calls."""
+        with self.lock:
+            return self._populate_license_count
+
+    @property
     def token_count(self) -> int:
-        with self._lock:
-            return len(self._tokens)
+        with self.lock:
+            return len(self.tokens)
 
     def summary(self) -> dict[str, Any]:
         """State without any key, token or password value (for the control API)."""
-        with self._lock:
-            self._advance()
+        with self.lock:
+            self.refresh()
+            primary = self.primary
             return {
                 "context": self.context,
                 "version": self.version,
-                "phase": self._phase,
-                "is_restarting": self._phase == "down",
-                "restart_count": self._restart_count,
-                "pending_restarts": self._pending_restarts + int(self._phase == "lag"),
+                "phase": self.phase,
+                "is_restarting": self.is_restarting,
+                "restart_count": primary.restart_count,
+                "pending_restarts": self.pending_restarts,
                 "update_count": self._update_count,
-                "token_key_generation": self._key_generation,
+                "token_key_generation": primary.key_generation,
                 "licenses_need_populate": self._licenses_need_populate,
-                "shared_key_fingerprint": fingerprint(self._running_key),
+                "populate_license_count": self._populate_license_count,
+                "shared_key_fingerprint": primary.shared_key_fingerprint,
                 "stored_shared_key_fingerprint": fingerprint(self._stored_key),
                 "down_mode": self.settings.down_mode,
+                "flavour": self.settings.flavour,
+                "config_booleans_as_strings": self.settings.config_booleans_as_strings,
+                "token_warmup_seconds": self.settings.token_warmup_seconds,
+                "standby_restart_delay_seconds": self.settings.standby_restart_delay_seconds,
+                "user_defaults_update_count": self._user_defaults_update_count,
+                "machines": [m.summary() for m in self._machines],
             }
 
     # ---- operations used by the endpoints ----
+
+    def user(self, username: str) -> User | None:
+        return self._users.get(username)
 
     def authenticate(self, username: str, password: str) -> User | None:
         user = self._users.get(username)
@@ -203,31 +320,19 @@ class Portal:
     def issue_token(
         self, user: User, *, client: ClientType, referer: str | None, ip: str | None, minutes: int
     ) -> Token:
-        with self._lock:
-            self._advance()
-            return self._tokens.issue(
-                username=user.username,
-                client=client,
-                referer=referer,
-                ip=ip,
-                minutes=minutes,
-                key_generation=self._key_generation,
-            )
+        """A token issued by the primary (under the key it runs)."""
+        return self.primary.issue_token(
+            user, client=client, referer=referer, ip=ip, minutes=minutes
+        )
 
     def user_for_token(self, value: str, *, referer: str | None, ip: str) -> User | None:
-        with self._lock:
-            self._advance()
-            token = self._tokens.lookup(value)
-            if token is None:
-                return None
-            if not token.accepts(referer=referer, ip=ip, key_generation=self._key_generation):
-                return None
-            return self._users.get(token.username)
+        """The user of a token, as the primary sees it."""
+        return self.primary.user_for_token(value, referer=referer, ip=ip)
 
     def store_shared_key(self, key: str) -> None:
         """An accepted tokens/update: the key goes to the store, a restart follows."""
-        with self._lock:
-            self._advance()
+        with self.lock:
+            self.refresh()
             self._stored_key = key
             self._keys_seen.append(key)
             if self.settings.version_tuple == (10, 7, 0):
@@ -236,17 +341,27 @@ class Portal:
 
     def store_security_config(self, config: dict[str, Any]) -> None:
         """An accepted security/config/update (``config`` already replaced and valid)."""
-        with self._lock:
-            self._advance()
+        with self.lock:
+            self.refresh()
             self._stored_config = copy.deepcopy(config)
             restarts = self.settings.config_update_restarts
             if not restarts:
-                self._running_config = copy.deepcopy(config)
+                for machine in self._machines:
+                    machine.run_now(self._stored_state())
             self._accept_update(restarts=restarts)
 
+    def store_user_default_settings(self, settings: dict[str, Any]) -> None:
+        """An accepted setUserDefaultSettings: effective at once, no restart."""
+        with self.lock:
+            if self._user_defaults is None:
+                raise RuntimeError("user default settings exist from 10.8 only")
+            self._user_defaults = copy.deepcopy(settings)
+            self._user_defaults_update_count += 1
+
     def populate_license(self) -> None:
-        with self._lock:
+        with self.lock:
             self._licenses_need_populate = False
+            self._populate_license_count += 1
 
     # ---- helpers for tests ----
 
@@ -258,30 +373,43 @@ class Portal:
         referer: str | None = "https://localhost",
         ip: str | None = None,
         minutes: int = 60,
+        machine: str | int | None = None,
     ) -> str:
-        """A valid token issued without HTTP (default: the admin, referer-bound)."""
+        """A valid token issued without HTTP (default: the admin, referer-bound, by the
+        primary; ``machine``: by that machine, under the key it runs)."""
         user = self._users[username or self.settings.admin_username]
-        return self.issue_token(user, client=client, referer=referer, ip=ip, minutes=minutes).value
+        issuer = self.primary if machine is None else self.machine(machine)
+        token = issuer.issue_token(user, client=client, referer=referer, ip=ip, minutes=minutes)
+        return token.value
 
     def expire_tokens(self) -> None:
         """Make every token issued so far expired (as if its expiration had passed)."""
-        with self._lock:
-            self._tokens.expire_all()
+        with self.lock:
+            self.tokens.expire_all()
 
     def set_shared_key(self, key: str) -> None:
-        """Put ``key`` in the store and in the running portal at once, no restart."""
-        with self._lock:
-            self._advance()
-            if key != self._running_key:
-                self._key_generation += 1
-            self._running_key = self._stored_key = key
+        """Put ``key`` in the store and in every running machine at once, no restart."""
+        with self.lock:
+            self.refresh()
+            self._stored_key = key
             self._keys_seen.append(key)
+            for machine in self._machines:
+                machine.run_now(self._stored_state())
+
+    def set_user_default_settings(self, settings: dict[str, Any]) -> None:
+        """Store the new member defaults as given (10.8+; no validation, not counted)."""
+        with self.lock:
+            if self._user_defaults is None:
+                raise RuntimeError("user default settings exist from 10.8 only")
+            self._user_defaults = {**self._user_defaults, **copy.deepcopy(settings)}
 
     def set_security_config(self, config: dict[str, Any]) -> None:
         """Store and run ``config`` as given (no validation, no restart, not counted)."""
-        with self._lock:
+        with self.lock:
+            self.refresh()
             self._stored_config = copy.deepcopy(config)
-            self._running_config = copy.deepcopy(config)
+            for machine in self._machines:
+                machine.run_now(self._stored_state())
 
     def wait_until(self, predicate: Callable[[Portal], bool], timeout: float = 5.0) -> bool:
         """Poll ``predicate(self)`` every 10 ms for at most ``timeout`` seconds."""
@@ -294,50 +422,43 @@ class Portal:
             time.sleep(0.01)
 
     def wait_until_up(self, timeout: float = 5.0) -> bool:
-        """Until no restart is running or scheduled."""
+        """Until no restart is running or scheduled (on any machine)."""
         return self.wait_until(lambda p: p.phase == "up", timeout)
 
-    # ---- the restart lifecycle ----
+    # ---- used by the machines (the lock held) ----
+
+    def now(self) -> float:
+        return self._clock()
+
+    def live_key_ids(self) -> set[int]:
+        """Ids of the keys a token can still be accepted under: running or stored."""
+        return {m.running_key_id for m in self._machines} | {self._key_id(self._stored_key)}
+
+    def refresh(self) -> None:
+        """Bring every machine's restart lifecycle up to now. The standby restarts
+        ``standby_restart_delay_seconds`` after each restart of the primary ends (and runs
+        the old key and config until its own restart ends)."""
+        with self.lock:
+            now = self._clock()
+            primary, *standbys = self._machines
+            delay = self.settings.standby_restart_delay_seconds
+            for came_up in primary.advance(now):
+                for standby in standbys:
+                    standby.advance(came_up)
+                    standby.request_restart(came_up + delay, queued_lag=None)
+            for standby in standbys:
+                standby.advance(now)
+
+    # ---- internals ----
+
+    def _key_id(self, key: str) -> int:
+        return self._key_ids.setdefault(key, len(self._key_ids) + 1)
+
+    def _stored_state(self) -> RunningState:
+        return RunningState(self._stored_key, self._key_id(self._stored_key), self._stored_config)
 
     def _accept_update(self, *, restarts: bool) -> None:
         self._update_count += 1
-        if not restarts:
-            return
-        if self._phase == "up":
-            self._phase = "lag"
-            self._phase_ends = self._clock() + self.settings.restart_lag_seconds
-        else:
-            self._pending_restarts += 1
-
-    def _advance(self) -> None:
-        now = self._clock()
-        while True:
-            if self._phase == "lag" and now >= self._phase_ends:
-                self._phase = "down"
-                self._restart_count += 1
-                self._held_by = self._faults.take_restart_hold(self.context)
-                self._phase_ends += self.settings.restart_seconds
-                continue
-            if self._phase == "down" and now >= self._phase_ends:
-                if self._held_by is not None:
-                    if self._faults.is_active(self._held_by):
-                        return
-                    self._held_by = None
-                    self._phase_ends = now
-                self._come_up()
-                continue
-            return
-
-    def _come_up(self) -> None:
-        # Wall-clock moment the restart ended (state advances lazily, on the next request).
-        self._came_up_at = time.time() - (self._clock() - self._phase_ends)
-        if self._stored_key != self._running_key:
-            self._running_key = self._stored_key
-            self._key_generation += 1
-        self._running_config = copy.deepcopy(self._stored_config)
-        if self._pending_restarts:
-            self._pending_restarts -= 1
-            self._phase = "lag"
-            self._phase_ends += self.settings.restart_lag_seconds
-        else:
-            self._phase = "up"
+        if restarts:
+            lag = self.settings.restart_lag_seconds
+            self.primary.request_restart(self._clock() + lag, queued_lag=lag)

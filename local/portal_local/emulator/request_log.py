@@ -20,6 +20,12 @@ class RequestRecord:
     body_keys: tuple[str, ...]
     header_names: tuple[str, ...]  # lower-case
     status: int | None  # None: the connection was reset without an answer
+    # The machine that answered (None: no machine did: an unknown path, or the load
+    # balancer of a portal whose machines are all down).
+    machine: str | None = None
+    # True: sent to a machine's own adminURL; False: to the portal's URL (for a portal
+    # of two machines, its load balancer).
+    direct: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -36,12 +42,18 @@ class RequestLog:
         with self._lock:
             self._records.append(record)
 
-    def records(self, context: str | None = None) -> list[RequestRecord]:
+    def records(
+        self, context: str | None = None, machine: str | None = None
+    ) -> list[RequestRecord]:
+        """Every record, or those of one portal context and/or one machine (by name)."""
         with self._lock:
             records = list(self._records)
-        if context is None:
-            return records
-        return [r for r in records if r.context == context]
+        return [
+            r
+            for r in records
+            if (context is None or r.context == context)
+            and (machine is None or r.machine == machine)
+        ]
 
     def clear(self) -> None:
         with self._lock:

@@ -6,6 +6,32 @@ an empty string, the user and group stores to BUILTIN). Wrong types or unknown e
 values of the properties below make the whole update fail with nothing changed.
 Properties the portal does not know are dropped (*unverified*: a real portal may
 reject them instead).
+
+Booleans: the configuration stores what a boolean property means (True/False). GET
+``security/config`` answers them as the strings ``"true"``/``"false"`` by default, as
+Esri's documented example of the resource shows (``"enableAutomaticAccountCreation":
+"true"``; Esri's DSC compares ``disableServicesDirectory -ne "true"`` when it tests the
+config); ``config_booleans_as_strings=False`` answers JSON booleans. ``config/update``
+accepts a JSON boolean or exactly the string ``"true"``/``"false"``; anything else is
+refused. The string-valued flags inside the user and group store configs
+(``"caseSensitive": "true"``) are strings in both forms.
+
+Default role and user type: below 10.8 the configuration holds ``defaultRoleForUser``
+and ``defaultUserTypeIdForUser`` (an empty user type: none set, the factory value). From
+10.8 they are new member defaults of the sharing API (``user_defaults``); the
+configuration no longer has them: GET does not report them and config/update drops them
+unchecked, like any property it does not know. Why: Esri's userDefaultSettings page says
+the defaults moved to the sharing API at 10.8, the 10.8+ update page no longer lists
+them, and Esri's DSC writes them into the config only below 10.8 (*unverified* whether a
+real 10.8+ portal still echoes stale values; a test can plant them with
+``initial_security_config``: they are reported until the first update drops them).
+
+Automatic account creation needs a default user type: an update whose resulting config
+enables it while there is none is refused with code 500, "A default user type id must
+be specified to enable automatic account creation for your Enterprise portal." (10.7.1,
+Esri DSC issues #208, #239). None means: below 10.8, the replacing config's
+``defaultUserTypeIdForUser`` is missing or empty; from 10.8, the new member defaults have
+no ``userLicenseType`` (the state that takes effect).
 """
 
 from __future__ import annotations
@@ -29,11 +55,18 @@ USER_TYPES = (
 NON_PUBLISHING_USER_TYPES = ("fieldWorkerUT", "editorUT")
 IDENTITY_STORE_TYPES = ("BUILTIN", "LDAP", "WINDOWS")
 
-BOOLEAN_PROPERTIES = ("enableAutomaticAccountCreation", "disableServicesDirectory")
+CORS_PROPERTY = "allowInternetCORSAccess"
+BOOLEAN_PROPERTIES = ("enableAutomaticAccountCreation", "disableServicesDirectory", CORS_PROPERTY)
 STRING_PROPERTIES = ("allowedProxyHosts", "defaultIDPUsernameSuffix", "webgisServerTrustKey")
 STORE_PROPERTIES = ("userStoreConfig", "groupStoreConfig")
-CORS_PROPERTY = "allowInternetCORSAccess"
 CORS_SINCE = (10, 9, 1)
+# From 10.8 the default role and user type are new member defaults (user_defaults).
+USER_DEFAULT_PROPERTIES = ("defaultRoleForUser", "defaultUserTypeIdForUser")
+USER_DEFAULTS_SINCE = (10, 8, 0)
+NO_DEFAULT_USER_TYPE = (
+    "A default user type id must be specified to enable automatic account creation for "
+    "your Enterprise portal."
+)
 
 
 def factory_config(version: tuple[int, ...]) -> dict[str, Any]:
@@ -51,22 +84,53 @@ def factory_config(version: tuple[int, ...]) -> dict[str, Any]:
         "disableServicesDirectory": False,
         "allowedProxyHosts": "",
         "defaultRoleForUser": "account_user",
-        "defaultUserTypeIdForUser": "creatorUT",
+        "defaultUserTypeIdForUser": "",
         "defaultIDPUsernameSuffix": "",
         "webgisServerTrustKey": "",
     }
+    if version >= USER_DEFAULTS_SINCE:
+        for name in USER_DEFAULT_PROPERTIES:
+            del config[name]
     if version >= CORS_SINCE:
         config[CORS_PROPERTY] = True
     return config
 
 
-def initial_config(version: tuple[int, ...], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A federated portal as found in the field: factory config plus a trust key."""
+def initial_config(
+    version: tuple[int, ...],
+    overrides: Mapping[str, Any] | None,
+    *,
+    default_role: str = "account_user",
+    default_user_type: str = "creatorUT",
+) -> dict[str, Any]:
+    """A federated portal as found in the field: factory config plus a trust key, and
+    (below 10.8) the default role and user type it was set up with."""
     config = factory_config(version)
     config["webgisServerTrustKey"] = secrets.token_hex(32)
+    if version < USER_DEFAULTS_SINCE:
+        config["defaultRoleForUser"] = default_role
+        config["defaultUserTypeIdForUser"] = default_user_type
     for name, value in (overrides or {}).items():
-        config[name] = copy.deepcopy(value)
+        meaning = parse_boolean(value) if name in BOOLEAN_PROPERTIES else None
+        config[name] = copy.deepcopy(value) if meaning is None else meaning
     return config
+
+
+def as_answered(config: dict[str, Any], booleans_as_strings: bool) -> dict[str, Any]:
+    """What GET security/config answers for the stored ``config``."""
+    answer = copy.deepcopy(config)
+    if booleans_as_strings:
+        for name in BOOLEAN_PROPERTIES:
+            if isinstance(answer.get(name), bool):
+                answer[name] = "true" if answer[name] else "false"
+    return answer
+
+
+def parse_boolean(value: object) -> bool | None:
+    """A posted boolean property: a JSON boolean or "true"/"false"; None otherwise."""
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
 
 
 def _type_name(value: object) -> str:
@@ -74,8 +138,8 @@ def _type_name(value: object) -> str:
 
 
 def _property_problems(name: str, value: Any, custom_roles: tuple[str, ...]) -> list[str]:
-    if name in BOOLEAN_PROPERTIES or name == CORS_PROPERTY:
-        ok = isinstance(value, bool)
+    if name in BOOLEAN_PROPERTIES:
+        ok = parse_boolean(value) is not None
         return [] if ok else [f"'{name}' must be a boolean, not {_type_name(value)}."]
     if name in STRING_PROPERTIES:
         ok = isinstance(value, str)
@@ -89,10 +153,26 @@ def _property_problems(name: str, value: Any, custom_roles: tuple[str, ...]) -> 
             return [f"'{value}' is not a valid value for 'defaultRoleForUser'."]
         return []
     if name == "defaultUserTypeIdForUser":
-        if value not in USER_TYPES:
+        if value != "" and value not in USER_TYPES:  # "": none (what GET reports then)
             return [f"'{value}' is not a valid value for 'defaultUserTypeIdForUser'."]
         return []
     return []
+
+
+def automatic_account_problem(
+    config: Mapping[str, Any], version: tuple[int, ...], effective_user_type: str | None
+) -> str | None:
+    """Why the portal answers 500 to ``config`` (see the module docstring), or None.
+
+    ``effective_user_type``: from 10.8, the new member defaults' user type ("" or None:
+    none); ignored below 10.8, where the config's own property counts."""
+    if config.get("enableAutomaticAccountCreation") is not True:
+        return None
+    if version < USER_DEFAULTS_SINCE:
+        user_type = config.get("defaultUserTypeIdForUser")
+    else:
+        user_type = effective_user_type
+    return None if user_type else NO_DEFAULT_USER_TYPE
 
 
 def replace_config(
@@ -101,7 +181,8 @@ def replace_config(
     custom_roles: tuple[str, ...],
     ignored: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any] | None, list[str]]:
-    """The configuration that replaces the stored one, or (None, reasons) when invalid."""
+    """The configuration that replaces the stored one, or (None, reasons) when invalid
+    (code 400; the 500 of ``automatic_account_problem`` is checked after)."""
     if not isinstance(posted, dict):
         return None, ["'securityConfig' must be a JSON object."]
     new = factory_config(version)
@@ -111,9 +192,9 @@ def replace_config(
             continue  # unknown here (or allowInternetCORSAccess before 10.9.1): dropped
         problems += _property_problems(name, value, custom_roles)
         if name not in ignored:
-            new[name] = copy.deepcopy(value)
-    user_type = new["defaultUserTypeIdForUser"]
-    publisher = new["defaultRoleForUser"] == "account_publisher"
+            new[name] = parse_boolean(value) if name in BOOLEAN_PROPERTIES else copy.deepcopy(value)
+    user_type = new.get("defaultUserTypeIdForUser")
+    publisher = new.get("defaultRoleForUser") == "account_publisher"
     if not problems and publisher and user_type in NON_PUBLISHING_USER_TYPES:
         problems.append(
             f"The user type '{user_type}' is not compatible with the role 'account_publisher'."

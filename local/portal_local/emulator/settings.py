@@ -1,4 +1,30 @@
-"""Per-portal settings of the emulator and the Portal versions it can pretend to be."""
+"""Per-portal settings of the emulator and the Portal versions it can pretend to be.
+
+Behaviours of real portals and the settings that choose them. Where PORTAL_API.md marks
+a fact *unverified*, the default is the documented or likely answer and the other one is
+a setting away (a client test that passes both ways proves the client copes):
+
+- config_booleans_as_strings=True: GET security/config answers "true"/"false" (Esri's
+  documented example; DSC compares with "true"). False: JSON booleans.
+- config_update_recheck=True: config/update answers recheckAfterSeconds 10; False leaves
+  it out, a number sets it (*unverified*, PORTAL_API.md 6). token_update_recheck: same
+  for tokens/update (documented with 10).
+- config_update_restarts=True: a config change restarts (*unverified*); False: at once.
+- generated_key_mode="ignore": 11.4+ ignores a supplied key; "reject" refuses it
+  (*unverified*, PORTAL_API.md 5).
+- initial_default_role="account_user", initial_default_user_type="creatorUT": the
+  defaults the portal was set up with; "" as the user type means none (a fresh 10.7.1
+  install, Esri DSC #208), and enabling automatic account creation then answers 500.
+- token_warmup_seconds=0: N makes generateToken answer 503 HTML for N s after each
+  restart while health is OK (Esri's DSC waits for both).
+- flavour="enterprise"; "kubernetes": ArcGIS Enterprise on Kubernetes (7c).
+- machines=1; 2: primary and standby behind a load balancer (7a), the standby restarting
+  standby_restart_delay_seconds=3.0 after the primary is back (*unverified* whether and
+  when it restarts); unreachable_machine=None, or 1/2 whose adminURL refuses connections.
+- single_machine_url="invalid-host": one machine lists an adminURL that never resolves;
+  "trap": 127.0.0.1, every call to it logged and reset.
+- down_mode="html": 502/503 HTML while down; "refuse": connections refused.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +32,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from portal_local.emulator.security_config import ROLES as CONFIG_ROLES
+from portal_local.emulator.security_config import USER_TYPES
+from portal_local.emulator.user_defaults import ROLES as USER_DEFAULT_ROLES
+
 TlsVariant = Literal["valid", "wrong-host", "expired", "self-signed"]
 DownMode = Literal["html", "refuse"]
 GeneratedKeyMode = Literal["ignore", "reject"]
+Flavour = Literal["enterprise", "kubernetes"]
+SingleMachineUrl = Literal["invalid-host", "trap"]
 
 # Emulator defaults, for local use only: printed by the CLI so a developer can log in.
 DEFAULT_ADMIN_USERNAME = "portaladmin"
@@ -17,6 +49,7 @@ DEFAULT_VIEWER_USERNAME = "viewer"
 DEFAULT_VIEWER_PASSWORD = "emulator-local-only-viewer"  # noqa: S105 - a local emulator default
 
 MAX_TOKEN_MINUTES = 525_600  # one year, the documented maximum of generateToken
+DEFAULT_RECHECK_SECONDS = 10  # the recheckAfterSeconds of Esri's documented answers
 
 # version -> build number reported as "currentbuild" (illustrative numbers; 11.1 and 11.3
 # are the builds quoted in Esri's documentation).
@@ -55,6 +88,12 @@ def _normalise_version(version: str) -> str:
     raise ValueError(f"unsupported portal version {version!r}; one of {SUPPORTED_VERSIONS}")
 
 
+def _recheck_seconds(value: bool | int) -> int | None:
+    if value is True:
+        return DEFAULT_RECHECK_SECONDS
+    return None if value is False else int(value)
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -84,11 +123,42 @@ class PortalSettings:
     initial_shared_key: str | None = None
     # Merged over the factory security configuration at start (e.g. an LDAP user store).
     initial_security_config: Mapping[str, Any] | None = None
-    # Custom role ids the portal knows (valid values of defaultRoleForUser).
+    # Custom role ids the portal knows (valid values of defaultRoleForUser and role).
     custom_role_ids: tuple[str, ...] = field(default=("cRoleDataEditor1",))
+    # The default role and user type for new members the portal was set up with: in the
+    # security config below 10.8, in the user default settings from 10.8. "" as the user
+    # type: none (as a fresh 10.7.1 install had: Esri DSC #208), which makes enabling
+    # automatic account creation fail with code 500.
+    initial_default_role: str = "account_user"
+    initial_default_user_type: str = "creatorUT"
     # Properties config/update accepts but silently does not keep (a portal build that
     # ignores a setting): the read-back then differs, which is what rollback tests need.
     ignored_config_properties: tuple[str, ...] = ()
+    # GET security/config answers boolean properties as "true"/"false" (Esri's documented
+    # example does); False: as JSON booleans.
+    config_booleans_as_strings: bool = True
+    # recheckAfterSeconds in the success answer of config/update and tokens/update:
+    # True = 10 (the documented answer), False = left out (unverified for config/update,
+    # PORTAL_API.md 6), a number = that many seconds.
+    config_update_recheck: bool | int = True
+    token_update_recheck: bool | int = True
+    # After a restart ends (health OK again), generateToken answers 503 with an HTML page
+    # for this long: the token service lags the health check (Esri's DSC waits for both).
+    token_warmup_seconds: float = 0.0
+    # "kubernetes": ArcGIS Enterprise on Kubernetes (no portaladmin; see kubernetes_api).
+    flavour: Flavour = "enterprise"
+    # Highly available: 2 machines (primary and standby), each on its own port, behind
+    # the portal URL as a round-robin load balancer (see machine, dispatcher, emulator).
+    machines: int = 1
+    # The standby restarts this long after the primary is back (unverified upstream).
+    standby_restart_delay_seconds: float = 3.0
+    # With 2 machines: the number (1 primary, 2 standby) of a machine whose adminURL
+    # refuses connections, while the load balancer still serves it.
+    unreachable_machine: int | None = None
+    # One machine: its adminURL in portaladmin/machines. "invalid-host": an internal
+    # name that never resolves; "trap": 127.0.0.1 on a port whose every request is
+    # logged (machine name, direct=True) and answered by a connection reset.
+    single_machine_url: SingleMachineUrl = "invalid-host"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -102,12 +172,43 @@ class PortalSettings:
         )
         _check_choice("down_mode", self.down_mode, ("html", "refuse"))
         _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
-        if self.restart_seconds < 0 or self.restart_lag_seconds < 0:
-            raise ValueError("restart_seconds and restart_lag_seconds must be >= 0")
+        _check_choice("flavour", self.flavour, ("enterprise", "kubernetes"))
+        _check_choice("single_machine_url", self.single_machine_url, ("invalid-host", "trap"))
+        self._check_machines()
+        if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
+            raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")
+        if min(self.restart_seconds, self.restart_lag_seconds, self.token_warmup_seconds) < 0:
+            raise ValueError(
+                "restart_seconds, restart_lag_seconds and token_warmup_seconds must be >= 0"
+            )
         if not 1 <= self.token_max_minutes <= MAX_TOKEN_MINUTES:
             raise ValueError(f"token_max_minutes must be within 1..{MAX_TOKEN_MINUTES}")
         if self.admin_username == self.viewer_username:
             raise ValueError("admin_username and viewer_username must differ")
+        roles = USER_DEFAULT_ROLES if self.has_user_defaults else CONFIG_ROLES
+        _check_choice(
+            "initial_default_role", self.initial_default_role, (*roles, *self.custom_role_ids)
+        )
+        user_types = ("", *USER_TYPES)
+        _check_choice("initial_default_user_type", self.initial_default_user_type, user_types)
+        for name in ("config_update_recheck", "token_update_recheck"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be True, False or a number of seconds >= 0")
+
+    def _check_machines(self) -> None:
+        if self.machines not in (1, 2):
+            raise ValueError("machines must be 1 or 2 (a highly available portal has two)")
+        if self.standby_restart_delay_seconds < 0:
+            raise ValueError("standby_restart_delay_seconds must be >= 0")
+        if self.unreachable_machine is not None and (
+            self.machines == 1 or self.unreachable_machine not in (1, 2)
+        ):
+            raise ValueError("unreachable_machine is 1 or 2, for a portal of two machines")
+        if self.machines == 2 and self.single_machine_url != "invalid-host":
+            raise ValueError("single_machine_url is for a portal of one machine")
+        if self.machines == 2 and self.flavour == "kubernetes":
+            raise ValueError("the kubernetes flavour has no machines to list")
 
     @property
     def full_version(self) -> str:
@@ -120,6 +221,21 @@ class PortalSettings:
     @property
     def current_build(self) -> str:
         return f"{self.full_version}.{BUILDS[self.version]}"
+
+    @property
+    def config_recheck_seconds(self) -> int | None:
+        """recheckAfterSeconds of a config/update success answer (None: not in it)."""
+        return _recheck_seconds(self.config_update_recheck)
+
+    @property
+    def token_recheck_seconds(self) -> int | None:
+        """recheckAfterSeconds of a tokens/update success answer (None: not in it)."""
+        return _recheck_seconds(self.token_update_recheck)
+
+    @property
+    def has_user_defaults(self) -> bool:
+        """10.8 and later keep the default role and user type as new member defaults."""
+        return self.version_tuple >= (10, 8, 0)
 
     @property
     def portal_generates_key(self) -> bool:

@@ -1,4 +1,6 @@
-"""Server-side token store: opaque tokens bound to a key generation, a referer or an IP."""
+"""Server-side token store: opaque tokens bound to the shared key they were issued under
+(by its id: a machine accepts a token only while it runs that key, as a shared-key portal
+does), and to a referer or an IP."""
 
 from __future__ import annotations
 
@@ -23,11 +25,11 @@ class Token:
     referer: str | None
     ip: str | None
     expires_ms: int
-    key_generation: int
+    key_id: int
 
-    def accepts(self, *, referer: str | None, ip: str, key_generation: int) -> bool:
+    def accepts(self, *, referer: str | None, ip: str, key_id: int) -> bool:
         """Whether a request carrying this token is authenticated by it."""
-        if self.key_generation != key_generation or self.expires_ms <= now_ms():
+        if self.key_id != key_id or self.expires_ms <= now_ms():
             return False
         if self.client == "referer":
             return referer is not None and referer == self.referer
@@ -35,7 +37,7 @@ class Token:
 
 
 class TokenStore:
-    """Not thread-safe by itself: the owning Portal holds its lock around every call."""
+    """Not thread-safe by itself: the owning Portal's lock is held around every call."""
 
     def __init__(self) -> None:
         self._tokens: dict[str, Token] = {}
@@ -50,9 +52,10 @@ class TokenStore:
         referer: str | None,
         ip: str | None,
         minutes: int,
-        key_generation: int,
+        key_id: int,
+        live_key_ids: set[int],
     ) -> Token:
-        self._prune(key_generation)
+        self._prune(live_key_ids)
         token = Token(
             value=secrets.token_urlsafe(96),
             username=username,
@@ -60,7 +63,7 @@ class TokenStore:
             referer=referer,
             ip=ip,
             expires_ms=now_ms() + minutes * 60_000,
-            key_generation=key_generation,
+            key_id=key_id,
         )
         self._tokens[token.value] = token
         self.issued.append(token.value)
@@ -76,12 +79,13 @@ class TokenStore:
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def _prune(self, key_generation: int) -> None:
-        # Forget tokens that can never be valid again, so a long demo stays small; keep
-        # recently expired ones so that they still answer 498 (not "unknown").
+    def _prune(self, live_key_ids: set[int]) -> None:
+        # Forget tokens that no machine can accept any more (their key neither runs nor
+        # is stored, or they expired an hour ago), so a long demo stays small. A forgotten
+        # token answers 498 like any unknown one.
         horizon = now_ms() - 3_600_000
         self._tokens = {
             v: t
             for v, t in self._tokens.items()
-            if t.key_generation >= key_generation - 1 and t.expires_ms > horizon
+            if t.key_id in live_key_ids and t.expires_ms > horizon
         }

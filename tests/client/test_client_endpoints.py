@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from portal_automation.domain.security_config import diff, merge, mismatches, validate_desired
+from portal_automation.domain.security_config import (
+    PROPERTIES,
+    diff,
+    meaning,
+    merge,
+    mismatches,
+    validate_desired,
+)
 from portal_automation.domain.shared_key import generate_shared_key
 from portal_automation.domain.version import PortalVersion, require_supported
 from portal_automation.errors import (
@@ -18,6 +25,7 @@ from portal_automation.errors import (
 )
 from portal_automation.portal import AdminSession, PortalClient, PortalToken
 from portal_automation.sensitive import Secret
+from portal_automation.workflow.portal_config import PortalConfig, post
 from portal_local.emulator import (
     DEFAULT_VIEWER_PASSWORD,
     DEFAULT_VIEWER_USERNAME,
@@ -165,16 +173,33 @@ def test_info_reports_the_version(
     assert info.build.startswith(".".join([*version.split("."), "0"][:3]))
 
 
-def test_10_7_is_refused_with_a_clear_message(
-    make_client: Callable[..., PortalClient], emu: PortalEmulator, canary: Canary
+def test_10_7_licenses_are_populated_again_after_a_key_change(
+    make_client: Callable[..., PortalClient], emu: PortalEmulator
 ) -> None:
-    """FAULTS row 10: the version the portal reports is checked before any change."""
-    client = make_client(P107)
-    version = client.info(_token(client)).version
-    with canary.raises(UnsupportedPortalVersion) as info:
-        require_supported(version)
-    assert "populateLicense" in info.value.message
-    assert emu.portal(P107).update_count == 0
+    """FAULTS rows 10, 34: 10.7 reports its licenses not populated after a key change
+    until license/populateLicense runs; the client reads the flag and calls it."""
+    client, portal = make_client(P107), emu.portal(P107)
+    token = _token(client)
+    info = client.info(token)
+    require_supported(info.version)
+    assert info.licenses_populated is True
+    restarts = portal.restart_count
+    client.update_shared_key(token, generate_shared_key())
+    _wait_for_restart(emu, P107, restarts)
+    token = _token(client)
+    assert client.info(token).licenses_populated is False
+    mark = len(emu.request_log)
+
+    client.populate_license(token)
+
+    (record,) = paths(since(emu, mark), "portaladmin/license/populateLicense")
+    assert (record.method, record.status) == ("POST", 200)
+    assert client.info(token).licenses_populated is True
+
+
+def test_versions_before_10_7_are_refused(canary: Canary) -> None:
+    with canary.raises(UnsupportedPortalVersion):
+        require_supported(PortalVersion.parse("10.6.1"))
 
 
 def test_10_7_1_is_supported(make_client: Callable[..., PortalClient]) -> None:
@@ -297,23 +322,16 @@ def test_read_security_config_hides_unmanaged_values(
     assert "userStoreConfig" in config.values
     text = canary.text(repr(config))
     assert "webgisServerTrustKey" not in text
-    assert config.managed()["defaultRoleForUser"] in text or "defaultRoleForUser" in text
-    assert set(config.managed()) <= {
-        "allowedProxyHosts",
-        "enableAutomaticAccountCreation",
-        "disableServicesDirectory",
-        "defaultRoleForUser",
-        "defaultIDPUsernameSuffix",
-        "defaultUserTypeIdForUser",
-        "allowInternetCORSAccess",
-    }
+    assert "disableServicesDirectory" in text
+    assert set(config.managed()) <= set(PROPERTIES)
 
 
 def test_merge_and_update_preserves_trust_key_and_unmanaged_keys(
-    emu: PortalEmulator, session: AdminSession, client: PortalClient
+    emu: PortalEmulator, session: AdminSession
 ) -> None:
-    """FAULTS row 19 on the wire: the trust key survives merge + update + restart."""
-    portal = emu.portal(P113)
+    """FAULTS row 19 on the wire: the trust key survives merge + update + restart; from
+    10.8 the default role and user type go to the user default settings."""
+    portal, version = emu.portal(P113), PortalVersion.parse("11.3")
     before = portal.security_config
     assert before["webgisServerTrustKey"]
     desired = validate_desired(
@@ -324,19 +342,23 @@ def test_merge_and_update_preserves_trust_key_and_unmanaged_keys(
             "defaultUserTypeIdForUser": "GISProfessionalAdvUT",
             "allowInternetCORSAccess": False,
         },
-        PortalVersion.parse("11.3"),
+        version,
     )
-    current = session.call(client.read_security_config).values
-    assert diff(current, desired)
+    current = PortalConfig.read(session, version)
+    assert diff(current.view(), desired)
+    documents = current.updates(desired, version)
+    assert set(documents) == {"userDefaultSettings", "securityConfig"}
     restarts = portal.restart_count
-    session.call(lambda token: client.update_security_config(token, merge(current, desired)))
+    post(session, documents)
     _wait_for_restart(emu, P113, restarts)
-    after = session.call(client.read_security_config).values
-    assert mismatches(after, desired) == []
-    assert after["webgisServerTrustKey"] == before["webgisServerTrustKey"]
+    after = PortalConfig.read(session, version)
+    assert mismatches(after.view(), desired) == []
+    assert after.security.values["webgisServerTrustKey"] == before["webgisServerTrustKey"]
     for key in ("userStoreConfig", "groupStoreConfig", "defaultIDPUsernameSuffix"):
-        assert after[key] == before[key]
-    assert portal.security_config == after
+        assert portal.security_config[key] == before[key]
+    assert portal.user_default_settings is not None
+    assert portal.user_default_settings["role"] == "account_publisher"
+    assert portal.user_default_settings["userLicenseType"] == "GISProfessionalAdvUT"
 
 
 def test_update_posts_the_whole_config(emu: PortalEmulator, client: PortalClient) -> None:
@@ -349,37 +371,65 @@ def test_update_posts_the_whole_config(emu: PortalEmulator, client: PortalClient
     client.update_security_config(token, merged)
     (record,) = paths(since(emu, mark), "portaladmin/security/config/update")
     assert set(record.body_keys) == {"f", "token", "securityConfig"}
-    assert portal.security_config == json.loads(json.dumps(merged))
+    stored = portal.security_config
+    assert stored["enableAutomaticAccountCreation"] is True
+    assert {k: meaning(k, v) for k, v in merged.items()} == {
+        k: meaning(k, v) for k, v in stored.items()
+    }
     _wait_for_restart(emu, P113, restarts)
 
 
 def test_nothing_to_do_when_desired_equals_current(
-    emu: PortalEmulator, session: AdminSession, client: PortalClient
+    emu: PortalEmulator, session: AdminSession
 ) -> None:
-    """FAULTS row 20: equal config means no update and no restart."""
-    portal = emu.portal(P113)
-    current = session.call(client.read_security_config).values
-    desired = validate_desired({k: current[k] for k in ("disableServicesDirectory",)})
+    """FAULTS rows 20, 29: equal by meaning (the portal answers "false") is no change."""
+    portal, version = emu.portal(P113), PortalVersion.parse("11.3")
+    current = PortalConfig.read(session, version)
+    assert current.security.values["disableServicesDirectory"] in ("true", "false")
+    desired = validate_desired(
+        {
+            "disableServicesDirectory": portal.security_config["disableServicesDirectory"],
+            "defaultRoleForUser": portal.user_default_settings["role"],
+        }
+    )
     updates, restarts = portal.update_count, portal.restart_count
-    assert diff(current, desired) == []
+    assert diff(current.view(), desired) == []
+    assert current.updates(desired, version) == {}
     assert portal.update_count == updates
     assert portal.restart_count == restarts
 
 
 def test_update_rejected_by_the_portal(
-    emu: PortalEmulator, client: PortalClient, canary: Canary
+    emu: PortalEmulator, session: AdminSession, client: PortalClient, canary: Canary
 ) -> None:
-    """A custom role id the portal does not know passes local validation; the portal says no."""
-    portal = emu.portal(P113)
-    token = _token(client)
-    current = client.read_security_config(token).values
+    """A custom role id the portal does not know passes local validation; the portal says
+    no (from 10.8, in the user default settings), and nothing changes."""
+    portal, version = emu.portal(P113), PortalVersion.parse("11.3")
     desired = validate_desired({"defaultRoleForUser": "cRoleUnknown0001"})
-    before, updates = portal.security_config, portal.update_count
+    documents = PortalConfig.read(session, version).updates(desired, version)
+    assert set(documents) == {"userDefaultSettings"}
+    before = portal.user_default_settings
     with canary.raises(PortalRequestRejected) as info:
-        client.update_security_config(token, merge(current, desired))
+        post(session, documents)
     assert info.value.code == 400
+    assert "role" in info.value.message
+    assert portal.user_default_settings == before
+
+
+def test_below_10_8_the_default_role_stays_in_the_config(
+    emu: PortalEmulator, make_client: Any, canary: Canary
+) -> None:
+    portal, version = emu.portal(P1071), PortalVersion.parse("10.7.1")
+    session = AdminSession(make_client(P1071), ADMIN, Secret(CANARY_PASSWORD))
+    current = PortalConfig.read(session, version)
+    assert current.user_defaults is None
+    desired = validate_desired({"defaultRoleForUser": "cRoleUnknown0001"})
+    documents = current.updates(desired, version)
+    assert set(documents) == {"securityConfig"}
+    updates = portal.update_count
+    with canary.raises(PortalRequestRejected) as info:
+        post(session, documents)
     assert "defaultRoleForUser" in info.value.message
-    assert portal.security_config == before
     assert portal.update_count == updates
 
 

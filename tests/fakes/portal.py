@@ -16,6 +16,7 @@ import itertools
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from portal_automation.errors import PortalAuthFailed, PortalRequestRejected, Po
 from portal_automation.portal import AdminSession
 from portal_automation.portal.models import (
     HealthStatus,
+    Machine,
     PortalInfo,
     PortalToken,
     SecurityConfig,
@@ -40,6 +42,10 @@ _tokens = itertools.count(1)
 
 def random_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+BOOLEANS = ("enableAutomaticAccountCreation", "disableServicesDirectory", "allowInternetCORSAccess")
+MOVED_TO_USER_DEFAULTS = ("defaultRoleForUser", "defaultUserTypeIdForUser")
 
 
 def factory_config() -> dict[str, Any]:
@@ -57,7 +63,25 @@ def factory_config() -> dict[str, Any]:
     }
 
 
+@dataclass
+class Database:
+    """What the machines of one portal share: the stored key and config, the tokens."""
+
+    stored_key: str
+    config: dict[str, Any]
+    user_defaults: dict[str, Any] | None
+    licenses_populated: bool = True
+    tokens: dict[str, str | None] = field(default_factory=dict)  # token -> key issued under
+    keys_seen: list[str] = field(default_factory=list)
+    updates: int = 0
+    user_default_updates: int = 0
+
+
 class FakePortal:
+    """One machine of a portal (or the only one). ``standby()`` adds a second machine
+    sharing the database, reached at its own URL; the portal's URL then reaches this
+    one (the primary), as a load balancer would while both are up."""
+
     def __init__(
         self,
         url: str = "https://gis.example.com/portal",
@@ -68,6 +92,9 @@ class FakePortal:
         config: Mapping[str, Any] | None = None,
         recheck_after_seconds: int = 10,
         reject_supplied_key: bool = False,
+        booleans_as_strings: bool = True,
+        default_user_type: str = "creatorUT",
+        database: Database | None = None,
     ) -> None:
         self.url = url
         self.version = version
@@ -75,18 +102,87 @@ class FakePortal:
         self.password = password
         self.recheck_after_seconds = recheck_after_seconds
         self.reject_supplied_key = reject_supplied_key
-        self.stored_key = random_key()
-        self.running_key = self.stored_key
-        self.config: dict[str, Any] = {**factory_config(), **(config or {})}
-        self.running_config = copy.deepcopy(self.config)
+        self.booleans_as_strings = booleans_as_strings
+        self.db = database or _database(version, config, default_user_type)
+        self.running_key = self.db.stored_key
+        self.running_config = copy.deepcopy(self.db.config)
         self.phase: Phase = "up"
-        self.generation = 1
-        self.updates = 0
+        self.populate_license_works = True
         self.restarts = 0
         self.calls: list[str] = []
-        self.keys_seen = [self.stored_key]
-        self._tokens: dict[str, int] = {}
+        self.machines = [
+            Machine(
+                "portal-machine-1.internal.invalid",
+                "https://portal-machine-1.internal.invalid:7443/arcgis",
+                "primary",
+            )
+        ]
         self._faults: dict[str, list[Exception | Callable[[], Exception]]] = {}
+
+    def standby(self, url: str = "https://10.0.2.12:7443/arcgis") -> FakePortal:
+        """A second machine of this portal; both are then listed with their adminURLs."""
+        other = FakePortal(
+            url,
+            version=self.version,
+            username=self.username,
+            password=self.password,
+            recheck_after_seconds=self.recheck_after_seconds,
+            booleans_as_strings=self.booleans_as_strings,
+            database=self.db,
+        )
+        primary_url = "https://10.0.2.11:7443/arcgis"
+        self.machines = [
+            Machine("portal-machine-1", primary_url, "primary"),
+            Machine("portal-machine-2", url, "standby"),
+        ]
+        other.machines = self.machines
+        return other
+
+    # --- the shared database ---------------------------------------------------------
+
+    @property
+    def stored_key(self) -> str:
+        return self.db.stored_key
+
+    @stored_key.setter
+    def stored_key(self, key: str) -> None:
+        self.db.stored_key = key
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.db.config
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self.db.config = value
+
+    @property
+    def user_defaults(self) -> dict[str, Any] | None:
+        return self.db.user_defaults
+
+    @user_defaults.setter
+    def user_defaults(self, value: dict[str, Any] | None) -> None:
+        self.db.user_defaults = value
+
+    @property
+    def licenses_populated(self) -> bool:
+        return self.db.licenses_populated
+
+    @licenses_populated.setter
+    def licenses_populated(self, value: bool) -> None:
+        self.db.licenses_populated = value
+
+    @property
+    def updates(self) -> int:
+        return self.db.updates
+
+    @property
+    def user_default_updates(self) -> int:
+        return self.db.user_default_updates
+
+    @property
+    def keys_seen(self) -> list[str]:
+        return self.db.keys_seen
 
     # --- the test drives the restart ------------------------------------------------
 
@@ -95,8 +191,6 @@ class FakePortal:
         self.restarts += 1
 
     def come_up(self) -> None:
-        if self.running_key != self.stored_key:
-            self.generation += 1
         self.running_key = self.stored_key
         self.running_config = copy.deepcopy(self.config)
         self.phase = "up"
@@ -121,14 +215,25 @@ class FakePortal:
     def set_key(self, key: str) -> None:
         """Store and run ``key`` at once (as if set by hand), no restart."""
         self.stored_key = self.running_key = key
-        self.generation += 1
         self.keys_seen.append(key)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far is refused from now on (as if expired)."""
+        self.db.tokens = dict.fromkeys(self.db.tokens)
+
+    def token_is_valid(self, value: str) -> bool:
+        return self.db.tokens.get(value) == self.running_key
 
     def count(self, operation: str) -> int:
         return self.calls.count(operation)
 
     def secret_values(self) -> set[str]:
-        return {self.password, *self.keys_seen, *self._tokens, self.config["webgisServerTrustKey"]}
+        return {
+            self.password,
+            *self.keys_seen,
+            *self.db.tokens,
+            self.config["webgisServerTrustKey"],
+        }
 
     # --- what the client sees ---------------------------------------------------------
 
@@ -137,22 +242,47 @@ class FakePortal:
         self._raise_fault(operation)
         if self.phase == "down":
             raise PortalUnavailable(f"{operation}: portal answered HTTP 502 (not available)")
-        if admin_token is not None:
-            generation = self._tokens.get(admin_token.value.reveal())
-            if generation != self.generation:
-                raise PortalAuthFailed(f"{operation}: portal error 498: Invalid token.", code=498)
+        if admin_token is not None and not self.token_is_valid(admin_token.value.reveal()):
+            raise PortalAuthFailed(f"{operation}: portal error 498: Invalid token.", code=498)
 
     def issue(self, minutes: int, referer: str) -> PortalToken:
         value = f"fake-token-{next(_tokens)}-{secrets.token_hex(8)}"
-        self._tokens[value] = self.generation
+        self.db.tokens[value] = self.running_key
         expires = datetime.now(UTC) + timedelta(minutes=minutes)
         return PortalToken(Secret(value), expires, True, referer)
 
     def accept(self) -> UpdateAccepted:
-        self.updates += 1
+        self.db.updates += 1
         if self.phase == "up":
             self.phase = "lag"
         return UpdateAccepted(self.recheck_after_seconds)
+
+
+def _database(version: str, config: Mapping[str, Any] | None, default_user_type: str) -> Database:
+    key = random_key()
+    values: dict[str, Any] = {
+        **factory_config(),
+        "defaultUserTypeIdForUser": default_user_type,
+        **(config or {}),
+    }
+    user_defaults = None
+    # From 10.8 the default role and user type are the new-member defaults.
+    if PortalVersion.parse(version) >= PortalVersion.parse("10.8"):
+        user_defaults = {
+            "role": values.pop("defaultRoleForUser"),
+            "userLicenseType": values.pop("defaultUserTypeIdForUser"),
+            "groups": [],
+            "userType": "arcgisonly",
+            "apps": [],
+            "appBundles": [],
+        }
+    return Database(key, values, user_defaults, keys_seen=[key])
+
+
+def _meaning(value: Any) -> Any:
+    if value in ("true", "false"):
+        return value == "true"
+    return value
 
 
 class FakePortalClient:
@@ -185,8 +315,10 @@ class FakePortalClient:
         return portal.issue(expiration_minutes, self.referer)
 
     def info(self, token: PortalToken) -> PortalInfo:
-        self.portal.enter("info", admin_token=token)
-        return PortalInfo(PortalVersion.parse(self.portal.version), f"{self.portal.version}.1")
+        portal = self.portal
+        portal.enter("info", admin_token=token)
+        version = PortalVersion.parse(portal.version)
+        return PortalInfo(version, f"{portal.version}.1", portal.licenses_populated)
 
     def read_shared_key(self, token: PortalToken) -> Secret:
         self.portal.enter("read_shared_key", admin_token=token)
@@ -210,18 +342,64 @@ class FakePortalClient:
                 raise PortalRequestRejected("update token config: portal error 400", code=400)
             portal.stored_key = key.reveal()
         portal.keys_seen.append(portal.stored_key)
+        if portal.version == "10.7":
+            portal.licenses_populated = False
         return portal.accept()
 
     def read_security_config(self, token: PortalToken) -> SecurityConfig:
-        self.portal.enter("read_security_config", admin_token=token)
-        return SecurityConfig(copy.deepcopy(self.portal.config))
+        portal = self.portal
+        portal.enter("read_security_config", admin_token=token)
+        answer = copy.deepcopy(portal.config)
+        if portal.booleans_as_strings:
+            for name in BOOLEANS:
+                if isinstance(answer.get(name), bool):
+                    answer[name] = "true" if answer[name] else "false"
+        return SecurityConfig(answer)
 
     def update_security_config(
         self, token: PortalToken, config: Mapping[str, Any]
     ) -> UpdateAccepted:
-        self.portal.enter("update_security_config", admin_token=token)
-        self.portal.config = copy.deepcopy(dict(config))
-        return self.portal.accept()
+        portal = self.portal
+        portal.enter("update_security_config", admin_token=token)
+        new = {k: _meaning(v) for k, v in copy.deepcopy(dict(config)).items()}
+        if portal.user_defaults is not None:
+            for name in MOVED_TO_USER_DEFAULTS:
+                new.pop(name, None)  # dropped from 10.8
+            user_type = portal.user_defaults.get("userLicenseType")
+        else:
+            user_type = new.get("defaultUserTypeIdForUser")
+        if new.get("enableAutomaticAccountCreation") is True and not user_type:
+            raise PortalRequestRejected(
+                "update security config: portal error 500: A default user type id must be "
+                "specified to enable automatic account creation for your Enterprise portal.",
+                code=500,
+            )
+        portal.config = new
+        return portal.accept()
+
+    def read_user_default_settings(self, token: PortalToken) -> dict[str, Any]:
+        portal = self.portal
+        portal.enter("read_user_default_settings", admin_token=token)
+        if portal.user_defaults is None:
+            raise PortalRequestRejected("read user default settings: HTTP 404", code=404)
+        return copy.deepcopy(portal.user_defaults)
+
+    def update_user_default_settings(self, token: PortalToken, settings: Mapping[str, Any]) -> None:
+        portal = self.portal
+        portal.enter("update_user_default_settings", admin_token=token)
+        if portal.user_defaults is None:
+            raise PortalRequestRejected("set user default settings: HTTP 404", code=404)
+        portal.user_defaults = copy.deepcopy(dict(settings))
+        portal.db.user_default_updates += 1
+
+    def machines(self, token: PortalToken) -> list[Machine]:
+        self.portal.enter("machines", admin_token=token)
+        return list(self.portal.machines)
+
+    def populate_license(self, token: PortalToken) -> None:
+        self.portal.enter("populate_license", admin_token=token)
+        if self.portal.populate_license_works:
+            self.portal.licenses_populated = True
 
     def health(self) -> HealthStatus:
         portal = self.portal

@@ -35,11 +35,30 @@ class FakeWorld:
             read_timeout_seconds=self.read_timeout_seconds,
         )
 
-    def portal(self, name: str = "gis", **settings: Any) -> tuple[FakePortal, str]:
+    def portal(
+        self, name: str = "gis", secret_extra: dict[str, Any] | None = None, **settings: Any
+    ) -> tuple[FakePortal, str]:
         """A new fake portal and its credentials secret (its ARN)."""
         portal = self.portals.add(FakePortal(f"https://{name}.example.com/portal", **settings))
         arn = self.secrets.create(
             f"portal-admin/{name}",
-            {"url": portal.url, "username": portal.username, "password": portal.password},
+            {
+                "url": portal.url,
+                "username": portal.username,
+                "password": portal.password,
+                **(secret_extra or {}),
+            },
         )
         return portal, arn
+
+    def ha_portal(
+        self, name: str = "ha", *, reachable: bool = True, **settings: Any
+    ) -> tuple[FakePortal, FakePortal, str]:
+        """(primary, standby, secret ARN): two machines behind the portal URL, each at
+        its adminURL (the standby's not reachable from the functions unless asked)."""
+        primary, arn = self.portal(name, **settings)
+        standby = primary.standby()
+        self.portals.by_url[primary.machines[0].admin_url] = primary
+        if reachable:
+            self.portals.add(standby)
+        return primary, standby, arn

@@ -277,13 +277,15 @@ def test_rollback_posts_the_snapshot(world: FakeWorld) -> None:
     entry = item(arn, "apply-security-config", security_config={"disableServicesDirectory": True})
     parts: dict[str, Any] = {"item": entry, "preflight": preflight_part(None)}
     before = dict(portal.config)
-    apply_change(PortalState.model_validate(parts), world.services)
+    change = apply_change(PortalState.model_validate(parts), world.services)
+    parts["change"] = change.model_dump(by_alias=True, exclude_none=True)
 
     result = rollback_config(PortalState.model_validate(parts), world.services)
 
     assert (result.phase, result.outcome) == ("rollback", "accepted")
+    assert result.posted == ["securityConfig"]
     assert portal.config == before
-    assert world.work.get_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT) == before
+    assert portal.updates == 2
 
 
 def test_rollback_without_a_snapshot_fails_named(world: FakeWorld) -> None:
@@ -300,7 +302,9 @@ def test_rollback_without_a_snapshot_fails_named(world: FakeWorld) -> None:
 
 def test_rollback_of_an_unreachable_portal_is_retryable(world: FakeWorld) -> None:
     portal, arn = world.portal()
-    world.work.put_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT, dict(portal.config))
+    world.work.put_json(
+        work_prefix("run-1", arn) + CONFIG_SNAPSHOT, {"securityConfig": dict(portal.config)}
+    )
     portal.go_down()
     st = state(
         item(arn, "apply-security-config", security_config={}), preflight=preflight_part(None)
@@ -370,7 +374,7 @@ def test_a_rollback_error_echoing_the_snapshot_is_masked(world: FakeWorld) -> No
     portal, arn = world.portal()
     world.work.put_json(
         work_prefix("run-1", arn) + CONFIG_SNAPSHOT,
-        {**portal.config, "userStoreConfig": ldap},
+        {"securityConfig": {**portal.config, "userStoreConfig": ldap}},
     )
     trust = portal.config["webgisServerTrustKey"]
     portal.fail(

@@ -91,7 +91,15 @@ def test_this_runs_own_pending_version_is_not_a_conflict(world: FakeWorld) -> No
     assert preflight(state(entry), world.services).outcome == "planned"
 
 
-@pytest.mark.parametrize("version", ["10.7", "10.6"])
+def test_10_7_is_planned_with_its_license_step(world: FakeWorld) -> None:
+    _, arn = world.portal(version="10.7")
+
+    result = preflight(state(item(arn)), world.services)
+
+    assert (result.outcome, result.license_step) == ("planned", True)
+
+
+@pytest.mark.parametrize("version", ["10.6", "10.5.1"])
 def test_versions_whose_key_change_is_not_supported_are_refused(
     world: FakeWorld, version: str
 ) -> None:

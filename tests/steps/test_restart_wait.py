@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from portal_automation.errors import PortalRestartTimeout
+from portal_automation.errors import PortalRestartTimeout, PortalUnavailable
 from portal_automation.workflow.restart_wait import poll_health
 from portal_automation.workflow.state import PollResult, PortalState
 
@@ -101,7 +101,8 @@ def test_after_verify_saw_the_old_process_it_watches_for_the_restart(
     clock.on_sleep[1] = portal.go_down
     clock.on_sleep[2] = portal.come_up
 
-    result = poll(world, clock, changed(arn, verify={"outcome": "restart-pending"}))
+    old = {"outcome": "restart-pending", "checks": {"oldTokenRejected": False}}
+    result = poll(world, clock, changed(arn, verify=old))
 
     assert (result.ready, result.went_down, result.polls) == (True, True, 3)
 
@@ -111,9 +112,31 @@ def test_an_old_process_still_healthy_is_reported_at_the_end_of_the_window(
 ) -> None:
     _, arn = world.portal()
 
-    result = poll(world, clock, changed(arn, verify={"outcome": "restart-pending"}))
+    old = {"outcome": "restart-pending", "checks": {"oldTokenRejected": False}}
+    result = poll(world, clock, changed(arn, verify=old))
 
     assert (result.ready, result.went_down, result.polls) == (True, False, 4)
+
+
+def test_a_token_service_warming_up_is_waited_for(world: FakeWorld, clock: FakeClock) -> None:
+    """FAULTS row 30: health OK but generateToken answers 503: not back yet."""
+    portal, arn = world.portal()
+    warming = PortalUnavailable("generateToken: portal answered HTTP 503 (not available)")
+    portal.fail("generate_token", warming, times=2)
+
+    result = poll(world, clock, changed(arn))
+
+    assert (result.ready, result.polls) == (True, 3)
+    assert portal.count("generate_token") == 3
+
+
+def test_a_pending_verify_for_another_reason_does_not_wait_for_a_restart(
+    world: FakeWorld, clock: FakeClock
+) -> None:
+    _, arn = world.portal()
+    warming = {"outcome": "restart-pending", "checks": {"tokenService": "not ready"}}
+
+    assert poll(world, clock, changed(arn, verify=warming)).polls == 1
 
 
 def test_polls_add_up_over_windows(world: FakeWorld, clock: FakeClock) -> None:

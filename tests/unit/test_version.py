@@ -8,6 +8,7 @@ from portal_automation.domain.version import (
     V10_7,
     V11_4,
     PortalVersion,
+    needs_license_repopulation,
     require_supported,
 )
 from portal_automation.errors import UnsupportedPortalVersion
@@ -84,15 +85,24 @@ def test_unparseable_versions_are_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["10.7", "10.7.0", "10.7.0.0"])
-def test_10_7_is_refused_with_a_clear_message(text: str) -> None:
+def test_10_7_is_supported_with_its_license_step(text: str) -> None:
+    """PORTAL_API.md 7b: 10.7 exactly repopulates its licenses after a key change."""
     version = v(text)
     assert version == V10_7
+    require_supported(version)
+    assert needs_license_repopulation(version)
+
+
+@pytest.mark.parametrize("text", ["10.7.1", "10.8", "11.5"])
+def test_later_versions_have_no_license_step(text: str) -> None:
+    assert not needs_license_repopulation(v(text))
+
+
+@pytest.mark.parametrize("text", ["10.6", "10.6.1", "10.5", "9.9"])
+def test_versions_before_10_7_are_refused_naming_the_oldest(text: str) -> None:
     with pytest.raises(UnsupportedPortalVersion) as info:
-        require_supported(version)
-    message = info.value.message
-    assert "10.7" in message
-    assert "populateLicense" in message
-    assert "10.7.1" in message
+        require_supported(v(text))
+    assert "10.7.1" in info.value.message
 
 
 @pytest.mark.parametrize("text", ["10.6.1", "10.6", "10.5.1", "9.3"])

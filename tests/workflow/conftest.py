@@ -47,7 +47,6 @@ PORTALS: dict[str, dict[str, Any]] = {
     "rerun114": {"version": "11.4"},
     "slowupdate113": {"version": "11.3"},
     "resetupdate113": {"version": "11.3"},
-    "v107": {"version": "10.7"},
     "cfg113": {"version": "11.3"},
     "cfg114": {"version": "11.4"},
     "cfgdry": {"version": "11.3"},
@@ -77,6 +76,22 @@ PORTALS: dict[str, dict[str, Any]] = {
     "smretry": {"version": "11.3"},
     "echo113": {"version": "11.3"},
     "cfgunhealthy": {"version": "11.3"},
+    # Real portals (issue 8): what Esri documents, modelled by the emulator.
+    "cfgstr": {"version": "11.3"},
+    "ud108": {"version": "10.8", "ignored_config_properties": ("disableServicesDirectory",)},
+    "ud108only": {"version": "10.8"},
+    "autoacct": {"version": "10.7.1", "initial_default_user_type": ""},
+    "norecheck": {"version": "11.3", "config_update_recheck": False},
+    "warm113": {"version": "11.3", "token_warmup_seconds": 12.0},
+    "lic107": {"version": "10.7"},
+    "k8s": {"version": "11.3", "flavour": "kubernetes"},
+    "trap113": {"version": "11.3", "single_machine_url": "trap"},
+    "ha113": {"version": "11.3", "machines": 2, "standby_restart_delay_seconds": 3.0},
+    "ha114": {"version": "11.4", "machines": 2, "standby_restart_delay_seconds": 3.0},
+    "hacfg": {"version": "11.3", "machines": 2, "standby_restart_delay_seconds": 3.0},
+    "haunreach": {"version": "11.3", "machines": 2, "unreachable_machine": 2},
+    "haoptout": {"version": "11.3", "machines": 2, "unreachable_machine": 2},
+    "gen114lost": {"version": "11.4"},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.
@@ -206,6 +221,17 @@ def portal_result(result: FollowResult, arn: str) -> dict[str, Any]:
         if portal.get("secretArn") == arn:
             return dict(portal)
     raise AssertionError(f"{arn} not in the summary")
+
+
+def managed(portal: Any) -> dict[str, Any]:
+    """The managed properties a portal holds, by meaning: its security config and, from
+    10.8, the default role and user type from its user default settings."""
+    config = dict(portal.security_config)
+    defaults = portal.user_default_settings
+    if defaults is not None:
+        config["defaultRoleForUser"] = defaults["role"]
+        config["defaultUserTypeIdForUser"] = defaults["userLicenseType"]
+    return config
 
 
 def plan_failure_cause(workflow: Workflow, result: FollowResult) -> str:

@@ -95,16 +95,6 @@ def test_restart_longer_than_the_bound_fails_clearly(workflow: Workflow) -> None
     assert any("AWSPENDING" in note for note in report["error"]["notes"])
 
 
-def test_refuses_portal_10_7(workflow: Workflow) -> None:
-    """FAULTS row 10."""
-    arn = workflow.secret_for("v107")
-    result = workflow.rotate(arn)
-    report = portal_result(result, arn)
-    assert report["error"]["name"] == "UnsupportedPortalVersion"
-    assert "populateLicense" in report["error"]["message"]
-    assert workflow.emulator.portal("v107").update_count == 0
-
-
 def test_failed_update_leaves_nothing_half_done(workflow: Workflow) -> None:
     """FAULTS row 3: update answers status failed: fail, AWSPENDING not promoted."""
     workflow.emulator.faults.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import Workflow, portal_result
+from .conftest import Workflow, managed, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ def test_apply_merges_verifies_and_keeps_what_it_does_not_manage(
     workflow: Workflow, context: str
 ) -> None:
     portal = workflow.emulator.portal(context)
-    before = portal.security_config
+    before = managed(portal)
     arn = workflow.secret_for(context)
 
     result = workflow.apply(DESIRED, arn)
@@ -32,7 +32,7 @@ def test_apply_merges_verifies_and_keeps_what_it_does_not_manage(
     assert result.status == "SUCCEEDED", report
     assert report["status"] == "verified"
     assert report["verification"]["readBackMatches"] is True
-    after = portal.security_config
+    after = managed(portal)
     for name, value in DESIRED.items():
         assert after[name] == value
     for name in ("webgisServerTrustKey", "userStoreConfig", "groupStoreConfig"):

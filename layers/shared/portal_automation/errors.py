@@ -69,7 +69,13 @@ class InsecurePortalUrl(PortalAutomationError):
 
 
 class UnsupportedPortalVersion(PortalAutomationError):
-    """The portal's version is outside what this project supports."""
+    """The portal's version (or product: ArcGIS Enterprise on Kubernetes) is outside what
+    this project supports."""
+
+
+class MachineUnreachable(PortalAutomationError):
+    """A machine of an HA portal does not answer at its adminURL from the functions, so
+    the change could not be verified on it; refused before anything changes."""
 
 
 # --- inputs ------------------------------------------------------------------------
@@ -137,6 +143,11 @@ class PendingVersionConflict(PortalAutomationError):
 
 class RollbackFailed(PortalAutomationError):
     """A failed config change could not be rolled back to the snapshot."""
+
+
+class LicensesNotPopulated(PortalAutomationError):
+    """10.7: after the key change the portal still reports its licenses not populated,
+    although license/populateLicense was called."""
 
 
 # --- triggers ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .domain.credentials import PortalCredentials
     from .portal.models import (
         HealthStatus,
+        Machine,
         PortalInfo,
         PortalToken,
         SecurityConfig,
@@ -107,6 +108,18 @@ class PortalApi(Protocol):
     def update_security_config(
         self, token: PortalToken, config: Mapping[str, Any]
     ) -> UpdateAccepted: ...
+
+    def read_user_default_settings(self, token: PortalToken) -> dict[str, Any]: ...
+
+    def update_user_default_settings(
+        self, token: PortalToken, settings: Mapping[str, Any]
+    ) -> None: ...
+
+    def is_enterprise_on_kubernetes(self, token: PortalToken) -> bool: ...
+
+    def machines(self, token: PortalToken) -> list[Machine]: ...
+
+    def populate_license(self, token: PortalToken) -> None: ...
 
     def health(self) -> HealthStatus: ...
 

@@ -1,8 +1,10 @@
 """The portal admin credentials secret: one JSON object per portal.
 
-Fields: ``url`` (https base URL), ``username``, ``password``, optionally ``referer`` and
-``sharedKey`` (the current key, once this project has rotated it). Unknown fields are
-kept as they are when the secret is written back. Errors name the field, never a value.
+Fields: ``url`` (https base URL), ``username``, ``password``, optionally ``referer``,
+``sharedKey`` (the current key, once this project has rotated it) and ``checkMachines``
+(false: do not reach the machines of an HA portal directly; see README). Unknown fields
+are kept as they are when the secret is written back. Errors name the field, never a
+value.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ class PortalCredentials:
                 raise InvalidCredentialsSecret(
                     f"credentials secret field {name!r} must be a non-empty string", field=name
                 )
+        if "checkMachines" in data and not isinstance(data["checkMachines"], bool):
+            raise InvalidCredentialsSecret(
+                "credentials secret field 'checkMachines' must be true or false",
+                field="checkMachines",
+            )
         return cls(
             url=normalise_portal_url(data["url"], policy),
             username=data["username"],
@@ -71,6 +78,16 @@ class PortalCredentials:
             shared_key=Secret(data["sharedKey"]) if "sharedKey" in data else None,
             extra={k: v for k, v in data.items() if k not in (*_REQUIRED, *_OPTIONAL)},
         )
+
+    @property
+    def check_machines(self) -> bool:
+        """Whether the machines of an HA portal are to be reached at their adminURL."""
+        return self.extra.get("checkMachines", True) is not False
+
+    def at(self, url: str) -> PortalCredentials:
+        """The same login, sent to ``url`` (one machine of the portal) with the referer
+        the portal's own URL gives, so tokens stay valid across machines."""
+        return replace(self, url=url.rstrip("/"), referer=self.referer or self.url)
 
     def with_shared_key(self, key: Secret) -> PortalCredentials:
         return replace(self, shared_key=key)

@@ -5,6 +5,19 @@
 and nothing at all when nothing differs. Only the properties below may be managed; the
 rest of the configuration (user and group stores, the federation trust key) is carried
 over untouched from what the portal returned.
+
+What real portals answer (PORTAL_API.md 6):
+
+- GET may answer a boolean as a string (Esri's example: ``"true"``): values are
+  compared by meaning (``same``), never by their JSON form, so a matching config is no
+  change and an applied one reads back as applied.
+- From 10.8, the default role and user type are the new-member defaults of
+  ``sharing/rest/portals/self/userDefaultSettings`` (fields ``role`` and
+  ``userLicenseType``), as Esri's DSC sets them; below 10.8 they stay in the security
+  config. ``managed_view`` gives the managed properties from both documents,
+  ``split`` says which document each desired property belongs to.
+- Enabling automatic account creation without a default user type is refused by the
+  portal (code 500, Esri DSC #208/#239): ``account_creation_problem`` finds it first.
 """
 
 from __future__ import annotations
@@ -66,6 +79,16 @@ PROPERTIES: Final[Mapping[str, _Property]] = {
     "allowInternetCORSAccess": _Property(bool, since=PortalVersion.parse("10.9.1")),
 }
 PROTECTED: Final = frozenset({"webgisServerTrustKey"})
+USER_DEFAULTS_SINCE: Final = PortalVersion((10, 8))
+# Managed property -> its field in the user default settings (10.8+).
+USER_DEFAULT_FIELDS: Final[Mapping[str, str]] = {
+    "defaultRoleForUser": "role",
+    "defaultUserTypeIdForUser": "userLicenseType",
+}
+# ... and back: a user default settings field -> the managed property it holds.
+FIELD_PROPERTIES: Final[Mapping[str, str]] = {v: k for k, v in USER_DEFAULT_FIELDS.items()}
+# The sharing API's names of the built-in roles (Esri's userDefaultSettings example).
+_ROLE_ALIASES: Final = {"org_user": "account_user", "org_publisher": "account_publisher"}
 
 
 @dataclass(frozen=True)
@@ -119,18 +142,84 @@ def merge(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, A
     return merged
 
 
+def meaning(name: str, value: Any) -> Any:
+    """What a value the portal answered means (``"true"`` -> True for a boolean)."""
+    spec = PROPERTIES.get(name)
+    if spec is None or not isinstance(value, str):
+        return value
+    if spec.kind is bool and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if name == "defaultRoleForUser":
+        return _ROLE_ALIASES.get(value, value)
+    return value
+
+
+def same(name: str, current: Any, desired: Any) -> bool:
+    """Whether two values of a managed property mean the same."""
+    a, b = meaning(name, current), meaning(name, desired)
+    if name == "allowedProxyHosts" and isinstance(a, str) and isinstance(b, str):
+        return _hosts(a) == _hosts(b)
+    return bool(a == b and type(a) is type(b))
+
+
+def _hosts(value: str) -> frozenset[str]:
+    return frozenset(h.strip().lower() for h in value.split(",") if h.strip())
+
+
 def diff(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[ConfigChange]:
-    """The managed properties whose current value differs from the desired one."""
+    """The managed properties whose current value differs in meaning from the desired one."""
     return [
-        ConfigChange(name, current.get(name), value)
+        ConfigChange(name, meaning(name, current.get(name)), value)
         for name, value in desired.items()
-        if name in PROPERTIES and current.get(name) != value
+        if name in PROPERTIES and not same(name, current.get(name), value)
     ]
 
 
 def mismatches(read_back: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
     """Names of desired properties that the portal does not report as set."""
     return [change.name for change in diff(read_back, desired)]
+
+
+def managed_view(
+    config: Mapping[str, Any], user_defaults: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The managed properties as they stand: from the security config, and from 10.8 the
+    default role and user type from the user default settings (pass them when read)."""
+    view = {name: config[name] for name in PROPERTIES if name in config}
+    if user_defaults is not None:
+        for name, field in USER_DEFAULT_FIELDS.items():
+            view[name] = user_defaults.get(field, "")
+    return view
+
+
+def keeps_user_defaults(version: PortalVersion) -> bool:
+    """Whether the portal keeps the default role and user type in its user default settings."""
+    return version >= USER_DEFAULTS_SINCE
+
+
+def split(
+    desired: Mapping[str, Any], version: PortalVersion
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(security config properties, user default settings fields) of a desired config."""
+    if not keeps_user_defaults(version):
+        return dict(desired), {}
+    config = {k: v for k, v in desired.items() if k not in USER_DEFAULT_FIELDS}
+    fields = {USER_DEFAULT_FIELDS[k]: v for k, v in desired.items() if k in USER_DEFAULT_FIELDS}
+    return config, fields
+
+
+def account_creation_problem(desired: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
+    """Why the resulting state would be refused by the portal: automatic account creation
+    enabled without a default user type (the portal answers 500, Esri DSC #208/#239)."""
+    name = "enableAutomaticAccountCreation"
+    enabled = meaning(name, desired.get(name, current.get(name)))
+    user_type = desired.get("defaultUserTypeIdForUser", current.get("defaultUserTypeIdForUser"))
+    if enabled is True and not user_type:
+        return (
+            "enableAutomaticAccountCreation needs a default user type: set "
+            "defaultUserTypeIdForUser too (the portal has none), or the portal refuses it"
+        )
+    return None
 
 
 def _check_value(name: str, value: Any) -> list[str]:

@@ -58,14 +58,15 @@ OLDEST_SUPPORTED: Final = PortalVersion((10, 7, 1))
 
 
 def require_supported(version: PortalVersion) -> None:
-    """Refuse versions whose key change needs steps this project does not perform."""
-    if version == V10_7:
+    """Refuse versions this project does not know how to change safely: before 10.7.1,
+    except 10.7 itself (its licenses are populated again after a key change)."""
+    if version < OLDEST_SUPPORTED and version != V10_7:
         raise UnsupportedPortalVersion(
-            "portal 10.7 needs portaladmin/license/populateLicense after a shared key "
-            "change, which this project does not perform; upgrade to 10.7.1 or later, "
-            "or rotate the key by hand following Esri's 10.7 procedure"
+            f"portal {version} is older than the oldest supported version "
+            f"{OLDEST_SUPPORTED} (and 10.7); upgrade the portal first"
         )
-    if version < OLDEST_SUPPORTED:
-        raise UnsupportedPortalVersion(
-            f"portal {version} is older than the oldest supported version {OLDEST_SUPPORTED}"
-        )
+
+
+def needs_license_repopulation(version: PortalVersion) -> bool:
+    """10.7 exactly: after a key change, license/populateLicense (PORTAL_API.md 7b)."""
+    return version == V10_7

@@ -11,10 +11,11 @@ import requests
 
 from ..domain.shared_key import validate_shared_key
 from ..domain.version import PortalVersion
-from ..errors import PortalAuthFailed, PortalBadResponse, PortalTlsError
+from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalTlsError
 from ..sensitive import Secret
 from .models import (
     HealthStatus,
+    Machine,
     PortalInfo,
     PortalToken,
     SecurityConfig,
@@ -120,7 +121,44 @@ class PortalClient:
         version = body.get("version")
         if not isinstance(version, str):
             raise PortalBadResponse("portaladmin info: answer has no version")
-        return PortalInfo(PortalVersion.parse(version), str(body.get("currentbuild", "")))
+        populated = body.get("isLicensePopulated")
+        return PortalInfo(
+            PortalVersion.parse(version),
+            str(body.get("currentbuild", "")),
+            populated if isinstance(populated, bool) else None,
+        )
+
+    def is_enterprise_on_kubernetes(self, token: PortalToken) -> bool:
+        """Whether ``<portal>/admin`` is ArcGIS Enterprise on Kubernetes' admin root (it has
+        no portaladmin: ask only once ``portaladmin`` answered 404)."""
+        try:
+            body = self._admin("admin", token, operation="Enterprise admin root")
+        except (PortalRequestRejected, PortalBadResponse):
+            return False
+        return isinstance(body.get("fullVersion") or body.get("currentVersion"), str)
+
+    def machines(self, token: PortalToken) -> list[Machine]:
+        """``portaladmin/machines``: every machine of the portal, primary first as listed."""
+        body = self._admin("portaladmin/machines", token, operation="list machines")
+        listed = body.get("machines")
+        if not isinstance(listed, list):
+            raise PortalBadResponse("list machines: answer has no machines")
+        machines = []
+        for entry in listed:
+            name, url = entry.get("machineName"), entry.get("adminURL")
+            if not isinstance(name, str) or not isinstance(url, str):
+                raise PortalBadResponse("list machines: a machine without a name or adminURL")
+            machines.append(Machine(name, url.rstrip("/"), str(entry.get("role", ""))))
+        return machines
+
+    def populate_license(self, token: PortalToken) -> None:
+        """10.7: ``license/populateLicense`` after a key change (PORTAL_API.md 7b)."""
+        self._admin(
+            "portaladmin/license/populateLicense",
+            token,
+            operation="populate license",
+            idempotent=False,
+        )
 
     def read_shared_key(self, token: PortalToken) -> Secret:
         """The current shared key. The whole answer is secret; only the key is kept."""
@@ -164,6 +202,33 @@ class PortalClient:
             idempotent=False,
         )
         return _accepted(body)
+
+    def read_user_default_settings(self, token: PortalToken) -> dict[str, Any]:
+        """10.8+: the new-member defaults (role, userLicenseType, groups, userType, apps,
+        appBundles); the token goes in the POST body, never in the URL."""
+        return self._admin(
+            "sharing/rest/portals/self/userDefaultSettings",
+            token,
+            operation="read user default settings",
+        )
+
+    def update_user_default_settings(self, token: PortalToken, settings: Mapping[str, Any]) -> None:
+        """10.8+: post the whole settings object (fields as Esri's DSC sends them)."""
+        form = {
+            "role": str(settings.get("role") or ""),
+            "userLicenseType": str(settings.get("userLicenseType") or ""),
+            "userType": str(settings.get("userType") or ""),
+            "groups": json.dumps(list(settings.get("groups") or [])),
+            "apps": json.dumps(list(settings.get("apps") or [])),
+            "appBundles": json.dumps(list(settings.get("appBundles") or [])),
+        }
+        self._admin(
+            "sharing/rest/portals/self/setUserDefaultSettings",
+            token,
+            operation="set user default settings",
+            form=form,
+            idempotent=False,
+        )
 
     def health(self) -> HealthStatus:
         """The anonymous health check. Not ready is an answer, not an error; TLS is an error."""

@@ -30,6 +30,17 @@ class PortalToken:
 class PortalInfo:
     version: PortalVersion
     build: str
+    # 10.7: false after a key change until license/populateLicense ran (None: not said).
+    licenses_populated: bool | None = None
+
+
+@dataclass(frozen=True)
+class Machine:
+    """One machine of the portal (``portaladmin/machines``); nothing here is secret."""
+
+    name: str
+    admin_url: str
+    role: str
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ import math
 import time
 from typing import Final
 
-from ..domain.security_config import diff, merge
-from ..errors import ChangeNotApplied, PortalUnavailable
+from ..domain.version import PortalVersion
+from ..errors import ChangeNotApplied, InvalidExecutionInput, PortalUnavailable
 from ..portal import AdminSession, UpdateAccepted
 from .models import PortalItem
+from .portal_config import Document, PortalConfig, post
 from .regimes import Rotation, regime_named
 from .regimes.base import PRE_CHANGE_KEY
 from .services import Services, work_prefix
@@ -46,7 +47,7 @@ def apply_change(state: PortalState, services: Services) -> ChangeResult:
     with services.session(creds) as session:
         if item.action == "rotate-shared-key":
             return _rotate(state, session, services, attempts)
-        return _apply_config(item, session, services, attempts)
+        return _apply_config(state, session, services, attempts)
 
 
 def _rotate(
@@ -77,25 +78,38 @@ def _store_probe_token(
 
 
 def _apply_config(
-    item: PortalItem, session: AdminSession, services: Services, attempts: int
+    state: PortalState, session: AdminSession, services: Services, attempts: int
 ) -> ChangeResult:
-    desired = item.security_config or {}
+    item = state.item
+    version = portal_version(state)
     snapshot_key = work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
-    current = session.call(session.client.read_security_config)
+    current = PortalConfig.read(session, version)
     if services.work.get_json(snapshot_key) is None:
-        services.work.put_json(snapshot_key, dict(current.values))
-    if not diff(current.values, desired):
-        return _result(item, "already-applied", attempts)
-    merged = merge(current.values, desired)
+        services.work.put_json(snapshot_key, current.snapshot())
+    documents = current.updates(item.security_config or {}, version)
+    if not documents:
+        return _result(item, "already-applied", attempts, posted=[])
     try:
-        accepted = session.call(lambda t: session.client.update_security_config(t, merged))
+        accepted = post(session, documents)
     except PortalUnavailable:
-        return _result(item, "unknown", attempts)
-    return _result(item, "accepted", attempts, accepted)
+        return _result(item, "unknown", attempts, posted=list(documents))
+    return _result(item, "accepted", attempts, accepted, posted=list(documents))
+
+
+def portal_version(state: PortalState) -> PortalVersion:
+    """The version Preflight read (every step after it works with that portal)."""
+    if state.preflight is None:
+        raise InvalidExecutionInput("step input has no preflight result")
+    return PortalVersion.parse(state.preflight.version)
 
 
 def _result(
-    item: PortalItem, outcome: str, attempts: int, accepted: UpdateAccepted | None = None
+    item: PortalItem,
+    outcome: str,
+    attempts: int,
+    accepted: UpdateAccepted | None = None,
+    *,
+    posted: list[Document] | None = None,
 ) -> ChangeResult:
     return ChangeResult.model_validate(
         {
@@ -103,6 +117,7 @@ def _result(
             "attempts": attempts,
             "changedAt": time.time(),
             "recheckSeconds": recheck_seconds(item, accepted),
+            "posted": posted,
         }
     )
 

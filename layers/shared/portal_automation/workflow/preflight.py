@@ -6,12 +6,25 @@ import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ..domain.security_config import diff, validate_desired
-from ..domain.version import require_supported
-from ..errors import PendingVersionConflict
+from ..domain.credentials import PortalCredentials
+from ..domain.security_config import account_creation_problem, diff, validate_desired
+from ..domain.version import needs_license_repopulation, require_supported
+from ..errors import (
+    InsecurePortalUrl,
+    InvalidSecurityConfig,
+    MachineUnreachable,
+    PendingVersionConflict,
+    PortalBadResponse,
+    PortalRequestRejected,
+    PortalTlsError,
+    PortalUnavailable,
+    UnsupportedPortalVersion,
+)
+from ..portal import AdminSession, PortalInfo
+from .portal_config import PortalConfig
 from .regimes import regime_for
 from .services import Services
-from .state import Change, PortalState, PreflightResult
+from .state import Change, MachineRef, PortalState, PreflightResult
 
 Outcome = Literal["planned", "no-change", "dry-run"]
 
@@ -25,8 +38,9 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         services.ledger.acquire(item.secret_arn, item.run_id)
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
-        info = session.call(session.client.info)
+        info = _portal_info(session)
         require_supported(info.version)
+        machines, checked = _machines(session, creds, services)
 
         def result(outcome: Outcome, **extra: Any) -> PreflightResult:
             return PreflightResult(
@@ -36,26 +50,71 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
                 next="change" if outcome == "planned" else "done",
                 outcome=outcome,
                 started_at=started,
+                machines=machines,
+                machines_checked=checked,
                 **extra,
             )
 
         if item.action == "rotate-shared-key":
             check_pending(services, item.secret_arn, item.version_id)
             key_mode = regime_for(info.version).mode
+            license_step = needs_license_repopulation(info.version)
             if item.dry_run:
-                return result("dry-run", key_mode=key_mode)
-            return result("planned", key_mode=key_mode)
+                return result("dry-run", key_mode=key_mode, license_step=license_step)
+            return result("planned", key_mode=key_mode, license_step=license_step)
         desired = validate_desired(item.security_config, info.version)
-        current = session.call(session.client.read_security_config)
+        current = PortalConfig.read(session, info.version).view()
+        problem = account_creation_problem(desired, current)
+        if problem:
+            raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
         changes = [
             Change(name=c.name, current=c.current, desired=c.desired)
-            for c in diff(current.values, desired)
+            for c in diff(current, desired)
         ]
         if not changes:
             return result("no-change")
         if item.dry_run:
             return result("dry-run", changes=changes)
         return result("planned", changes=changes)
+
+
+def _portal_info(session: AdminSession) -> PortalInfo:
+    try:
+        return session.call(session.client.info)
+    except PortalRequestRejected as exc:
+        if exc.code == 404 and session.call(session.client.is_enterprise_on_kubernetes):
+            raise UnsupportedPortalVersion(
+                "the portal is ArcGIS Enterprise on Kubernetes: it has no portaladmin API "
+                "and no security/tokens to rotate; this project manages ArcGIS "
+                "Enterprise portals only (PORTAL_API.md 7c)"
+            ) from None
+        raise
+
+
+def _machines(
+    session: AdminSession, creds: PortalCredentials, services: Services
+) -> tuple[list[MachineRef], bool]:
+    """The machines of an HA portal, each proven reachable from here (or the opt-out)."""
+    listed = session.call(session.client.machines)
+    if len(listed) < 2:
+        return [], True  # one machine: reached through the portal URL only
+    machines = [MachineRef(name=m.name, admin_url=m.admin_url, role=m.role) for m in listed]
+    if not creds.check_machines:
+        return machines, False
+    for machine in machines:
+        try:
+            with services.session(creds.at(machine.admin_url)) as direct:
+                direct.fresh_token()
+        except (PortalUnavailable, PortalTlsError, PortalBadResponse, InsecurePortalUrl) as exc:
+            raise MachineUnreachable(
+                f"machine {machine.name} of the portal does not answer at its adminURL "
+                f"{machine.admin_url} from the functions ({type(exc).__name__}): nothing "
+                "was changed. Open port 7443 of every portal machine to the functions' "
+                'subnets (and trust its certificate\'s CA), or set "checkMachines": false '
+                "in the credentials secret to verify through the portal URL only "
+                "(README 'Highly available portals')"
+            ) from None
+    return machines, True
 
 
 def check_pending(services: Services, secret_arn: str, version_id: str) -> None:

@@ -1,20 +1,27 @@
-"""Watch the health check for one window; the state machine's Wait states do the rest.
+"""Watch the portal come back for one window; the state machine's Wait states do the rest.
 
 One invocation polls every ``healthPollSeconds`` for at most ``pollWindowSeconds`` (and
 never past the function's own remaining time), so the portal's return is seen within
 about a second, while the long stretches in between are Wait states that cost nothing.
 HTML error pages, refused and reset connections all just mean "not ready".
+
+"Back" means what Esri's DSC waits for: the health check answers success *and* the
+token service issues a token (it can answer 503 for a while after health turns OK,
+PORTAL_API.md 7). An HA portal is back when every machine is, each checked directly.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Final
 
-from ..errors import PortalRestartTimeout
+from ..errors import PortalBadResponse, PortalRestartTimeout, PortalUnavailable
+from ..portal import AdminSession
 from .services import Services
-from .state import PollResult, PortalState
+from .state import MachineHealth, PollResult, PortalState
+from .targets import Target, targets
 
 _SAFETY_SECONDS: Final = 10.0
 
@@ -33,51 +40,130 @@ def poll_health(
     window_end = clock() + min(
         item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
     )
-    went_down = went_down_since_change(state)
+    creds = services.secrets.read(item.secret_arn).credentials
+    watched = targets(state, creds)
+    seen = _seen_since_change(state, watched)
     polls = state.poll.polls if state.poll else 0
     # After Verify found the old process still answering (health OK, old token valid),
-    # a healthy answer says nothing new: keep watching for the restart to begin, so a
-    # long lag costs one Lambda window per loop instead of one loop per poll interval.
-    awaiting_restart = bool(
-        state.verify and state.verify.outcome == "restart-pending" and not went_down
-    )
-    creds = services.secrets.read(item.secret_arn).credentials
-    with services.session(creds) as session:
+    # a healthy answer says nothing new: keep watching for that machine's restart to
+    # begin, so a long lag costs one Lambda window per loop, not one loop per interval.
+    awaiting = {name for name in old_processes(state) if not seen[name].went_down}
+    with ExitStack() as stack:
+        sessions = {t.name: stack.enter_context(services.session(t.creds)) for t in watched}
         while True:
-            health = session.client.health()
+            healthy = {name: s.client.health().ready for name, s in sessions.items()}
             polls += 1
             now = clock()
             window_over = now + item.timing.health_poll_seconds >= window_end
-            if health.ready and (not awaiting_restart or window_over):
-                return PollResult(
-                    origin=origin,
-                    ready=True,
-                    polls=polls,
-                    elapsed_seconds=round(now - origin, 3),
-                    went_down=went_down,
-                    healthy_at=now,
-                )
-            if not health.ready:
-                went_down = True
-                awaiting_restart = False
+            for name, ready in healthy.items():
+                _note(seen[name], ready, now)
+                if not ready:
+                    awaiting.discard(name)
+            if all(healthy.values()) and (not awaiting or window_over):
+                if all(_token_service_ready(s) for s in sessions.values()):
+                    return _result(state, seen, origin, polls, now, ready=True)
+                healthy = dict.fromkeys(healthy, False)
             if now >= deadline:
-                raise_timeout(state, services, now - origin)
-            if window_over and not health.ready:
-                return PollResult(
-                    origin=origin,
-                    ready=False,
-                    polls=polls,
-                    elapsed_seconds=round(now - origin, 3),
-                    went_down=went_down,
-                    wait_seconds=item.timing.poll_interval_seconds,
-                )
+                late = [t for t in watched if not seen[t.name].ready]
+                raise_timeout(state, services, now - origin, late)
+            if window_over and not all(healthy.values()):
+                return _result(state, seen, origin, polls, now, ready=False)
             sleep(item.timing.health_poll_seconds)
 
 
-def went_down_since_change(state: PortalState) -> bool:
-    """Whether the health checks since the latest change (or rollback) saw it down."""
+def _token_service_ready(session: AdminSession) -> bool:
+    try:
+        session.fresh_token()
+    except (PortalUnavailable, PortalBadResponse):
+        return False
+    return True
+
+
+def _note(machine: MachineHealth, ready: bool, now: float) -> None:
+    if not ready:
+        machine.went_down = True
+        machine.healthy_at = None
+    elif machine.healthy_at is None:
+        machine.healthy_at = now
+    machine.ready = ready
+
+
+def _seen_since_change(state: PortalState, watched: list[Target]) -> dict[str, MachineHealth]:
+    """What earlier windows of this change saw of each target (fresh after a new change)."""
     poll = state.poll
-    return bool(poll and poll.origin == restart_origin(state) and poll.went_down)
+    earlier: dict[str, MachineHealth] = {}
+    if poll is not None and poll.origin == restart_origin(state):
+        if poll.machines:
+            earlier = {m.name: m.model_copy() for m in poll.machines}
+        elif len(watched) == 1:
+            earlier = {
+                watched[0].name: MachineHealth(
+                    name=watched[0].name,
+                    ready=poll.ready,
+                    went_down=poll.went_down,
+                    healthy_at=poll.healthy_at,
+                )
+            }
+    return {t.name: earlier.get(t.name) or MachineHealth(name=t.name) for t in watched}
+
+
+def _result(
+    state: PortalState,
+    seen: dict[str, MachineHealth],
+    origin: float,
+    polls: int,
+    now: float,
+    *,
+    ready: bool,
+) -> PollResult:
+    machines = list(seen.values())
+    return PollResult(
+        origin=origin,
+        ready=ready,
+        polls=polls,
+        elapsed_seconds=round(now - origin, 3),
+        went_down=any(m.went_down for m in machines),
+        healthy_at=now if ready else None,
+        wait_seconds=0 if ready else state.item.timing.poll_interval_seconds,
+        machines=machines if len(machines) > 1 or _is_machine(state) else [],
+    )
+
+
+def _is_machine(state: PortalState) -> bool:
+    pre = state.preflight
+    return bool(pre and pre.machines and pre.machines_checked)
+
+
+def old_processes(state: PortalState) -> list[str]:
+    """The targets Verify found still running the process from before the change."""
+    verify = state.verify
+    if verify is None or verify.outcome != "restart-pending":
+        return []
+    if verify.machines:
+        return [n for n, c in verify.machines.items() if c.get("oldTokenRejected") is False]
+    return ["portal"] if verify.checks.get("oldTokenRejected") is False else []
+
+
+def went_down_since_change(state: PortalState, name: str | None = None) -> bool:
+    """Whether the health checks since the latest change (or rollback) saw it down: the
+    portal (any machine), or the machine ``name``."""
+    poll = state.poll
+    if not (poll and poll.origin == restart_origin(state)):
+        return False
+    if name is None or not poll.machines:
+        return poll.went_down
+    return any(m.went_down for m in poll.machines if m.name == name)
+
+
+def restart_seconds(state: PortalState) -> Iterator[tuple[str, float]]:
+    """(machine, seconds from the change until it answered again) for each machine seen
+    down and back since the change."""
+    poll, change = state.poll, state.change
+    if not (poll and change and change.changed_at and poll.origin == restart_origin(state)):
+        return
+    for machine in poll.machines:
+        if machine.went_down and machine.healthy_at is not None:
+            yield machine.name, round(machine.healthy_at - change.changed_at, 3)
 
 
 def restart_origin(state: PortalState) -> float:
@@ -92,10 +178,14 @@ def max_restart_seconds(state: PortalState, services: Services) -> int:
     return min(state.item.timing.max_restart_seconds, services.max_restart_seconds)
 
 
-def raise_timeout(state: PortalState, services: Services, elapsed: float) -> None:
+def raise_timeout(
+    state: PortalState, services: Services, elapsed: float, late: list[Target] | None = None
+) -> None:
     limit = max_restart_seconds(state, services)
+    machines = [t.name for t in late or [] if t.is_machine]
+    which = f" (machine {', '.join(machines)} not back)" if machines else ""
     raise PortalRestartTimeout(
         f"the portal of {state.item.secret_arn} did not complete its restart within the "
-        f"allowed {limit} s ({elapsed:.0f} s since the change); see the README runbook "
-        "'Portal never came back'"
+        f"allowed {limit} s ({elapsed:.0f} s since the change){which}; see the README "
+        "runbook 'Portal never came back'"
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from ..errors import RollbackFailed
-from ..portal import SecurityConfig
 from .change import CONFIG_SNAPSHOT, recheck_seconds
+from .portal_config import PortalConfig, post
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
 
@@ -16,16 +16,19 @@ def rollback_config(state: PortalState, services: Services) -> ChangeResult:
     snapshot = services.work.get_json(work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT)
     if not isinstance(snapshot, dict):
         raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}; cannot roll back")
-    # Registers the snapshot's LDAP password and trust key with the redactor before they
-    # are posted: a portal error that echoes them must not carry them into a cause.
-    config = SecurityConfig(snapshot)
+    # Reading the snapshot registers its LDAP password and trust key with the redactor
+    # before they are posted: a portal error that echoes them must not carry them on.
+    # Only the documents the change posted go back (None: unknown, so all of them).
+    posted = state.change.posted if state.change else None
+    documents = PortalConfig.from_snapshot(snapshot).documents(posted)
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
-        accepted = session.call(lambda t: session.client.update_security_config(t, config.values))
+        accepted = post(session, documents)
     return ChangeResult(
         phase="rollback",
         outcome="accepted",
         attempts=state.change.attempts if state.change else 1,
         changed_at=time.time(),
         recheck_seconds=recheck_seconds(item, accepted),
+        posted=list(documents),
     )

@@ -26,6 +26,14 @@ class Change(_Result):
     desired: Any = None
 
 
+class MachineRef(_Result):
+    """A machine of an HA portal, reached directly at its adminURL (not secret)."""
+
+    name: str
+    admin_url: Annotated[str, Field(alias="adminUrl")]
+    role: str = ""
+
+
 class PreflightResult(_Result):
     portal: str
     version: str
@@ -35,6 +43,12 @@ class PreflightResult(_Result):
     changes: list[Change] = []
     key_mode: Annotated[Literal["supplied", "generated"] | None, Field(alias="keyMode")] = None
     started_at: Annotated[float, Field(alias="startedAt")]
+    # HA portals: every machine, waited for and verified directly; not checked when the
+    # credentials secret opts out ("checkMachines": false). Empty: one machine.
+    machines: list[MachineRef] = []
+    machines_checked: Annotated[bool, Field(alias="machinesChecked")] = True
+    # 10.7: licenses are populated again after the key change (PORTAL_API.md 7b).
+    license_step: Annotated[bool, Field(alias="licenseStep")] = False
 
 
 class ChangeResult(_Result):
@@ -44,6 +58,18 @@ class ChangeResult(_Result):
     # None when the change task ended without an answer (ASL ChangeOutcomeUnknown).
     changed_at: Annotated[float | None, Field(alias="changedAt")] = None
     recheck_seconds: Annotated[int, Field(alias="recheckSeconds")]
+    # Config changes: the documents posted (None: unknown, so any of them may have been).
+    posted: list[Literal["userDefaultSettings", "securityConfig"]] | None = None
+
+
+class MachineHealth(_Result):
+    """What the health checks since the change saw of one machine."""
+
+    name: str
+    ready: bool = False
+    went_down: Annotated[bool, Field(alias="wentDown")] = False
+    # When it answered again after going down (its restart's end, as seen).
+    healthy_at: Annotated[float | None, Field(alias="healthyAt")] = None
 
 
 class PollResult(_Result):
@@ -54,6 +80,7 @@ class PollResult(_Result):
     went_down: Annotated[bool, Field(alias="wentDown")] = False
     healthy_at: Annotated[float | None, Field(alias="healthyAt")] = None
     wait_seconds: Annotated[int, Field(alias="waitSeconds")] = 0
+    machines: list[MachineHealth] = []  # HA portals only
 
 
 class VerifyResult(_Result):
@@ -61,6 +88,9 @@ class VerifyResult(_Result):
     checks: dict[str, Any] = {}
     verified_at: Annotated[float | None, Field(alias="verifiedAt")] = None
     mismatched: list[str] = []
+    # HA portals: the checks of each machine (name -> checks); "oldTokenRejected": false
+    # means that machine still runs the process from before the change.
+    machines: dict[str, dict[str, Any]] = {}
 
 
 class CaughtError(_Result):

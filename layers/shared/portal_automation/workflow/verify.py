@@ -3,21 +3,32 @@
 Rotation: health OK, the probe token made before the update is now rejected (the
 process answering runs with the new key), a fresh token works, and the key the portal
 reports is the one in AWSPENDING (11.3-) or a new one, which is then stored as
-AWSPENDING (11.4+). Configuration: health OK, a fresh token works, and the read-back
-matches what was asked (or, after a rollback, the snapshot).
+AWSPENDING (11.4+); on 10.7, the licenses are populated again. Configuration: health
+OK, the restart seen (or ``settleSeconds`` passed), and the read-back matches what was
+asked (or, after a rollback, the snapshot). An HA portal is verified on each machine
+directly (``targets``); a token service still warming up is "not ready", not a failure.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from ..domain.security_config import PROPERTIES, mismatches
-from ..errors import PortalAuthFailed, PortalUnavailable, RollbackFailed
+from ..domain.credentials import PortalCredentials
+from ..domain.security_config import mismatches
+from ..errors import (
+    LicensesNotPopulated,
+    PortalAuthFailed,
+    PortalBadResponse,
+    PortalUnavailable,
+    RollbackFailed,
+)
 from ..portal import AdminSession, PortalToken
-from .change import CONFIG_SNAPSHOT, PROBE_TOKEN
-from .regimes import Rotation, regime_named
+from ..sensitive import Secret
+from .change import CONFIG_SNAPSHOT, PROBE_TOKEN, portal_version
+from .portal_config import SECURITY_CONFIG, PortalConfig
+from .regimes import KeyRegime, Rotation, regime_named
 from .restart_wait import (
     max_restart_seconds,
     raise_timeout,
@@ -26,41 +37,111 @@ from .restart_wait import (
 )
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
+from .targets import Target, targets
 
 _REJECTED = frozenset({498, 499})
+_NOT_READY = (PortalUnavailable, PortalBadResponse)  # a token service still warming up
+Proof = tuple[Literal["verified", "pending", "not-applied"], dict[str, Any]]
+Proofs = list[tuple[Target, Proof]]
 
 
 def verify(state: PortalState, services: Services) -> VerifyResult:
     item = state.item
     elapsed = time.time() - restart_origin(state)
     creds = services.secrets.read(item.secret_arn).credentials
-    with services.session(creds) as session:
-        if not session.client.health().ready:
-            return _pending(state, services, elapsed, {"health": "not ready"})
-        if item.action == "rotate-shared-key":
-            return _verify_key(state, services, session, elapsed)
-        return _verify_config(state, services, session, elapsed)
+    if item.action == "rotate-shared-key":
+        return _verify_key(state, services, creds, elapsed)
+    return _verify_config(state, services, creds, elapsed)
 
 
 def _pending(
-    state: PortalState, services: Services, elapsed: float, checks: dict[str, Any]
+    state: PortalState,
+    services: Services,
+    elapsed: float,
+    checks: dict[str, Any],
+    machines: dict[str, dict[str, Any]] | None = None,
 ) -> VerifyResult:
     if elapsed >= max_restart_seconds(state, services):
         raise_timeout(state, services, elapsed)
     earlier = state.verify.mismatched if state.verify else []
-    return VerifyResult(outcome="restart-pending", checks=checks, mismatched=earlier)
+    return VerifyResult(
+        outcome="restart-pending", checks=checks, mismatched=earlier, machines=machines or {}
+    )
+
+
+def _combine(
+    state: PortalState, services: Services, elapsed: float, proofs: Proofs
+) -> VerifyResult | None:
+    """restart-pending (or not-applied) unless every target proved the change; None then."""
+    for _, (outcome, checks) in proofs:
+        if outcome == "not-applied":
+            return VerifyResult(outcome="not-applied", checks=checks)
+    machines = {t.name: checks for t, (_, checks) in proofs if t.is_machine}
+    pending = [checks for _, (outcome, checks) in proofs if outcome == "pending"]
+    if pending:
+        return _pending(state, services, elapsed, pending[0], machines)
+    return None
+
+
+def _verified(proofs: Proofs, extra: dict[str, Any] | None = None) -> VerifyResult:
+    first = proofs[0][1][1]
+    machines = {t.name: checks for t, (_, checks) in proofs if t.is_machine}
+    return VerifyResult(
+        outcome="verified",
+        verified_at=time.time(),
+        checks={**first, **(extra or {})},
+        machines=machines,
+    )
+
+
+# --- the shared key ----------------------------------------------------------------------
 
 
 def _verify_key(
-    state: PortalState, services: Services, session: AdminSession, elapsed: float
+    state: PortalState, services: Services, creds: PortalCredentials, elapsed: float
 ) -> VerifyResult:
     rotation = Rotation(state.item, services)
     regime = regime_named(state.preflight.key_mode if state.preflight else None)
     unknown = bool(state.change and state.change.outcome == "unknown")
-    probe_value = services.work.get_secret(rotation.prefix + PROBE_TOKEN)
-    if probe_value is None and unknown:
+    probe = services.work.get_secret(rotation.prefix + PROBE_TOKEN)
+    if probe is None and unknown:
         # The probe is stored before the update is sent: without it, nothing was sent.
         return VerifyResult(outcome="not-applied", checks={"updateSent": False})
+    proofs: Proofs = []
+    for target in targets(state, creds):
+        with services.session(target.creds) as session:
+            proof = _prove_key(
+                state,
+                services,
+                session,
+                rotation,
+                regime=regime,
+                probe_value=probe,
+                elapsed=elapsed,
+            )
+        proofs.append((target, proof))
+    undecided = _combine(state, services, elapsed, proofs)
+    if undecided is not None:
+        return undecided
+    extra = {}
+    if state.preflight and state.preflight.license_step:
+        with services.session(creds) as session:
+            extra["licensesPopulated"] = _populate_licenses(state, session)
+    return _verified(proofs, extra)
+
+
+def _prove_key(
+    state: PortalState,
+    services: Services,
+    session: AdminSession,
+    rotation: Rotation,
+    *,
+    regime: KeyRegime,
+    probe_value: Secret | None,
+    elapsed: float,
+) -> Proof:
+    if not session.client.health().ready:
+        return "pending", {"health": "not ready"}
     if probe_value is not None:
         probe = PortalToken(
             probe_value, datetime.now(UTC) + timedelta(hours=1), True, session.client.referer
@@ -70,29 +151,43 @@ def _verify_key(
         except PortalAuthFailed as exc:
             if exc.code not in _REJECTED:
                 raise
-        except PortalUnavailable:
-            return _pending(state, services, elapsed, {"oldTokenRejected": False})
+        except _NOT_READY:
+            return "pending", {"portal": "not ready"}
         else:
+            unknown = bool(state.change and state.change.outcome == "unknown")
             if (
                 unknown
                 and elapsed >= in_flight_grace(services)
                 and not regime.has_changed(rotation, still_stored)
             ):
-                return VerifyResult(outcome="not-applied", checks={"oldTokenRejected": False})
-            return _pending(state, services, elapsed, {"oldTokenRejected": False})
-    fresh = session.fresh_token()
-    session.client.info(fresh)
-    regime.read_back(rotation, session.client.read_shared_key(fresh))
-    return VerifyResult(
-        outcome="verified",
-        verified_at=time.time(),
-        checks={
-            "health": "ok",
-            "oldTokenRejected": probe_value is not None,
-            "freshTokenWorks": True,
-            "keyMatchesSecret": True,
-        },
-    )
+                return "not-applied", {"oldTokenRejected": False}
+            return "pending", {"oldTokenRejected": False}
+    try:
+        fresh = session.fresh_token()
+        session.client.info(fresh)
+        portal_key = session.client.read_shared_key(fresh)
+    except _NOT_READY:
+        return "pending", {"tokenService": "not ready"}
+    regime.read_back(rotation, portal_key)
+    return "verified", {
+        "health": "ok",
+        "oldTokenRejected": probe_value is not None,
+        "freshTokenWorks": True,
+        "keyMatchesSecret": True,
+    }
+
+
+def _populate_licenses(state: PortalState, session: AdminSession) -> str:
+    """10.7: populate the licenses again when the portal says they are not (7b)."""
+    if session.call(session.client.info).licenses_populated is not False:
+        return "already"
+    session.call(session.client.populate_license)
+    if session.call(session.client.info).licenses_populated is False:
+        raise LicensesNotPopulated(
+            f"the portal of {state.item.secret_arn} still reports its licenses not "
+            "populated after license/populateLicense; the new key is not promoted"
+        )
+    return "populated"
 
 
 def in_flight_grace(services: Services) -> float:
@@ -100,38 +195,69 @@ def in_flight_grace(services: Services) -> float:
     return 2 * services.read_timeout_seconds
 
 
+# --- the security configuration --------------------------------------------------------
+
+
 def _verify_config(
-    state: PortalState, services: Services, session: AdminSession, elapsed: float
+    state: PortalState, services: Services, creds: PortalCredentials, elapsed: float
 ) -> VerifyResult:
     item = state.item
-    if not went_down_since_change(state) and elapsed < item.timing.settle_seconds:
-        return _pending(state, services, elapsed, {"restartSeen": False})
-    read_back = session.call(session.client.read_security_config).values
+    posted = state.change.posted if state.change else None
+    restarts = posted is None or SECURITY_CONFIG in posted  # user defaults apply at once
     rollback = bool(state.change and state.change.phase == "rollback")
     if rollback:
         snapshot = services.work.get_json(
             work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
         )
-        expected = {k: v for k, v in (snapshot or {}).items() if k in PROPERTIES}
-        wrong = mismatches(read_back, expected)
+        if not isinstance(snapshot, dict):
+            raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}")
+        expected = PortalConfig.from_snapshot(snapshot).view()
+    else:
+        expected = item.security_config or {}
+    proofs: Proofs = []
+    wrong: set[str] = set()
+    for target in targets(state, creds):
+        with services.session(target.creds) as session:
+            proof, read_back = _read_back(state, session, target, restarts, elapsed)
+        proofs.append((target, proof))
+        if read_back is not None:
+            wrong.update(mismatches(read_back, expected))
+    undecided = _combine(state, services, elapsed, proofs)
+    if undecided is not None:
+        return undecided
+    if rollback:
         if wrong:
             raise RollbackFailed(
                 f"rollback of the portal of {item.secret_arn} did not restore: "
-                f"{', '.join(wrong)}; the snapshot is kept in the work bucket"
+                f"{', '.join(sorted(wrong))}; the snapshot is kept in the work bucket"
             )
-        return VerifyResult(
-            outcome="rolled-back",
-            verified_at=time.time(),
-            checks={"health": "ok", "snapshotRestored": True},
-            mismatched=state.verify.mismatched if state.verify else [],
+        result = _verified(proofs, {"snapshotRestored": True})
+        return result.model_copy(
+            update={
+                "outcome": "rolled-back",
+                "mismatched": state.verify.mismatched if state.verify else [],
+            }
         )
-    wrong = mismatches(read_back, item.security_config or {})
     if wrong:
         return VerifyResult(
-            outcome="mismatch", mismatched=wrong, checks={"health": "ok", "readBackMatches": False}
+            outcome="mismatch",
+            mismatched=sorted(wrong, key=list(expected).index),
+            checks={"health": "ok", "readBackMatches": False},
         )
-    return VerifyResult(
-        outcome="verified",
-        verified_at=time.time(),
-        checks={"health": "ok", "freshTokenWorks": True, "readBackMatches": True},
-    )
+    return _verified(proofs, {"readBackMatches": True})
+
+
+def _read_back(
+    state: PortalState, session: AdminSession, target: Target, restarts: bool, elapsed: float
+) -> tuple[Proof, dict[str, Any] | None]:
+    if not session.client.health().ready:
+        return ("pending", {"health": "not ready"}), None
+    machine = target.name if target.is_machine else None
+    seen = went_down_since_change(state, machine)
+    if restarts and not seen and elapsed < state.item.timing.settle_seconds:
+        return ("pending", {"restartSeen": False}), None
+    try:
+        read_back = PortalConfig.read(session, portal_version(state)).view()
+    except _NOT_READY:
+        return ("pending", {"tokenService": "not ready"}), None
+    return ("verified", {"health": "ok", "freshTokenWorks": True}), read_back

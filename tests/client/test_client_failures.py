@@ -21,6 +21,8 @@ from portal_automation.errors import (
 from portal_automation.portal import AdminSession, PortalClient, PortalToken
 from portal_automation.sensitive import Secret
 from portal_local.emulator import Fault, PortalEmulator
+from portal_local.emulator.http_messages import Response
+from portal_local.emulator.server import HttpServer
 
 from .support import (
     ADMIN,
@@ -615,3 +617,38 @@ def test_echoed_token_and_trust_key_are_masked(
     with canary.raises(PortalRequestRejected) as info:
         client.update_security_config(token, config)
     assert info.value.message.count("****") == 2
+
+
+# --- row 40: redirects are never followed ----------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed_so_the_password_goes_nowhere_else(
+    emu: PortalEmulator, status: int, canary: Canary
+) -> None:
+    """FAULTS row 40: a portal (or something in front of it) answers a redirect to
+    another host: the client does not follow it, so the form with the password is
+    never sent there; the answer is a refusal naming the status."""
+    target = emu.url(P113) + "/sharing/rest/generateToken"
+    redirector = HttpServer(
+        lambda request: Response(status, b"", headers=(("Location", target),)), port=0
+    )
+    redirector.start()
+    mark = len(emu.request_log)
+    try:
+        client = PortalClient(
+            f"http://127.0.0.1:{redirector.port}/arcgis",
+            settings=fast_settings(emu, retries=0),
+            policy=LOCAL_HTTP,
+        )
+        with canary.raises(PortalRequestRejected) as info:
+            client.generate_token(ADMIN, PASSWORD)
+        token = PortalToken(
+            Secret(emu.portal(P113).mint_token()), datetime.now(UTC) + timedelta(minutes=5), True
+        )
+        with canary.raises(PortalRequestRejected):
+            client.read_shared_key(token)
+    finally:
+        redirector.stop()
+    assert info.value.code == status
+    assert since(emu, mark) == []  # nothing reached the redirect's target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -25,6 +26,27 @@ def test_delay(raw: RawPortal, emu: PortalEmulator) -> None:
     raw.health()
     assert time.monotonic() - started < 0.3
     assert emu.faults.active() == []
+
+
+def test_slow_answer_does_what_was_asked_then_holds_the_answer(
+    raw: RawPortal, emu: PortalEmulator
+) -> None:
+    """The update lands at once; only its answer is late (a client that gave up or died
+    meanwhile never learns it landed)."""
+    token = raw.token()
+    emu.faults.add(Fault(action="slow_answer", path="*/tokens/update", seconds=0.5, times=1))
+    key = "b" * 31 + "Z"
+    landed: list[str] = []
+    timer = threading.Timer(0.2, lambda: landed.append(raw.portal.stored_shared_key))
+    timer.start()
+    started = time.monotonic()
+
+    answer = raw.update_key(token, key)
+
+    timer.join()
+    assert time.monotonic() - started >= 0.5
+    assert answer["status"] == "success"
+    assert landed == [key]  # stored while the answer was still held
 
 
 def test_error_in_both_shapes(raw: RawPortal, emu: PortalEmulator) -> None:

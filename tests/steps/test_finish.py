@@ -394,3 +394,38 @@ def test_a_rollback_error_echoing_the_snapshot_is_masked(world: FakeWorld) -> No
 
     assert "CANARY-ldap" not in raised.value.message
     assert trust not in raised.value.message
+
+
+@pytest.mark.parametrize("version", ["11.3", "11.4"])
+def test_a_failed_rotation_leaves_no_token_or_key_in_the_work_store(
+    world: FakeWorld, version: str
+) -> None:
+    """FAULTS row 37: the probe token (a valid admin token) and the 11.4+ pre-change key
+    do not outlive the run."""
+    _portal, arn = world.portal(version=version)
+    key_mode = "generated" if version == "11.4" else "supplied"
+    parts: dict[str, Any] = {
+        "item": item(arn),
+        "preflight": preflight_part(key_mode, version=version),
+    }
+    apply_change(PortalState.model_validate(parts), world.services)
+    assert world.work.keys(work_prefix("run-1", arn))  # probe token (and pre-change key)
+    st = PortalState.model_validate({**parts, "error": caught("PortalRestartTimeout", "x")})
+
+    record_failure(st, world.services)
+
+    assert world.work.keys(work_prefix("run-1", arn)) == []
+
+
+def test_a_failed_config_change_keeps_only_its_snapshot(world: FakeWorld) -> None:
+    _portal, arn = world.portal()
+    entry = item(arn, "apply-security-config", security_config={"disableServicesDirectory": True})
+    parts: dict[str, Any] = {"item": entry, "preflight": preflight_part(None)}
+    apply_change(PortalState.model_validate(parts), world.services)
+    st = PortalState.model_validate({**parts, "error": caught("PortalRestartTimeout", "x")})
+
+    record_failure(st, world.services)
+
+    assert world.work.keys(work_prefix("run-1", arn)) == [
+        work_prefix("run-1", arn) + "config-snapshot.json"
+    ]

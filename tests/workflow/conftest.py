@@ -92,6 +92,13 @@ PORTALS: dict[str, dict[str, Any]] = {
     "haunreach": {"version": "11.3", "machines": 2, "unreachable_machine": 2},
     "haoptout": {"version": "11.3", "machines": 2, "unreachable_machine": 2},
     "gen114lost": {"version": "11.4"},
+    # Guarantees pinned through the entry point (issue 10).
+    "crash113": {"version": "11.3"},
+    "swapped113": {"version": "11.3"},
+    "keepown113": {"version": "11.3"},
+    "clean113": {"version": "11.3"},
+    "clean114": {"version": "11.4"},
+    "cleancfg": {"version": "11.3"},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.
@@ -202,6 +209,24 @@ class Workflow:
 
     def stages(self, arn: str) -> dict[str, list[str]]:
         return self.aws.version_stages(arn)
+
+    def scratch(self, run_id: str) -> list[str]:
+        """The work store objects a run left (keys under runs/<run id>/)."""
+        s3 = self.aws.client("s3")
+        listed = s3.list_objects_v2(
+            Bucket=self.aws.outputs["WorkBucketName"], Prefix=f"runs/{run_id}/"
+        )
+        return sorted(obj["Key"] for obj in listed.get("Contents", []))
+
+    def key_versions(self, arn: str) -> list[str]:
+        """The sharedKey of every version of the secret that has a stage."""
+        sm = self.aws.client("secretsmanager")
+        keys = []
+        for version in self.stages(arn):
+            value = sm.get_secret_value(SecretId=arn, VersionId=version)["SecretString"]
+            if "sharedKey" in (body := json.loads(value)):
+                keys.append(body["sharedKey"])
+        return keys
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ class FinalizeSettings(StepSettings, LedgerAccess, WorkStoreAccess):
     pass
 
 
-class RecordFailureSettings(StepSettings, LedgerAccess):
+class RecordFailureSettings(StepSettings, LedgerAccess, WorkStoreAccess):
     pass
 
 

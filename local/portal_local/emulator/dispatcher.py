@@ -139,7 +139,10 @@ class Dispatcher:
             return html_response(pages.proxy_error_page(502), 502)
         if inner == endpoints.GENERATE_TOKEN_PATH and machine.warming_up:
             return html_response(pages.token_service_unavailable_page(), 503)
-        return endpoints.handle(machine, inner, request)
+        response = endpoints.handle(machine, inner, request)
+        if decided.hold_answer_seconds > 0:
+            self._stopping.wait(decided.hold_answer_seconds)
+        return response
 
 
 class TrapDispatcher:

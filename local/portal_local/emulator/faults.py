@@ -7,6 +7,9 @@ only when no answer-replacing fault matched; ``restart_forever`` matches no requ
 holds the next restart of a matching portal down until the fault is removed or cleared.
 ``times`` counts the requests (or restarts) a fault applies to; None = unlimited. A
 used-up restart_forever fault stays listed (it still holds its restart) until removed.
+``slow_answer`` lets the portal do what was asked and then holds the answer for
+``seconds``: the change lands while the client may already have given up or died (a
+Lambda that runs out of time between the portal accepting an update and its answer).
 ``machine`` (a machine name, e.g. ``portal-machine-2.internal.invalid``) narrows a fault
 to the requests that machine answers (through the load balancer or directly) and, for
 ``restart_forever``, to that machine's restarts; None = any machine.
@@ -30,10 +33,19 @@ from portal_local.emulator.http_messages import (
 )
 
 FaultAction = Literal[
-    "delay", "error", "status_failed", "http", "html", "reset", "restart_forever", "health_flap"
+    "delay",
+    "slow_answer",
+    "error",
+    "status_failed",
+    "http",
+    "html",
+    "reset",
+    "restart_forever",
+    "health_flap",
 ]
 ACTIONS: tuple[str, ...] = (
     "delay",
+    "slow_answer",
     "error",
     "status_failed",
     "http",
@@ -130,6 +142,7 @@ class RequestFaults:
     delay_seconds: float = 0.0
     answer: Fault | None = None
     health: str | None = None  # "ok" / "down" forced by a health_flap
+    hold_answer_seconds: float = 0.0  # after the portal did what was asked (slow_answer)
 
 
 @dataclass
@@ -197,7 +210,7 @@ class FaultRegistry:
         is_health_check: bool,
         machine: str | None = None,
     ) -> RequestFaults:
-        delay = 0.0
+        delay = hold = 0.0
         answer: Fault | None = None
         health: str | None = None
         with self._lock:
@@ -206,6 +219,9 @@ class FaultRegistry:
                 action = entry.fault.action
                 if action == "delay":
                     delay += entry.fault.seconds
+                    self._use(entry)
+                elif action == "slow_answer":
+                    hold += entry.fault.seconds
                     self._use(entry)
                 elif action in ANSWERING_ACTIONS and answer is None:
                     answer = entry.fault
@@ -217,7 +233,7 @@ class FaultRegistry:
                         health = sequence[entry.uses % len(sequence)]
                         self._use(entry)
                         break
-        return RequestFaults(delay, answer, health)
+        return RequestFaults(delay, answer, health, hold)
 
     def _use(self, entry: _Entry) -> None:
         # Called with the lock held. A used-up fault leaves the list, except a

@@ -35,6 +35,9 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
         regime = regime_named(state.preflight.key_mode if state.preflight else None)
         update_sent = bool(state.change and state.change.outcome != "already-applied")
         notes.append(regime.failure_note(Rotation(item, services), update_sent))
+        # The probe token is a valid admin token until it expires, and the pre-change
+        # key a portal's key: neither outlives the run (FAULTS row 37).
+        _discard(state, services, notes)
     if changing and item.action == "apply-security-config":
         notes.append(
             "the configuration snapshot taken before the change is kept (encrypted) under "
@@ -86,13 +89,31 @@ def _settle_pending(state: PortalState, services: Services) -> str:
             f"the portal uses the key in AWSPENDING version {item.version_id} but it was not "
             "verified; AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
         )
-    if current.shared_key is None or current.shared_key == portal_key:
+    if current.shared_key is None:
+        store.clear_pending(item.secret_arn, item.version_id)
+        return (
+            "the portal does not run the key in AWSPENDING; the unused AWSPENDING version "
+            "was removed (the secret held no key before, so nothing else could be compared)"
+        )
+    if current.shared_key == portal_key:
         store.clear_pending(item.secret_arn, item.version_id)
         return "the portal still uses its previous key; the unused AWSPENDING version was removed"
     return (
         f"the portal's key matches neither AWSCURRENT nor AWSPENDING ({item.version_id}); "
         "AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
     )
+
+
+def _discard(state: PortalState, services: Services, notes: list[str]) -> None:
+    prefix = work_prefix(state.item.run_id, state.item.secret_arn)
+    try:
+        services.work.delete_prefix(prefix)
+    except PortalAutomationError as exc:
+        logger.warning("work store not cleaned", extra={"error": type(exc).__name__})
+        notes.append(
+            f"the run's scratch objects could not be deleted ({type(exc).__name__}); delete "
+            f"s3://<work bucket>/{prefix} (the lifecycle rule expires them after 14 days)"
+        )
 
 
 def _release(state: PortalState, services: Services, notes: list[str]) -> None:

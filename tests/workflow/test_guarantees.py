@@ -1,0 +1,134 @@
+"""Headline guarantees, each pinned by a test that fails when the line giving it goes
+(issue 10 section 4; FAULTS row 37): the key is stored before the portal sees it, the
+portal key must equal AWSPENDING, RecordFailure keeps an AWSPENDING the portal runs,
+and no token or key survives a finished run."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from portal_local.emulator import Fault
+
+from .conftest import CHANGE_TIMEOUT, TIMING, Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+
+def test_a_change_task_that_dies_after_the_update_landed_loses_no_key(
+    workflow: Workflow,
+) -> None:
+    """The portal takes the new key and holds its answer past the change task's own
+    timeout: the function dies between the accepted update and anything after it. The
+    key was stored as AWSPENDING before the update was sent, so the run still verifies
+    and the secret holds the key the portal runs (stored after the update, it is lost)."""
+    portal = workflow.emulator.portal("crash113")
+    lam = workflow.aws.client("lambda")
+    name = workflow.aws.outputs["ApplyChangeFunctionArn"]
+    variables = dict(lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"])
+    # A read timeout longer than the function's time: the function dies, not the call.
+    longer = {**variables, "PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": str(CHANGE_TIMEOUT * 5)}
+    workflow.emulator.faults.add(
+        Fault(
+            action="slow_answer",
+            seconds=CHANGE_TIMEOUT * 3,
+            context="crash113",
+            path="portaladmin/security/tokens/update",
+            times=1,
+        )
+    )
+    arn = workflow.secret_for("crash113")
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": longer})
+    try:
+        result = workflow.rotate(arn)
+    finally:
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+
+    report = portal_result(result, arn)
+    assert "ChangeOutcomeUnknown" in result.states, result.states
+    assert report["status"] == "verified", report
+    assert portal.update_count == 1
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+
+
+def test_a_portal_key_that_is_not_the_pending_one_is_never_promoted(workflow: Workflow) -> None:
+    """Someone changes the key while the portal restarts: the portal comes back with a
+    key nobody stored. VerificationFailed; nothing promoted, AWSCURRENT as it was, and
+    the unused AWSPENDING removed (the portal does not run it)."""
+    portal = workflow.emulator.portal("swapped113")
+    arn = workflow.secret_for("swapped113")
+    before = workflow.secret_json(arn)
+    hold = workflow.emulator.faults.add(Fault(action="restart_forever", context="swapped113"))
+    swapped = "x" * 4 + "Y" * 28  # a 32-byte key nobody stored
+
+    def swap_then_release() -> None:
+        if portal.wait_until(lambda p: p.restart_count == 1, timeout=30.0):
+            portal.set_shared_key(swapped)
+        workflow.emulator.faults.remove(hold)
+
+    helper = threading.Thread(target=swap_then_release, daemon=True)
+    helper.start()
+    try:
+        result = workflow.rotate(arn)
+    finally:
+        helper.join(35.0)
+        workflow.emulator.faults.remove(hold)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "VerificationFailed", report
+    assert portal.shared_key == swapped
+    assert workflow.secret_json(arn) == before
+    labelled = [sorted(s) for s in workflow.stages(arn).values() if s]
+    assert labelled == [["AWSCURRENT"]]
+    assert "does not run the key in AWSPENDING" in " ".join(report["error"]["notes"])
+
+
+def test_a_pending_key_the_portal_already_runs_is_kept_on_failure(workflow: Workflow) -> None:
+    """The portal restarted with the new key, but its health check never says so: the run
+    fails at the bound, and RecordFailure keeps the AWSPENDING the portal runs."""
+    portal = workflow.emulator.portal("keepown113")
+    arn = workflow.secret_for("keepown113")
+    workflow.emulator.faults.add(
+        Fault(action="http", status=503, context="keepown113", path="portaladmin/healthCheck")
+    )
+
+    result = workflow.rotate(arn, timing={**TIMING, "maxRestartSeconds": 6})
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "PortalRestartTimeout", report
+    assert portal.wait_until(lambda p: p.restart_count == 1 and p.phase == "up", 10.0)
+    pending = [v for v, s in workflow.stages(arn).items() if "AWSPENDING" in s]
+    assert len(pending) == 1
+    pending_key = workflow.secret_json(arn, stage="AWSPENDING")["sharedKey"]
+    assert pending_key == portal.shared_key  # the key the portal runs is not lost
+    assert portal.shared_key in workflow.key_versions(arn)
+
+
+@pytest.mark.parametrize("context", ["clean113", "clean114"])
+def test_no_token_or_key_is_left_in_the_work_store(workflow: Workflow, context: str) -> None:
+    """FAULTS row 37: neither after a verified run nor after a failed one."""
+    arn = workflow.secret_for(context)
+    verified = workflow.rotate(arn)
+    assert portal_result(verified, arn)["status"] == "verified"
+    workflow.emulator.faults.add(Fault(action="restart_forever", context=context, times=1))
+    failed = workflow.rotate(arn, timing={**TIMING, "maxRestartSeconds": 4})
+    workflow.emulator.faults.clear()
+    assert portal_result(failed, arn)["status"] == "failed"
+
+    for result in (verified, failed):
+        assert workflow.scratch(result.execution_arn.rsplit(":", 1)[-1]) == []
+
+
+def test_a_failed_config_change_keeps_only_its_snapshot(workflow: Workflow) -> None:
+    arn = workflow.secret_for("cleancfg")
+    workflow.emulator.faults.add(Fault(action="restart_forever", context="cleancfg", times=1))
+
+    result = workflow.apply(
+        {"disableServicesDirectory": True}, arn, timing={**TIMING, "maxRestartSeconds": 4}
+    )
+    workflow.emulator.faults.clear()
+
+    report = portal_result(result, arn)
+    assert report["status"] == "failed", report
+    left = workflow.scratch(result.execution_arn.rsplit(":", 1)[-1])
+    assert [key.rsplit("/", 1)[-1] for key in left] == ["config-snapshot.json"]

@@ -1,43 +1,84 @@
 """Search everything the rules protect for secret values (tests and benchmarks).
 
 The places a password, token or key must never appear: execution histories and
-descriptions, function logs, notifications (an SQS queue subscribed to the topic), and
-the DynamoDB ledger. The S3 work store is encrypted scratch by design and not searched.
+descriptions, function logs, notifications (an SQS queue subscribed to the topic), the
+events on the project's bus (a rule to an SQS queue), the DynamoDB ledger, and every S3
+object except the run scratch the work store keeps encrypted by design (the probe
+token, the pre-change key and the config snapshot, which Finalize and RecordFailure
+delete; what stays is checked by the workflow tests themselves).
+
+What counts as a leak (FAULTS rows 25, 42): a value itself, or any run of
+``sensitive.FRAGMENT`` characters of it or of its URL-encoded, form-encoded,
+JSON-escaped, HTML-escaped or base64 form.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
+
+import ahocorasick
+from portal_automation.sensitive import FRAGMENT, encoded_forms
 
 from portal_local.deployment import LocalDeployment
 from portal_local.emulator import PortalEmulator
 
+# Work store objects that hold secrets by design (encrypted; deleted when a run ends).
+SCRATCH_NAMES: Final = ("probe-token", "pre-change-key", "config-snapshot.json")
+
 
 def subscribe_notifications(aws: LocalDeployment, name: str = "notifications") -> str:
     """An SQS queue subscribed to the outcome topic; returns its URL."""
-    sqs = aws.client("sqs")
-    url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    url, arn = _queue(aws, name)
     aws.client("sns").subscribe(TopicArn=aws.outputs["TopicArn"], Protocol="sqs", Endpoint=arn)
     return url
 
 
+def subscribe_bus_events(aws: LocalDeployment, name: str = "bus-events") -> str:
+    """An SQS queue behind a rule that takes every event on the project's bus."""
+    url, arn = _queue(aws, name)
+    events, bus = aws.client("events"), aws.outputs["EventBusName"]
+    events.put_rule(
+        Name=f"leak-search-{name}",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": [{"prefix": ""}]}),
+    )
+    events.put_targets(
+        Rule=f"leak-search-{name}", EventBusName=bus, Targets=[{"Id": "all", "Arn": arn}]
+    )
+    return url
+
+
+def _queue(aws: LocalDeployment, name: str) -> tuple[str, str]:
+    sqs = aws.client("sqs")
+    url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, str(attributes["Attributes"]["QueueArn"])
+
+
 def secret_values(emulator: PortalEmulator, passwords: Iterable[str]) -> set[str]:
-    """Every password given, and every key and token the emulator ever had or issued."""
+    """Every password given, and every key and token the emulator ever had or issued,
+    and the secrets of every portal's security configuration (trust key, LDAP bind
+    password)."""
     values = set(passwords)
     for portal in emulator.portals:
         values.update(portal.secret_values_seen())
-        trust = portal.security_config.get("webgisServerTrustKey")
+        config = portal.security_config
+        trust = config.get("webgisServerTrustKey")
         if trust:
             values.add(str(trust))
+        for store in ("userStoreConfig", "groupStoreConfig"):
+            properties = (config.get(store) or {}).get("properties") or {}
+            for name, value in properties.items():
+                if name.lower().endswith("password") and isinstance(value, str) and value:
+                    values.add(value)
     return values
 
 
-def observable_texts(aws: LocalDeployment, notifications_queue: str) -> dict[str, str]:
+def observable_texts(
+    aws: LocalDeployment, notifications_queue: str, bus_queue: str | None = None
+) -> dict[str, str]:
     texts: dict[str, str] = {}
     sfn = aws.client("stepfunctions")
     executions = sfn.list_executions(stateMachineArn=aws.state_machine_arn, maxResults=1000)
@@ -55,21 +96,62 @@ def observable_texts(aws: LocalDeployment, notifications_queue: str) -> dict[str
         texts[f"describe:{arn}"] = json.dumps(sfn.describe_execution(executionArn=arn), default=str)
     for name, log in aws.endpoint.function_logs().items():
         texts[f"log:{name}"] = log
+    for kind, queue in (("notification", notifications_queue), ("event", bus_queue)):
+        if queue is not None:
+            texts.update(_drain(aws, queue, kind))
+    items = aws.client("dynamodb").scan(TableName=aws.outputs["RunsTableName"])["Items"]
+    texts["dynamodb"] = json.dumps(items)
+    texts.update(_s3_objects(aws))
+    return texts
+
+
+def _drain(aws: LocalDeployment, queue: str, kind: str) -> dict[str, str]:
     sqs = aws.client("sqs")
+    texts = {}
     for _ in range(100):
-        messages = sqs.receive_message(QueueUrl=notifications_queue, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
             break
         for message in messages:
-            texts[f"notification:{message['MessageId']}"] = message["Body"]
-            sqs.delete_message(QueueUrl=notifications_queue, ReceiptHandle=message["ReceiptHandle"])
-    items = aws.client("dynamodb").scan(TableName=aws.outputs["RunsTableName"])["Items"]
-    texts["dynamodb"] = json.dumps(items)
+            texts[f"{kind}:{message['MessageId']}"] = message["Body"]
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return texts
+
+
+def _s3_objects(aws: LocalDeployment) -> dict[str, str]:
+    s3 = aws.client("s3")
+    texts = {}
+    for bucket in s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key.rsplit("/", 1)[-1] in SCRATCH_NAMES:
+                    continue
+                body = s3.get_object(Bucket=name, Key=key)["Body"].read()
+                texts[f"s3:{name}/{key}"] = body.decode("utf-8", "replace")
     return texts
 
 
 def find_leaks(texts: dict[str, str], values: set[str]) -> list[str]:
-    """Where any of ``values`` appears (the places, never the values)."""
-    return sorted({where for where, text in texts.items() for v in values if v and v in text})
+    """Where any value, encoding or FRAGMENT-long run of one appears (the places, never
+    the values). One Aho-Corasick automaton over every pattern keeps it linear in the
+    size of the texts."""
+    patterns: set[str] = set()
+    for value in values:
+        for form in encoded_forms(value) if value else ():
+            if len(form) < FRAGMENT:
+                patterns.add(form)
+            else:
+                patterns.update(form[i : i + FRAGMENT] for i in range(len(form) - FRAGMENT + 1))
+    if not patterns:
+        return []
+    automaton = ahocorasick.Automaton()
+    for pattern in patterns:
+        automaton.add_word(pattern, None)
+    automaton.make_automaton()
+    return sorted(where for where, text in texts.items() if _any_match(automaton, text))
+
+
+def _any_match(automaton: Any, text: str) -> bool:
+    return next(automaton.iter(text), None) is not None

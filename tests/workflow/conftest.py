@@ -21,9 +21,27 @@ import pytest
 from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.follow import FollowResult
-from portal_local.leaks import find_leaks, observable_texts, secret_values, subscribe_notifications
+from portal_local.leaks import (
+    find_leaks,
+    observable_texts,
+    secret_values,
+    subscribe_bus_events,
+    subscribe_notifications,
+)
 
 CANARY_PASSWORD = "CANARY-pw-" + secrets.token_hex(8)
+LDAP_PASSWORD = "CANARY-ldap-" + secrets.token_hex(8)
+# A federated portal whose users come from LDAP: its security config holds a bind
+# password, which the leak check searches for along with the trust key.
+LDAP_STORE = {
+    "type": "LDAP",
+    "properties": {
+        "userPassword": LDAP_PASSWORD,
+        "isPasswordEncrypted": "false",
+        "user": "uid=admin,ou=system",
+        "ldapURLForUsers": "ldaps://ldap.example.com:636/ou=users,dc=example,dc=com",
+    },
+}
 RESTART = 1.0
 LAG = 0.3
 READ_TIMEOUT = 2
@@ -99,6 +117,12 @@ PORTALS: dict[str, dict[str, Any]] = {
     "clean113": {"version": "11.3"},
     "clean114": {"version": "11.4"},
     "cleancfg": {"version": "11.3"},
+    "ldap113": {"version": "11.3", "initial_security_config": {"userStoreConfig": LDAP_STORE}},
+    "ldapecho": {
+        "version": "11.3",
+        "initial_security_config": {"userStoreConfig": LDAP_STORE},
+        "ignored_config_properties": ("disableServicesDirectory",),
+    },
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most.
@@ -137,6 +161,7 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
     }
     with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
         aws.notifications_queue = subscribe_notifications(aws)  # type: ignore[attr-defined]
+        aws.bus_queue = subscribe_bus_events(aws)  # type: ignore[attr-defined]
         yield aws
 
 
@@ -274,8 +299,12 @@ def plan_failure_cause(workflow: Workflow, result: FollowResult) -> str:
 
 
 def assert_nothing_leaked(aws: LocalDeployment, emulator: PortalEmulator) -> None:
-    values = secret_values(emulator, [CANARY_PASSWORD])
-    texts = observable_texts(aws, aws.notifications_queue)  # type: ignore[attr-defined]
+    values = secret_values(emulator, [CANARY_PASSWORD, LDAP_PASSWORD])
+    texts = observable_texts(
+        aws,
+        aws.notifications_queue,  # type: ignore[attr-defined]
+        aws.bus_queue,  # type: ignore[attr-defined]
+    )
     leaks = find_leaks(texts, values)
     assert not leaks, f"secret values found in: {leaks}"
     for record in emulator.request_log:

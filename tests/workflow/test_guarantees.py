@@ -10,7 +10,7 @@ import threading
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import CHANGE_TIMEOUT, TIMING, Workflow, portal_result
+from .conftest import CHANGE_TIMEOUT, LDAP_PASSWORD, TIMING, Workflow, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -132,3 +132,53 @@ def test_a_failed_config_change_keeps_only_its_snapshot(workflow: Workflow) -> N
     assert report["status"] == "failed", report
     left = workflow.scratch(result.execution_arn.rsplit(":", 1)[-1])
     assert [key.rsplit("/", 1)[-1] for key in left] == ["config-snapshot.json"]
+
+
+# --- the leak search sees a user store password ---------------------------------------
+
+
+def test_a_portal_with_an_ldap_user_store_is_changed_and_keeps_its_store(
+    workflow: Workflow,
+) -> None:
+    """The LDAP bind password travels in every config read and post: the change keeps the
+    store as it was, and the leak check (after every test) finds the password nowhere."""
+    portal = workflow.emulator.portal("ldap113")
+    arn = workflow.secret_for("ldap113")
+
+    result = workflow.apply({"disableServicesDirectory": True}, arn)
+
+    assert portal_result(result, arn)["status"] == "verified"
+    assert portal.security_config["userStoreConfig"]["properties"]["userPassword"] == LDAP_PASSWORD
+
+
+def test_a_rollback_error_echoing_the_ldap_password_and_trust_key_leaks_neither(
+    workflow: Workflow,
+) -> None:
+    """The change does not read back, so the snapshot is posted back, and the portal's
+    error echoes what was posted: the LDAP password and the trust key. Neither reaches
+    the history, the logs or the notification (the leak check after the test)."""
+    portal = workflow.emulator.portal("ldapecho")
+    trust = portal.security_config["webgisServerTrustKey"]
+    arn = workflow.secret_for("ldapecho")
+
+    def echo_on_the_rollback() -> None:
+        if portal.wait_until(lambda p: p.update_count == 1, timeout=60.0):
+            workflow.emulator.faults.add(
+                Fault(
+                    action="error",
+                    code=500,
+                    message=f"Could not apply userPassword={LDAP_PASSWORD} trust={trust}.",
+                    context="ldapecho",
+                    path="portaladmin/security/config/update",
+                )
+            )
+
+    helper = threading.Thread(target=echo_on_the_rollback, daemon=True)
+    helper.start()
+    result = workflow.apply({"disableServicesDirectory": True}, arn)
+    helper.join(65.0)
+
+    report = portal_result(result, arn)
+    assert report["status"] == "failed", report
+    assert report["error"]["name"] == "PortalRequestRejected"
+    assert "****" in report["error"]["message"]

@@ -7,25 +7,17 @@ from portal_automation.aws.clients import lazy_client
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
 from portal_automation.settings import PublishAuditSettings, load_settings
-from portal_automation.triggers.events import audit_entries
+from portal_automation.workflow.audit import publish_audit
+from portal_automation.wiring import run_ledger
 
 SETTINGS = load_settings(PublishAuditSettings)
+LEDGER = run_ledger(SETTINGS)
 EVENTS = lazy_client("events")
-_BATCH = 10  # PutEvents takes at most 10 entries
-
-
-def publish(summary: dict[str, Any]) -> dict[str, Any]:
-    entries = audit_entries(summary, SETTINGS.event_bus_name)
-    failed = 0
-    for start in range(0, len(entries), _BATCH):
-        answer = EVENTS.put_events(Entries=entries[start : start + _BATCH])
-        failed += int(answer.get("FailedEntryCount", 0))
-    return {"published": len(entries) - failed, "failed": failed}
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(step="publish_audit", run_id=event.get("runId"))
-    result = guarded(publish, event)
+    result = guarded(publish_audit, event, LEDGER, EVENTS, SETTINGS.event_bus_name)
     logger.info("audit events published", extra=result)
     return result

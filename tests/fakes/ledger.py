@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from portal_automation.aws.run_ledger import LedgerUnavailable, PortalBusy
+from portal_automation.errors import LedgerUnavailable, PortalBusy
 
 
 class FakeLedger:
@@ -16,6 +18,9 @@ class FakeLedger:
         self._clock = clock
         self.locks: dict[str, tuple[str, float]] = {}  # secret ARN -> (owner, expires at)
         self.attempts: dict[tuple[str, str], int] = {}
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.reports: dict[str, dict[str, dict[str, Any]]] = {}  # run -> secret -> report
+        self.last: dict[str, dict[str, Any]] = {}
         self.outages = 0
 
     def acquire(self, secret_arn: str, run_id: str) -> None:
@@ -44,6 +49,32 @@ class FakeLedger:
         key = (secret_arn, run_id)
         self.attempts[key] = self.attempts.get(key, 0) + 1
         return self.attempts[key]
+
+    def put_run(self, run_id: str, run: dict[str, Any]) -> None:
+        self._check("ledger write of run")
+        self.runs[run_id] = json.loads(json.dumps(run))
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        self._check("ledger read")
+        run = self.runs.get(run_id)
+        return json.loads(json.dumps(run)) if run is not None else None
+
+    def put_result(self, run_id: str, secret_arn: str, report: dict[str, Any]) -> None:
+        self._check("ledger write of result")
+        self.reports.setdefault(run_id, {})[secret_arn] = json.loads(json.dumps(report))
+
+    def results(self, run_id: str) -> Iterator[dict[str, Any]]:
+        self._check(f"results of run {run_id}")
+        for arn in sorted(self.reports.get(run_id, {})):  # DynamoDB: sort key order
+            yield self.reports[run_id][arn]
+
+    def put_last_outcome(self, secret_arn: str, outcome: dict[str, Any]) -> None:
+        self._check("ledger write of last")
+        self.last[secret_arn] = json.loads(json.dumps(outcome))
+
+    def last_outcomes(self, secret_arns: list[str]) -> dict[str, dict[str, Any]]:
+        self._check("last outcomes")
+        return {arn: self.last[arn] for arn in secret_arns if arn in self.last}
 
     def _check(self, what: str) -> None:
         if self.outages > 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,6 +163,15 @@ class FakeSecrets:
             if PENDING in stages and CURRENT not in stages:
                 return version
         return None
+
+    def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+        self.calls.append(("list", name_prefix))
+        return [
+            {"ARN": secret.arn, "Name": secret.name, "Tags": dict(secret.tags)}
+            for secret in self._secrets.values()
+            if secret.name.startswith(name_prefix)
+            and all(secret.tags.get(k) == v for k, v in tags.items())
+        ]
 
     # --- plumbing ----------------------------------------------------------------------
 

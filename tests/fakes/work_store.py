@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from portal_automation.aws.work_store import WorkStoreError
+from portal_automation.errors import WorkStoreError
 from portal_automation.sensitive import Secret
 
 

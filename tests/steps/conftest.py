@@ -36,9 +36,18 @@ FAST_TIMING = {
 }
 
 
+# The runs PlanExecution would have recorded: ``item()`` records each one here, and the
+# ``world`` fixture's ledger reads from it (a new registry for every test).
+_RUNS: dict[str, dict[str, Any]] = {}
+
+
 @pytest.fixture
 def world() -> FakeWorld:
-    return FakeWorld()
+    global _RUNS  # noqa: PLW0603 - one registry per test, shared by item() and the ledger
+    _RUNS = {}
+    fake = FakeWorld()
+    fake.ledger.runs = _RUNS
+    return fake
 
 
 def item(
@@ -51,7 +60,7 @@ def item(
     dry_run: bool = False,
     **timing: Any,
 ) -> dict[str, Any]:
-    """One Map item, as PlanExecution makes it."""
+    """One Map item, as PlanExecution makes it (and the run it records in the ledger)."""
     entry: dict[str, Any] = {
         "secretArn": arn,
         "action": action,
@@ -60,8 +69,12 @@ def item(
         "runId": run_id,
         "versionId": version_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}|{arn}")),
     }
-    if security_config is not None:
-        entry["securityConfig"] = security_config
+    _RUNS[run_id] = {
+        "runId": run_id,
+        "action": action,
+        "dryRun": dry_run,
+        "securityConfig": security_config,
+    }
     return entry
 
 

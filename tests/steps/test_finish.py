@@ -314,6 +314,21 @@ def test_rollback_of_an_unreachable_portal_is_retryable(world: FakeWorld) -> Non
         rollback_config(st, world.services)
 
 
+def summarized(world: FakeWorld, statuses: list[str], unrecorded: int = 0) -> dict[str, Any]:
+    """A run of len(statuses) + unrecorded portals, each recorded with its status but
+    the last ``unrecorded`` ones, then summarized."""
+    arns = [f"arn-{i:04d}" for i in range(len(statuses) + unrecorded)]
+    world.work.put_json(
+        "manifests/r.json", [{"secretArn": a, "action": "rotate-shared-key"} for a in arns]
+    )
+    world.ledger.put_run(
+        "r", {"runId": "r", "action": "rotate-shared-key", "manifest": "manifests/r.json"}
+    )
+    for arn, status in zip(arns, statuses, strict=False):
+        world.ledger.put_result("r", arn, {"secretArn": arn, "status": status})
+    return summarize("r", world.ledger, world.work)
+
+
 @pytest.mark.parametrize(
     ("statuses", "outcome", "failed"),
     [
@@ -324,17 +339,37 @@ def test_rollback_of_an_unreachable_portal_is_retryable(world: FakeWorld) -> Non
     ],
 )
 def test_summarize_counts_and_names_the_failed(
-    statuses: list[str], outcome: str, failed: int
+    world: FakeWorld, statuses: list[str], outcome: str, failed: int
 ) -> None:
-    portals = [{"secretArn": f"arn-{i}", "status": s} for i, s in enumerate(statuses)]
+    report = summarized(world, statuses)
 
-    report = summarize({"runId": "r", "action": "rotate-shared-key"}, portals)
-
-    assert (report["outcome"], report["failed"]) == (outcome, failed)
+    assert (report["outcome"], report["failed"], report["total"]) == (
+        outcome,
+        failed,
+        len(statuses),
+    )
     assert report["failedPortals"] == [
-        p["secretArn"] for p in portals if p["status"] in ("failed", "rolled-back")
+        f"arn-{i:04d}" for i, s in enumerate(statuses) if s in ("failed", "rolled-back")
     ]
     assert len(report["subject"]) <= 99
+
+
+def test_a_portal_without_a_recorded_result_is_reported_failed(world: FakeWorld) -> None:
+    report = summarized(world, ["verified"], unrecorded=1)
+
+    assert report["outcome"] == "partial"
+    assert report["portals"][0]["error"]["name"] == "NoResultRecorded"
+
+
+def test_a_fleet_summary_stays_small_and_the_whole_report_goes_to_s3(world: FakeWorld) -> None:
+    """FAULTS row 35: what the state machine carries does not grow with the fleet."""
+    report = summarized(world, ["verified"] * 1500 + ["failed"] * 300)
+
+    assert len(json.dumps(report)) < 16_000
+    assert (report["total"], report["failed"], report["truncated"]) == (1800, 300, True)
+    assert len(report["portals"]) == 25
+    assert all(p["status"] == "failed" for p in report["portals"])
+    assert len(world.work.get_json(report["report"])["portals"]) == 1800
 
 
 def test_a_generated_key_not_yet_read_back_is_reported(world: FakeWorld) -> None:
@@ -429,3 +464,49 @@ def test_a_failed_config_change_keeps_only_its_snapshot(world: FakeWorld) -> Non
     assert world.work.keys(work_prefix("run-1", arn)) == [
         work_prefix("run-1", arn) + "config-snapshot.json"
     ]
+
+
+def test_each_portal_s_report_and_last_outcome_go_to_the_ledger(world: FakeWorld) -> None:
+    portal, arn, parts = changed_rotation(world)
+    portal.restart()
+
+    report = finalize(PortalState.model_validate({**parts, "verify": VERIFIED}), world.services)
+
+    assert list(world.ledger.results("run-1")) == [report]
+    last = world.ledger.last_outcomes([arn])[arn]
+    assert (last["status"], last["action"], last["runId"]) == (
+        "verified",
+        "rotate-shared-key",
+        "run-1",
+    )
+    assert last["keyChangedAt"] > 0
+
+
+def test_a_later_run_keeps_when_the_key_last_changed_and_a_dry_run_records_drift(
+    world: FakeWorld,
+) -> None:
+    world.ledger.put_last_outcome("arn-x", {"keyChangedAt": 1000.0, "status": "verified"})
+    world.portal()
+    st = state(
+        item("arn-x", "apply-security-config", security_config={"x": 1}, dry_run=True),
+        preflight={
+            **preflight_part(None, next_step="done", outcome="dry-run"),
+            "changes": [{"name": "disableServicesDirectory", "current": False, "desired": True}],
+        },
+    )
+
+    finalize(st, world.services)
+
+    last = world.ledger.last_outcomes(["arn-x"])["arn-x"]
+    assert last["keyChangedAt"] == 1000.0
+    assert last["drift"]["changes"] == ["disableServicesDirectory"]
+
+
+def test_a_failure_is_recorded_as_the_last_outcome_with_its_error(world: FakeWorld) -> None:
+    _, arn = world.portal()
+    st = state(item(arn), error=caught("PortalAuthFailed", "token refused"))
+
+    record_failure(st, world.services)
+
+    assert world.ledger.last_outcomes([arn])[arn]["error"] == "PortalAuthFailed"
+    assert next(world.ledger.results("run-1"))["status"] == "failed"

@@ -8,9 +8,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from portal_automation.errors import InvalidExecutionInput
-from portal_automation.handler_support import UnexpectedError
-from portal_automation.settings import ConfigurationError
+from portal_automation.errors import ConfigurationError, InvalidExecutionInput, UnexpectedError
+from portal_automation.workflow.plan import Planner
 
 from tests.fakes.executions import FakeExecutions
 from tests.fakes.secrets import FakeSecrets
@@ -58,20 +57,26 @@ def test_a_missing_variable_fails_the_cold_start_naming_it(
 def test_plan_handler_accepts_every_manual_sample(
     load_handler: Loader, lambda_context: FakeLambdaContext, sample: str
 ) -> None:
-    app = load_handler("plan_execution", secret_arn_prefix=PREFIX)
+    app = load_handler("plan_execution", secret_arn_prefix=PREFIX, **STEP_ENV)
     raw = load_event(sample)
-    app.SECRETS = FakeSecrets()
+    secrets, world = FakeSecrets(), FakeWorld()
     for portal in raw["portals"]:
         value = {"url": "https://g.example.com/p", "username": "u", "password": "pw-123456"}
-        app.SECRETS.create(
+        secrets.create(
             portal["secretArn"].split(":secret:")[1][:-7], value, arn=portal["secretArn"]
         )
+    app.PLANNER = Planner(app.SETTINGS, secrets, world.ledger, world.work)
     event = {"input": raw, "executionId": "arn:aws:states:eu-west-1:1:execution:sm:run-1"}
 
     plan = app.lambda_handler(event, lambda_context)
 
-    assert plan["runId"] == "run-1"
-    assert [i["secretArn"] for i in plan["items"]] == [p["secretArn"] for p in raw["portals"]]
+    assert (plan["runId"], plan["portals"], plan["maxConcurrency"]) == (
+        "run-1",
+        len(raw["portals"]),
+        20,
+    )
+    items = world.work.get_json(plan["manifest"]["Key"])
+    assert [i["secretArn"] for i in items] == [p["secretArn"] for p in raw["portals"]]
     assert plan["dryRun"] == raw.get("dryRun", False)
 
 
@@ -183,7 +188,7 @@ def test_start_handler_starts_one_run_per_sample_event(
 def test_publish_handler_puts_the_audit_events_in_batches(
     load_handler: Loader, lambda_context: FakeLambdaContext
 ) -> None:
-    app = load_handler("publish_audit", event_bus_name="bus")
+    app = load_handler("publish_audit", event_bus_name="bus", runs_table="runs")
     sent: list[list[dict[str, Any]]] = []
 
     class Events:
@@ -192,9 +197,13 @@ def test_publish_handler_puts_the_audit_events_in_batches(
             return {"FailedEntryCount": 0}
 
     app.EVENTS = Events()
-    portals = [{"action": "rotate-shared-key", "status": "verified"} for _ in range(12)]
+    app.LEDGER = FakeWorld().ledger
+    for i in range(12):
+        app.LEDGER.put_result(
+            "r", f"arn-{i}", {"action": "rotate-shared-key", "status": "verified"}
+        )
 
-    answer = app.lambda_handler({"runId": "r", "portals": portals}, lambda_context)
+    answer = app.lambda_handler({"runId": "r", "portals": []}, lambda_context)
 
     assert answer == {"published": 13, "failed": 0}
-    assert [len(batch) for batch in sent] == [10, 3]
+    assert sorted(len(batch) for batch in sent) == [3, 10]

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from portal_automation.errors import InvalidExecutionInput
 from portal_automation.settings import PlanExecutionSettings
-from portal_automation.workflow.plan import plan_execution
+from portal_automation.workflow.plan import Planner, plan_execution
 
+from tests.fakes.ledger import FakeLedger
 from tests.fakes.secrets import FakeSecrets
+from tests.fakes.work_store import FakeWorkStore
 
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/"
 ARN = PREFIX + "gis-AbCdEf"
@@ -17,7 +19,9 @@ OTHER = PREFIX + "gis2-AbCdEf"
 VALUE = {"url": "https://gis.example.com/portal", "username": "u", "password": "pw-123456"}
 OUTSIDE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x-AbCdEf"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:portal-security:run-42"
-SETTINGS = PlanExecutionSettings(secret_arn_prefix=PREFIX, max_restart_seconds=900)
+SETTINGS = PlanExecutionSettings(
+    secret_arn_prefix=PREFIX, max_restart_seconds=900, runs_table="runs", work_bucket="work"
+)
 
 
 @pytest.fixture
@@ -29,13 +33,20 @@ def secrets() -> FakeSecrets:
 
 
 def plan(
-    raw: Any, execution: str = EXECUTION, secrets: FakeSecrets | None = None
+    raw: Any,
+    execution: str = EXECUTION,
+    secrets: FakeSecrets | None = None,
+    work: FakeWorkStore | None = None,
+    ledger: FakeLedger | None = None,
 ) -> dict[str, Any]:
+    """The plan, with the manifest's items under "items" (as the Map reads them)."""
     if secrets is None:
         secrets = FakeSecrets()
         secrets.create("portal-admin/gis", VALUE, arn=ARN)
         secrets.create("portal-admin/gis2", VALUE, arn=OTHER)
-    return plan_execution(raw, execution, SETTINGS, secrets)
+    work, ledger = work or FakeWorkStore(), ledger or FakeLedger()
+    planned = plan_execution(raw, execution, Planner(SETTINGS, secrets, ledger, work))
+    return {**planned, "items": work.get_json(planned["manifest"]["Key"])}
 
 
 def test_items_carry_the_run_and_a_stable_version_per_portal() -> None:
@@ -219,3 +230,78 @@ def test_a_plain_label_and_integers_for_numbers_pass() -> None:
     }
 
     assert plan(raw)["items"][0]["label"] == "gis-prod 2_eu.west"
+
+
+def test_the_run_is_recorded_once_and_the_items_go_to_a_manifest() -> None:
+    work, ledger = FakeWorkStore(), FakeLedger()
+    config = {"allowedProxyHosts": ",".join(f"h{i}.example.com" for i in range(40))}
+    raw = {
+        "action": "apply-security-config",
+        "portals": [{"secretArn": ARN}, {"secretArn": OTHER}],
+        "securityConfig": config,
+    }
+
+    planned = plan(raw, work=work, ledger=ledger)
+
+    assert planned["manifest"] == {"Bucket": "work", "Key": "manifests/run-42.json"}
+    assert planned["portals"] == 2
+    assert all("securityConfig" not in item for item in planned["items"])
+    assert ledger.get_run("run-42")["securityConfig"] == config
+    assert ledger.get_run("run-42")["manifest"] == "manifests/run-42.json"
+
+
+def test_portals_are_selected_by_tag_and_name_inside_the_prefix() -> None:
+    secrets = FakeSecrets()
+    prod_a = secrets.create("portal-admin/prod-a", VALUE, env="prod")
+    secrets.create("portal-admin/prod-b", VALUE, env="test")
+    prod_c = secrets.create("portal-admin/prod-c", VALUE, env="prod", team="gis")
+    secrets.create("portal-admin/dev-d", VALUE, env="prod")
+    secrets.create("other/prod-e", VALUE, env="prod")  # outside SecretArnPrefix
+
+    by_tag = plan(
+        {"action": "rotate-shared-key", "select": {"tags": {"env": "prod"}}}, secrets=secrets
+    )
+    by_both = plan(
+        {
+            "action": "rotate-shared-key",
+            "select": {"tags": {"env": "prod"}, "namePrefix": "portal-admin/prod"},
+        },
+        secrets=secrets,
+    )
+
+    assert {i["secretArn"] for i in by_tag["items"]} == {
+        prod_a,
+        prod_c,
+        secrets._find("portal-admin/dev-d").arn,
+    }
+    assert [i["secretArn"] for i in by_both["items"]] == sorted([prod_a, prod_c])
+
+
+@pytest.mark.parametrize(
+    ("select", "problem"),
+    [
+        ({"namePrefix": "other/"}, "outside the secrets"),
+        ({"tags": {"env": "nowhere"}}, "matched no portal secret"),
+        ({}, "select needs tags, namePrefix or both"),
+    ],
+)
+def test_a_selection_outside_the_prefix_or_of_nothing_is_refused(
+    select: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan({"action": "rotate-shared-key", "select": select})
+
+    assert problem in raised.value.message
+
+
+def test_naming_and_selecting_at_once_is_refused() -> None:
+    raw = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": ARN}],
+        "select": {"namePrefix": "portal-admin/"},
+    }
+
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan(raw)
+
+    assert "not both" in raised.value.message

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from portal_automation.aws.run_ledger import PortalBusy
 from portal_automation.errors import (
     InvalidSecurityConfig,
     PendingVersionConflict,
+    PortalBusy,
     SecretNotFound,
     UnsupportedPortalVersion,
 )

@@ -19,8 +19,9 @@ from portal_automation.errors import (
     UnsupportedEvent,
 )
 from portal_automation.triggers import events
-from portal_automation.triggers.events import audit_entries, execution_input, start_for_event
+from portal_automation.triggers.events import execution_input, start_for_event
 from portal_automation.triggers.rotation import execution_name, rotate, rotation_step
+from portal_automation.workflow.audit import audit_entries
 
 from tests.fakes.executions import FakeExecutions
 from tests.fakes.secrets import FakeSecrets
@@ -322,30 +323,27 @@ def test_a_bad_desired_document_is_refused(
 
 
 def test_audit_entries_name_each_outcome() -> None:
-    summary = {
-        "runId": "r",
-        "outcome": "partial",
-        "portals": [
-            {"action": "rotate-shared-key", "status": "verified", "secretArn": "a"},
-            {"action": "apply-security-config", "status": "verified", "secretArn": "b"},
-            {"action": "apply-security-config", "status": "rolled-back", "secretArn": "c"},
-            {
-                "action": "apply-security-config",
-                "status": "dry-run",
-                "changes": [{"name": "x"}],
-                "secretArn": "d",
-            },
-            {
-                "action": "apply-security-config",
-                "status": "dry-run",
-                "changes": [],
-                "secretArn": "e",
-            },
-            {"action": "rotate-shared-key", "status": "failed", "secretArn": "f"},
-        ],
-    }
+    summary = {"runId": "r", "outcome": "partial", "portals": [{"listed": "in the run event"}]}
+    portals = [
+        {"action": "rotate-shared-key", "status": "verified", "secretArn": "a"},
+        {"action": "apply-security-config", "status": "verified", "secretArn": "b"},
+        {"action": "apply-security-config", "status": "rolled-back", "secretArn": "c"},
+        {
+            "action": "apply-security-config",
+            "status": "dry-run",
+            "changes": [{"name": "x"}],
+            "secretArn": "d",
+        },
+        {
+            "action": "apply-security-config",
+            "status": "dry-run",
+            "changes": [],
+            "secretArn": "e",
+        },
+        {"action": "rotate-shared-key", "status": "failed", "secretArn": "f"},
+    ]
 
-    entries = audit_entries(summary, "bus")
+    entries = audit_entries(summary, portals, "bus")
 
     assert [e["DetailType"] for e in entries] == [
         "Shared Key Rotated",

@@ -14,10 +14,10 @@ import boto3
 import pytest
 from moto import mock_aws
 from portal_automation.aws.executions import Executions
-from portal_automation.aws.run_ledger import PortalBusy, RunLedger
+from portal_automation.aws.run_ledger import RunLedger
 from portal_automation.aws.secrets_store import CURRENT, PENDING, PREVIOUS, SecretsStore
 from portal_automation.aws.work_store import WorkStore
-from portal_automation.errors import SecretNotFound, SecretStoreRejected
+from portal_automation.errors import PortalBusy, SecretNotFound, SecretStoreRejected
 from portal_automation.sensitive import Secret
 
 from tests.fakes.executions import FakeExecutions
@@ -158,8 +158,14 @@ def ledger(request: pytest.FixtureRequest) -> Any:
     client = boto3.client("dynamodb", region_name=REGION)
     client.create_table(
         TableName="runs",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     return RunLedger(client, "runs", lock_ttl_seconds=600)
@@ -183,6 +189,33 @@ def test_attempts_count_per_secret_and_run(ledger: Any) -> None:
     assert [ledger.record_attempt("arn-a", "run-1") for _ in range(3)] == [1, 2, 3]
     assert ledger.record_attempt("arn-a", "run-2") == 1
     assert ledger.record_attempt("arn-b", "run-1") == 1
+
+
+def test_a_run_its_results_and_each_portals_last_outcome(ledger: Any) -> None:
+    ledger.put_run("run-1", {"action": "rotate-shared-key", "securityConfig": None})
+    for arn in ("arn-b", "arn-a"):
+        ledger.put_result("run-1", arn, {"secretArn": arn, "status": "verified"})
+    ledger.put_result("run-1", "arn-a", {"secretArn": "arn-a", "status": "failed"})
+    ledger.put_result("run-2", "arn-c", {"secretArn": "arn-c", "status": "verified"})
+    ledger.put_last_outcome("arn-a", {"runId": "run-1", "status": "failed"})
+
+    assert ledger.get_run("run-1") == {"action": "rotate-shared-key", "securityConfig": None}
+    assert ledger.get_run("run-9") is None
+    assert [r["secretArn"] for r in ledger.results("run-1")] == ["arn-a", "arn-b"]
+    assert next(iter(ledger.results("run-1")))["status"] == "failed"
+    assert ledger.last_outcomes(["arn-a", "arn-b"]) == {
+        "arn-a": {"runId": "run-1", "status": "failed"}
+    }
+
+
+def test_many_results_come_back_in_pages(ledger: Any) -> None:
+    big = {"note": "x" * 20_000}
+    arns = [f"arn-{i:03d}" for i in range(70)]  # 1.4 MB: more than one 1 MB query page
+    for arn in arns:
+        ledger.put_result("run-big", arn, {"secretArn": arn, **big})
+
+    assert [r["secretArn"] for r in ledger.results("run-big")] == arns
+    assert len(ledger.last_outcomes(arns)) == 0
 
 
 # --- the work store --------------------------------------------------------------------

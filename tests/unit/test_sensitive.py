@@ -192,7 +192,6 @@ def test_credentials_error_keeps_field() -> None:
 
 def test_transient_flags() -> None:
     assert errors.PortalUnavailable.transient
-    assert errors.PortalNotReady.transient
     assert errors.SecretStoreUnavailable.transient
     assert not errors.PortalAuthFailed.transient
     assert not errors.PortalTlsError.transient

@@ -32,12 +32,6 @@ class PortalUnavailable(PortalAutomationError):
     transient = True
 
 
-class PortalNotReady(PortalAutomationError):
-    """The health check does not answer success (yet): the portal is restarting."""
-
-    transient = True
-
-
 class PortalAuthFailed(PortalAutomationError):
     """Token refused (498 invalid, 499 required), bad credentials, or not authorized (403)."""
 
@@ -122,7 +116,23 @@ class SecretStoreRejected(PortalAutomationError):
     """Secrets Manager refused a request for a reason other than access or absence."""
 
 
+class WorkStoreError(PortalAutomationError):
+    """The run's encrypted scratch space (S3) could not be read or written."""
+
+    transient = True
+
+
+class LedgerUnavailable(PortalAutomationError):
+    """The run ledger (DynamoDB) throttled or failed; safe to retry."""
+
+    transient = True
+
+
 # --- the workflow ------------------------------------------------------------------
+
+
+class PortalBusy(PortalAutomationError):
+    """Another run holds this portal's lock (two rotations of one secret at once)."""
 
 
 class PortalRestartTimeout(PortalAutomationError):
@@ -183,3 +193,14 @@ class WorkflowStartFailed(PortalAutomationError):
     """Step Functions refused or failed to start the execution."""
 
     transient = True
+
+
+# --- the functions themselves --------------------------------------------------------
+
+
+class ConfigurationError(PortalAutomationError):
+    """A function is deployed without a setting it needs, or with an invalid one."""
+
+
+class UnexpectedError(PortalAutomationError):
+    """A failure the project has no name for (a bug or an unexpected dependency error)."""

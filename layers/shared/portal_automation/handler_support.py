@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import InvalidExecutionInput, PortalAutomationError
+from .errors import InvalidExecutionInput, PortalAutomationError, UnexpectedError
 from .observability import logger
 from .sensitive import clip
 from .workflow.plan import describe
@@ -22,10 +22,6 @@ from .workflow.services import Services
 from .workflow.state import PortalState, out
 
 T = TypeVar("T")
-
-
-class UnexpectedError(PortalAutomationError):
-    """A failure the project has no name for (a bug or an unexpected dependency error)."""
 
 
 def run_step(

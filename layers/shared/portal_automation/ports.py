@@ -10,7 +10,7 @@ botocore or requests exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -52,6 +52,11 @@ class SecretsPort(Protocol):
 
     def pending_version_id(self, secret_id: str) -> str | None: ...
 
+    def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The secrets (ARN, Name, Tags as in ListSecrets) whose name starts with
+        ``name_prefix`` and that carry every tag in ``tags``."""
+        ...
+
 
 class WorkStorePort(Protocol):
     """Encrypted per-run scratch space (probe token, pre-change key, config snapshot)."""
@@ -68,7 +73,7 @@ class WorkStorePort(Protocol):
 
 
 class LedgerPort(Protocol):
-    """Per-portal locks and per-run attempt counts (never a secret)."""
+    """Per-portal locks, the runs and each portal's result in them (never a secret)."""
 
     def acquire(self, secret_arn: str, run_id: str) -> None: ...
 
@@ -77,6 +82,18 @@ class LedgerPort(Protocol):
     def holder(self, secret_arn: str) -> str | None: ...
 
     def record_attempt(self, secret_arn: str, run_id: str) -> int: ...
+
+    def put_run(self, run_id: str, run: dict[str, Any]) -> None: ...
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None: ...
+
+    def put_result(self, run_id: str, secret_arn: str, report: dict[str, Any]) -> None: ...
+
+    def results(self, run_id: str) -> Iterator[dict[str, Any]]: ...
+
+    def put_last_outcome(self, secret_arn: str, outcome: dict[str, Any]) -> None: ...
+
+    def last_outcomes(self, secret_arns: list[str]) -> dict[str, dict[str, Any]]: ...
 
 
 class PortalApi(Protocol):

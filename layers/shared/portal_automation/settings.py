@@ -17,14 +17,10 @@ from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from .errors import PortalAutomationError
+from .errors import ConfigurationError
 from .portal.url import UrlPolicy
 
 ENV_PREFIX: Final = "PORTAL_AUTOMATION_"
-
-
-class ConfigurationError(PortalAutomationError):
-    """A function is deployed without a setting it needs, or with an invalid one."""
 
 
 def _json_object(value: object) -> object:
@@ -83,8 +79,10 @@ class StateMachineAccess(_Env):
 # --- one model per function --------------------------------------------------------
 
 
-class PlanExecutionSettings(RestartBound):
+class PlanExecutionSettings(RestartBound, LedgerAccess, WorkStoreAccess):
     secret_arn_prefix: str
+    # How many portals change at once (the Map's MaxConcurrency).
+    max_concurrency: int = Field(default=20, ge=1, le=1000)
 
 
 class StepSettings(PortalAccess, RestartBound):
@@ -128,7 +126,11 @@ class StartFromEventSettings(StateMachineAccess):
     drift_mode: Literal["apply", "report"] = "report"
 
 
-class PublishAuditSettings(_Env):
+class SummarizeSettings(LedgerAccess, WorkStoreAccess):
+    pass
+
+
+class PublishAuditSettings(LedgerAccess):
     event_bus_name: str
 
 

@@ -29,18 +29,24 @@ def step_services(settings: StepSettings) -> Services:
             functools.cache(lambda: _transport(settings)), settings.url_policy
         ),
         work=(
-            WorkStore(lazy_client("s3"), settings.work_bucket, settings.work_kms_key_id)
+            work_store(settings)
             if isinstance(settings, WorkStoreAccess)
             else not_configured("work store")
         ),
         ledger=(
-            RunLedger(lazy_client("dynamodb"), settings.runs_table, settings.lock_ttl_seconds)
-            if isinstance(settings, LedgerAccess)
-            else not_configured("run ledger")
+            run_ledger(settings) if isinstance(settings, LedgerAccess) else not_configured("ledger")
         ),
         max_restart_seconds=settings.max_restart_seconds,
         read_timeout_seconds=settings.read_timeout_seconds,
     )
+
+
+def work_store(settings: WorkStoreAccess) -> WorkStore:
+    return WorkStore(lazy_client("s3"), settings.work_bucket, settings.work_kms_key_id)
+
+
+def run_ledger(settings: LedgerAccess) -> RunLedger:
+    return RunLedger(lazy_client("dynamodb"), settings.runs_table, settings.lock_ttl_seconds)
 
 
 def secrets_store(policy: UrlPolicy = UrlPolicy()) -> SecretsStore:  # noqa: B008

@@ -1,30 +1,36 @@
-"""DynamoDB ledger: one lock per portal secret, and what each run did to each portal.
+"""DynamoDB ledger: per-portal locks, and what each run asked and did, portal by portal.
 
-No secret ever goes in here: items hold ARNs, execution names, counters and timestamps.
+No secret ever goes in here: items hold ARNs, execution names, counters, timestamps and
+the per-portal reports (facts only). The table has a partition key ``pk`` and a sort key
+``sk``:
+
+    lock#<secret ARN>   lock                  the portal's lock (owner, expiresAt)
+    run#<run id>        run                   the run: action, dry run, securityConfig...
+    run#<run id>        attempt#<secret ARN>  attempts to change that portal in the run
+    run#<run id>        result#<secret ARN>   that portal's report (the Map writes none)
+    secret#<secret ARN> last                  the portal's last outcome, for ``status``
+
 The lock is a conditional put, so two runs on one secret cannot both hold it; it
 expires (``expiresAt``, also the table's TTL attribute) so a crashed run cannot block
-the next one forever.
+the next one forever. Run items expire after ``RUN_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import PortalAutomationError
+from ..errors import LedgerUnavailable, PortalBusy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-
-class PortalBusy(PortalAutomationError):
-    """Another run holds this portal's lock (two rotations of one secret at once)."""
-
-
-class LedgerUnavailable(PortalAutomationError):
-    transient = True
+RUN_RETENTION_DAYS: Final = 90
+_DAY: Final = 86_400
 
 
 class RunLedger:
@@ -33,13 +39,15 @@ class RunLedger:
         self._table = table
         self._ttl = lock_ttl_seconds
 
+    # --- locks ---------------------------------------------------------------------
+
     def acquire(self, secret_arn: str, run_id: str) -> None:
         now = int(time.time())
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item={
-                    "pk": {"S": f"lock#{secret_arn}"},
+                    **_key(f"lock#{secret_arn}", "lock"),
                     "owner": {"S": run_id},
                     "acquiredAt": {"N": str(now)},
                     "expiresAt": {"N": str(now + self._ttl)},
@@ -60,14 +68,14 @@ class RunLedger:
             raise LedgerUnavailable(f"lock for {secret_arn}: {type(exc).__name__}") from None
 
     def holder(self, secret_arn: str) -> str | None:
-        item = self._get(f"lock#{secret_arn}")
+        item = self._get(f"lock#{secret_arn}", "lock")
         return item["owner"]["S"] if item else None
 
     def release(self, secret_arn: str, run_id: str) -> None:
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key={"pk": {"S": f"lock#{secret_arn}"}},
+                Key=_key(f"lock#{secret_arn}", "lock"),
                 ConditionExpression="#o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":me": {"S": run_id}},
@@ -75,18 +83,22 @@ class RunLedger:
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise LedgerUnavailable(f"unlock {secret_arn}: {_code(exc)}") from None
+        except BotoCoreError as exc:
+            raise LedgerUnavailable(f"unlock {secret_arn}: {type(exc).__name__}") from None
+
+    # --- runs ----------------------------------------------------------------------
 
     def record_attempt(self, secret_arn: str, run_id: str) -> int:
         """Count one attempt to change the portal; return the new count."""
         try:
             answer = self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": f"run#{run_id}#{secret_arn}"}},
+                Key=_key(f"run#{run_id}", f"attempt#{secret_arn}"),
                 UpdateExpression="ADD attempts :one SET updatedAt = :now, expiresAt = :exp",
                 ExpressionAttributeValues={
                     ":one": {"N": "1"},
                     ":now": {"N": str(int(time.time()))},
-                    ":exp": {"N": str(int(time.time()) + 30 * 86_400)},
+                    ":exp": {"N": str(_expiry())},
                 },
                 ReturnValues="UPDATED_NEW",
             )
@@ -94,18 +106,103 @@ class RunLedger:
             raise LedgerUnavailable(f"record attempt: {_code(exc)}") from None
         return int(answer["Attributes"]["attempts"]["N"])
 
-    def attempts(self, secret_arn: str, run_id: str) -> int:
-        item = self._get(f"run#{run_id}#{secret_arn}")
-        return int(item["attempts"]["N"]) if item and "attempts" in item else 0
+    def put_run(self, run_id: str, run: dict[str, Any]) -> None:
+        """What the run asked (stored once, read by every portal's steps)."""
+        self._put(f"run#{run_id}", "run", {"run": {"S": json.dumps(run)}})
 
-    def _get(self, pk: str) -> dict[str, Any] | None:
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        item = self._get(f"run#{run_id}", "run")
+        return json.loads(item["run"]["S"]) if item else None
+
+    def put_result(self, run_id: str, secret_arn: str, report: dict[str, Any]) -> None:
+        """One portal's report in the run (idempotent: a re-run overwrites it)."""
+        self._put(
+            f"run#{run_id}",
+            f"result#{secret_arn}",
+            {"status": {"S": str(report.get("status"))}, "report": {"S": json.dumps(report)}},
+        )
+
+    def results(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """Every portal's report in the run, in pages."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :run AND begins_with(sk, :result)",
+            "ExpressionAttributeValues": {
+                ":run": {"S": f"run#{run_id}"},
+                ":result": {"S": "result#"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            try:
+                page = self._client.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise LedgerUnavailable(f"results of run {run_id}: {_code(exc)}") from None
+            for item in page.get("Items", []):
+                yield json.loads(item["report"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- each portal's last outcome --------------------------------------------------
+
+    def put_last_outcome(self, secret_arn: str, outcome: dict[str, Any]) -> None:
+        self._put(
+            f"secret#{secret_arn}",
+            "last",
+            {"outcome": {"S": json.dumps(outcome)}},
+            expires=False,
+        )
+
+    def last_outcomes(self, secret_arns: list[str]) -> dict[str, dict[str, Any]]:
+        """The last outcome of each secret that has one (BatchGetItem, 100 at a time)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(secret_arns), 100):
+            keys: list[Any] = [
+                _key(f"secret#{a}", "last") for a in secret_arns[start : start + 100]
+            ]
+            request: Any = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                try:
+                    page = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise LedgerUnavailable(f"last outcomes: {_code(exc)}") from None
+                for item in page.get("Responses", {}).get(self._table, []):
+                    found[item["pk"]["S"][len("secret#") :]] = json.loads(item["outcome"]["S"])
+                request = page.get("UnprocessedKeys") or {}
+        return found
+
+    # --- plumbing --------------------------------------------------------------------
+
+    def _put(self, pk: str, sk: str, attributes: dict[str, Any], *, expires: bool = True) -> None:
+        item: dict[str, Any] = {
+            **_key(pk, sk),
+            **attributes,
+            "updatedAt": {"N": str(int(time.time()))},
+        }
+        if expires:
+            item["expiresAt"] = {"N": str(_expiry())}
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise LedgerUnavailable(f"ledger write of {sk}: {_code(exc)}") from None
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:
             answer = self._client.get_item(
-                TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True
+                TableName=self._table, Key=_key(pk, sk), ConsistentRead=True
             )
         except (ClientError, BotoCoreError) as exc:
             raise LedgerUnavailable(f"ledger read: {_code(exc)}") from None
         return answer.get("Item")
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _expiry() -> int:
+    return int(time.time()) + RUN_RETENTION_DAYS * _DAY
 
 
 def _code(exc: Exception) -> str:

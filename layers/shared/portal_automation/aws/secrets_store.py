@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -136,6 +136,27 @@ class SecretsStore:
             if PENDING in stages and CURRENT not in stages:
                 return version
         return None
+
+    def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+        """ListSecrets, paginated. Its name and tag filters are coarse (prefix matches, and
+        tag keys and values matched apart), so every tag is checked again here."""
+        filters: list[Any] = [{"Key": "name", "Values": [name_prefix]}]
+        for key, value in tags.items():
+            filters += [
+                {"Key": "tag-key", "Values": [key]},
+                {"Key": "tag-value", "Values": [value]},
+            ]
+        found: list[dict[str, Any]] = []
+        with _translated(name_prefix + "*", "list"):
+            for page in self._client.get_paginator("list_secrets").paginate(Filters=filters):
+                for entry in page.get("SecretList", []):
+                    held = {t.get("Key"): t.get("Value") for t in entry.get("Tags", [])}
+                    name = str(entry.get("Name", ""))
+                    if name.startswith(name_prefix) and all(
+                        held.get(k) == v for k, v in tags.items()
+                    ):
+                        found.append({"ARN": entry["ARN"], "Name": name, "Tags": held})
+        return found
 
 
 @contextmanager

@@ -11,17 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import PortalAutomationError
+from ..errors import WorkStoreError
 from ..sensitive import Secret
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-class WorkStoreError(PortalAutomationError):
-    """The run's encrypted scratch space could not be read or written."""
-
-    transient = True
 
 
 class WorkStore:

@@ -28,7 +28,6 @@ from ..ports import ExecutionsPort
 from ..workflow.plan import describe
 
 REQUEST_SOURCE: Final = "portal-security.requests"
-AUDIT_SOURCE: Final = "portal-security"
 ROTATE_NOW: Final = "Rotate Shared Key"
 APPLY_NOW: Final = "Apply Security Config"
 PARAMETER_CHANGED: Final = "Parameter Store Change"
@@ -132,34 +131,3 @@ def _document(desired_document: DesiredDocument) -> Mapping[str, Any]:
     if not document["portals"]:
         raise InvalidExecutionInput("the desired-config document names no portals")
     return document
-
-
-def audit_entries(summary: Mapping[str, Any], bus: str) -> list[dict[str, Any]]:
-    """The workflow's own audit events: one per portal outcome, one for the run."""
-    kinds = {
-        ("rotate-shared-key", "verified"): "Shared Key Rotated",
-        ("apply-security-config", "verified"): "Security Config Applied",
-        ("apply-security-config", "rolled-back"): "Security Config Rolled Back",
-    }
-    entries = []
-    for portal in summary.get("portals", []):
-        action, status = portal.get("action"), portal.get("status")
-        kind = kinds.get((action, status))
-        if status == "failed":
-            kind = "Portal Change Failed"
-        elif status == "dry-run" and action == "apply-security-config" and portal.get("changes"):
-            kind = "Security Config Drift Found"
-        if kind:
-            entries.append(_entry(bus, kind, {"runId": summary.get("runId"), **portal}))
-    run = {k: v for k, v in summary.items() if k != "portals"}
-    entries.append(_entry(bus, "Portal Security Run Finished", run))
-    return entries
-
-
-def _entry(bus: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "EventBusName": bus,
-        "Source": AUDIT_SOURCE,
-        "DetailType": kind,
-        "Detail": json.dumps(detail, default=str),
-    }

@@ -24,6 +24,7 @@ from .models import PortalItem
 from .portal_config import Document, PortalConfig, post
 from .regimes import Rotation, regime_named
 from .regimes.base import PRE_CHANGE_KEY
+from .run_record import desired_config
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
 
@@ -86,7 +87,7 @@ def _apply_config(
     current = PortalConfig.read(session, version)
     if services.work.get_json(snapshot_key) is None:
         services.work.put_json(snapshot_key, current.snapshot())
-    documents = current.updates(item.security_config or {}, version)
+    documents = current.updates(desired_config(state, services), version)
     if not documents:
         return _result(item, "already-applied", attempts, posted=[])
     try:

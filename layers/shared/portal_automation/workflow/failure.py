@@ -18,6 +18,7 @@ from ..errors import PortalAutomationError
 from ..sensitive import clip
 from .finalize import summary
 from .regimes import Rotation, regime_named
+from .results import record
 from .services import Services, work_prefix
 from .state import PortalState
 
@@ -48,7 +49,9 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
     error["stage"] = _stage(state)
     if notes:
         error["notes"] = [n for n in notes if n]
-    return summary(state, "failed", error)
+    # A ledger that cannot take the report fails this step (retried; Summarize reports a
+    # portal without a recorded result as failed anyway).
+    return record(state, services, summary(state, "failed", error))
 
 
 def describe_error(state: PortalState) -> dict[str, Any]:

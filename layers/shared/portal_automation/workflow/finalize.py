@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from .restart_wait import restart_seconds
+from .results import record
 from .services import Services, work_prefix
 from .state import PortalState
 
@@ -23,7 +24,7 @@ def finalize(state: PortalState, services: Services) -> dict[str, Any]:
         services.work.delete_prefix(work_prefix(item.run_id, item.secret_arn))
     if not item.dry_run:
         services.ledger.release(item.secret_arn, item.run_id)
-    return summary(state, status)
+    return record(state, services, summary(state, status))
 
 
 def _status(state: PortalState) -> str:

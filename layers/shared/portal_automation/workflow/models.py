@@ -53,11 +53,34 @@ class PortalTarget(_Model):
         return value
 
 
+TAG = r"^[\w .:/=+@-]{1,128}$"  # Secrets Manager tag keys (values may be up to 256)
+
+
+class Selection(_Model):
+    """Portals chosen by their credentials secrets' tags and/or name prefix (ListSecrets,
+    always inside the deployment's SecretArnPrefix)."""
+
+    tags: dict[Annotated[str, Field(pattern=TAG)], Annotated[str, Field(max_length=256)]] | None = (
+        None
+    )
+    name_prefix: Annotated[str | None, Field(alias="namePrefix", min_length=1, max_length=512)] = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Selection:
+        if not self.tags and not self.name_prefix:
+            raise ValueError("select needs tags, namePrefix or both")
+        return self
+
+
 class ExecutionInput(_Model):
     """What a person, a rule or the rotation function passes to the state machine."""
 
     action: Action
-    portals: Annotated[list[PortalTarget], Field(min_length=1, max_length=200)]
+    # Named portals; a larger fleet is selected (``select``) rather than listed here.
+    portals: Annotated[list[PortalTarget] | None, Field(min_length=1, max_length=1000)] = None
+    select: Selection | None = None
     security_config: Annotated[dict[str, Any] | None, Field(alias="securityConfig")] = None
     dry_run: Annotated[bool, Field(alias="dryRun")] = False
     timing: Timing = Timing()
@@ -68,15 +91,17 @@ class ExecutionInput(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> ExecutionInput:
+        if (self.portals is None) == (self.select is None):
+            raise ValueError("name the portals, or select them (select), but not both")
         if self.action == "apply-security-config" and self.security_config is None:
             raise ValueError("securityConfig is required when action is apply-security-config")
         if self.action == "rotate-shared-key" and self.security_config is not None:
             raise ValueError("securityConfig is only for action apply-security-config")
         if self.rotation_token is not None and (
-            self.action != "rotate-shared-key" or len(self.portals) != 1
+            self.action != "rotate-shared-key" or self.portals is None or len(self.portals) != 1
         ):
             raise ValueError("rotationToken is only for a rotation of exactly one portal")
-        arns = [p.secret_arn for p in self.portals]
+        arns = [p.secret_arn for p in self.portals or []]
         if len(set(arns)) != len(arns):
             raise ValueError("portals names the same secret more than once")
         return self
@@ -88,7 +113,6 @@ class PortalItem(_Model):
     secret_arn: Annotated[str, Field(alias="secretArn")]
     label: str | None = None
     action: Action
-    security_config: Annotated[dict[str, Any] | None, Field(alias="securityConfig")] = None
     dry_run: Annotated[bool, Field(alias="dryRun")] = False
     timing: Timing
     run_id: Annotated[str, Field(alias="runId")]

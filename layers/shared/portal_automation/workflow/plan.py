@@ -1,14 +1,20 @@
-"""First state: validate the execution input and split it into one item per portal.
+"""First state: validate the execution input and turn it into one item per portal.
 
-Every portal secret is resolved to its full ARN (Secrets Manager's DescribeSecret), so
-that one secret named twice, by its full and by its partial ARN, is one portal: one
-lock, one change (FAULTS row 36). Nothing here contacts a portal.
+The portals are named (every secret resolved to its full ARN with DescribeSecret, so
+one secret named by its full and by its partial ARN is one portal: one lock, one
+change, FAULTS row 36) or selected by tag and name prefix (ListSecrets, paginated,
+always inside the deployment's SecretArnPrefix). What the run asked is stored once in
+the ledger (``run_record``); the items go to a manifest in the work bucket, which the
+Map reads, so the execution's state does not grow with the fleet. Nothing here
+contacts a portal.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -20,38 +26,108 @@ from ..errors import (
     SecretAccessDenied,
     SecretNotFound,
 )
-from ..ports import SecretsPort
+from ..ports import LedgerPort, SecretsPort, WorkStorePort
 from ..settings import PlanExecutionSettings
-from .models import ExecutionInput, PortalItem, PortalTarget, dump
+from .models import ExecutionInput, PortalItem, PortalTarget, Selection, Timing, dump
 
-_VERSION_NAMESPACE = uuid.UUID("6f1c9d64-7a52-4c1e-9a1e-2f0b1f6f4a11")
+_VERSION_NAMESPACE: Final = uuid.UUID("6f1c9d64-7a52-4c1e-9a1e-2f0b1f6f4a11")
 
 
-def plan_execution(
-    raw: Any, execution_id: str, settings: PlanExecutionSettings, secrets: SecretsPort
-) -> dict[str, Any]:
-    """Return ``{"runId", "action", "dryRun", "items": [...]}`` or raise with every problem."""
+@dataclass(frozen=True)
+class Planner:
+    settings: PlanExecutionSettings
+    secrets: SecretsPort
+    ledger: LedgerPort
+    work: WorkStorePort
+
+
+def manifest_key(run_id: str) -> str:
+    return f"manifests/{run_id}.json"
+
+
+def plan_execution(raw: Any, execution_id: str, planner: Planner) -> dict[str, Any]:
+    """Store the run and its manifest; return what the Map needs, or raise naming every
+    problem of the input."""
+    request = parse_input(raw)
+    problems: list[str] = []
+    targets = _targets(request, planner, problems)
+    if request.security_config is not None:
+        try:
+            validate_desired(request.security_config)
+        except InvalidSecurityConfig as exc:
+            problems.append(exc.message)
+    timing = _timing(request.timing, planner.settings.max_restart_seconds, problems)
+    if not problems and not targets:
+        problems.append("the selection matched no portal secret")
+    if problems:
+        raise InvalidExecutionInput("invalid execution input: " + "; ".join(problems))
+    run_id = execution_id.rsplit(":", 1)[-1]
+    items = [
+        dump(
+            PortalItem(
+                secret_arn=target.secret_arn,
+                label=target.label,
+                action=request.action,
+                dry_run=request.dry_run,
+                timing=timing,
+                run_id=run_id,
+                version_id=request.rotation_token
+                or str(uuid.uuid5(_VERSION_NAMESPACE, f"{execution_id}|{target.secret_arn}")),
+            )
+        )
+        for target in targets
+    ]
+    key = manifest_key(run_id)
+    planner.work.put_json(key, items)
+    run = {
+        "runId": run_id,
+        "action": request.action,
+        "dryRun": request.dry_run,
+        "source": request.source,
+        "securityConfig": request.security_config,
+        "portals": len(items),
+        "manifest": key,
+        "startedAt": round(time.time(), 3),
+    }
+    planner.ledger.put_run(run_id, run)
+    return {
+        "runId": run_id,
+        "action": request.action,
+        "dryRun": request.dry_run,
+        "source": request.source,
+        "portals": len(items),
+        "manifest": {"Bucket": planner.settings.work_bucket, "Key": key},
+    }
+
+
+def parse_input(raw: Any) -> ExecutionInput:
     if not isinstance(raw, dict):
         kind = "null" if raw is None else type(raw).__name__
         raise InvalidExecutionInput(
             f"invalid execution input: a JSON object is required, not {kind}"
         )
     try:
-        request = ExecutionInput.model_validate(raw)
+        return ExecutionInput.model_validate(raw)
     except ValidationError as exc:
         raise InvalidExecutionInput(f"invalid execution input: {describe(exc)}") from None
-    problems: list[str] = []
-    prefix = settings.secret_arn_prefix
+
+
+def _targets(
+    request: ExecutionInput, planner: Planner, problems: list[str]
+) -> list[PortalTarget]:
+    if request.select is not None:
+        return _selected(request.select, planner, problems)
+    prefix = planner.settings.secret_arn_prefix
     targets: list[PortalTarget] = []
     named_as: dict[str, str] = {}  # full ARN -> how the input first named it
-    for target in request.portals:
-        if prefix and not target.secret_arn.startswith(prefix):
+    for target in request.portals or []:
+        if not target.secret_arn.startswith(prefix):
             problems.append(
                 f"portal secret {target.secret_arn} is outside the secrets this deployment "
                 f"may read ({prefix}*)"
             )
             continue
-        resolved = _resolve(target, secrets, problems)
+        resolved = _resolve(target, planner.secrets, problems)
         if resolved is None:
             continue
         first = named_as.setdefault(resolved.secret_arn, target.secret_arn)
@@ -61,46 +137,7 @@ def plan_execution(
                 f"({first} and {target.secret_arn})"
             )
         targets.append(resolved)
-    if request.security_config is not None:
-        try:
-            validate_desired(request.security_config)
-        except InvalidSecurityConfig as exc:
-            problems.append(exc.message)
-    max_restart = settings.max_restart_seconds
-    timing = request.timing
-    if "max_restart_seconds" not in timing.model_fields_set:
-        timing = timing.model_copy(
-            update={"max_restart_seconds": min(timing.max_restart_seconds, max_restart)}
-        )
-    elif timing.max_restart_seconds > max_restart:
-        problems.append(
-            f"timing.maxRestartSeconds {request.timing.max_restart_seconds} exceeds the "
-            f"deployment's maximum of {max_restart}"
-        )
-    if problems:
-        raise InvalidExecutionInput("invalid execution input: " + "; ".join(problems))
-    run_id = execution_id.rsplit(":", 1)[-1]
-    items = [
-        PortalItem(
-            secret_arn=target.secret_arn,
-            label=target.label,
-            action=request.action,
-            security_config=request.security_config,
-            dry_run=request.dry_run,
-            timing=timing,
-            run_id=run_id,
-            version_id=request.rotation_token
-            or str(uuid.uuid5(_VERSION_NAMESPACE, f"{execution_id}|{target.secret_arn}")),
-        )
-        for target in targets
-    ]
-    return {
-        "runId": run_id,
-        "action": request.action,
-        "dryRun": request.dry_run,
-        "source": request.source,
-        "items": [dump(item) for item in items],
-    }
+    return targets
 
 
 def _resolve(
@@ -118,6 +155,39 @@ def _resolve(
     except PortalAutomationError:
         raise  # Secrets Manager unavailable: a transient failure, not a bad input
     return target.model_copy(update={"secret_arn": arn})
+
+
+def _selected(
+    select: Selection, planner: Planner, problems: list[str]
+) -> list[PortalTarget]:
+    arn_prefix = planner.settings.secret_arn_prefix
+    allowed = arn_prefix.split(":secret:", 1)[1] if ":secret:" in arn_prefix else ""
+    name_prefix = select.name_prefix if select.name_prefix is not None else allowed
+    if not name_prefix.startswith(allowed):
+        problems.append(
+            f"select.namePrefix {name_prefix!r} is outside the secrets this deployment may "
+            f"read (names starting with {allowed!r})"
+        )
+        return []
+    found = planner.secrets.select(name_prefix, select.tags or {})
+    return [
+        PortalTarget(secret_arn=entry["ARN"])
+        for entry in sorted(found, key=lambda e: str(e["ARN"]))
+        if str(entry["ARN"]).startswith(arn_prefix)
+    ]
+
+
+def _timing(timing: Timing, max_restart: int, problems: list[str]) -> Timing:
+    if "max_restart_seconds" not in timing.model_fields_set:
+        return timing.model_copy(
+            update={"max_restart_seconds": min(timing.max_restart_seconds, max_restart)}
+        )
+    if timing.max_restart_seconds > max_restart:
+        problems.append(
+            f"timing.maxRestartSeconds {timing.max_restart_seconds} exceeds the "
+            f"deployment's maximum of {max_restart}"
+        )
+    return timing
 
 
 def describe(exc: ValidationError) -> str:

@@ -23,6 +23,7 @@ from ..errors import (
 from ..portal import AdminSession, PortalInfo
 from .portal_config import PortalConfig
 from .regimes import regime_for
+from .run_record import desired_config
 from .services import Services
 from .state import Change, MachineRef, PortalState, PreflightResult
 
@@ -62,7 +63,7 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
             if item.dry_run:
                 return result("dry-run", key_mode=key_mode, license_step=license_step)
             return result("planned", key_mode=key_mode, license_step=license_step)
-        desired = validate_desired(item.security_config, info.version)
+        desired = validate_desired(desired_config(state, services), info.version)
         current = PortalConfig.read(session, info.version).view()
         problem = account_creation_problem(desired, current)
         if problem:

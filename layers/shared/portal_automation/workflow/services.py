@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from ..errors import ConfigurationError
 from ..ports import LedgerPort, PortalConnector, SecretsPort, WorkStorePort
-from ..settings import ConfigurationError
 
 if TYPE_CHECKING:
     from ..domain.credentials import PortalCredentials

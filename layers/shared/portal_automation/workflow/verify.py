@@ -35,6 +35,7 @@ from .restart_wait import (
     restart_origin,
     went_down_since_change,
 )
+from .run_record import desired_config
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
 from .targets import Target, targets
@@ -213,7 +214,7 @@ def _verify_config(
             raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}")
         expected = PortalConfig.from_snapshot(snapshot).view()
     else:
-        expected = item.security_config or {}
+        expected = desired_config(state, services)
     proofs: Proofs = []
     wrong: set[str] = set()
     for target in targets(state, creds):

@@ -196,6 +196,25 @@ def test_raw_moto_step_functions_quotas_not_enforced(aws: Any) -> None:
     assert "25" not in inspect.getsource(event_manager.EventManager.add_event)  # no history cap
 
 
+def test_raw_moto_map_iteration_states_errors_become_runtime(aws: Any) -> None:
+    failing = {"Type": "Fail", "Error": "States.Timeout", "Cause": "iteration timed out"}
+    definition = {
+        "StartAt": "Items",
+        "States": {
+            "Items": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "F", "States": {"F": failing}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "C"}],
+                "End": True,
+            },
+            "C": {"Type": "Pass", "OutputPath": "$.error", "End": True},
+        },
+    }
+    output = json.loads(_run(aws, definition, {"items": [1]})["output"])
+    assert output["Error"] == "States.Runtime"  # AWS: States.Timeout
+
+
 # -- Secrets Manager, S3 ----------------------------------------------------------------
 
 

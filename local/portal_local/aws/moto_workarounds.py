@@ -171,6 +171,33 @@ def unnamed_execution_is_named_none(patches: Patches, endpoint: LocalAwsEndpoint
     patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
+def map_iteration_states_errors_become_runtime(
+    patches: Patches, endpoint: LocalAwsEndpoint
+) -> None:
+    """An inline Map iteration that fails with a ``States.*`` error (``States.Timeout``,
+    ``States.DataLimitExceeded``...) makes moto's Map fail with ``States.Runtime``
+    ("Custom Error Names MUST NOT begin with the prefix 'States.'"): the iteration's
+    error name is rebuilt as a custom name, which refuses that prefix. AWS fails the Map
+    with the iteration's error, so a Catch on the Map sees the real name."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (  # noqa: PLC0415
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (  # noqa: PLC0415
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (  # noqa: PLC0415
+        iteration_worker,
+    )
+
+    def error_name(error_name: str) -> Any:
+        if str(error_name).startswith("States."):
+            with contextlib.suppress(ValueError):
+                return StatesErrorName.from_name(str(error_name))
+        return CustomErrorName(error_name=error_name)
+
+    patches.set(iteration_worker, "CustomErrorName", error_name)
+
+
 _SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions"}
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
 
@@ -1097,6 +1124,7 @@ WORKAROUNDS: tuple[Workaround, ...] = (
     unnamed_execution_is_named_none,
     aws_sdk_errors_lower_case,
     step_functions_quotas_not_enforced,
+    map_iteration_states_errors_become_runtime,
     secret_default_version_stale,
     bucket_policy_conditions_deny,
     stack_failure_is_a_500,

@@ -65,7 +65,6 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from portal_local.aws import moto_workarounds
 from portal_local.aws.lambda_runtime import (
     FunctionSpec,
     InvocationRecord,
@@ -130,7 +129,7 @@ class LocalAwsEndpoint:
         self._function_env = dict(function_env or {})
         self._max_workers = max_workers_per_function
         self._throttle_wait = throttle_wait
-        self._patches = moto_workarounds.Patches()
+        self._patches: Any = None
         self._session = boto3.session.Session()
         self._session_lock = threading.Lock()
         self._server: Any = None
@@ -168,6 +167,8 @@ class LocalAwsEndpoint:
     def _start_server(self) -> None:
         from moto.core.config import default_user_config  # noqa: PLC0415
 
+        from portal_local.aws import moto_workarounds  # noqa: PLC0415 - loads moto
+
         for key, value in moto_workarounds.MOTO_CONFIG.items():
             self._saved_config[key] = default_user_config.get(key)
             default_user_config[key] = dict(value)  # type: ignore[literal-required]
@@ -191,6 +192,7 @@ class LocalAwsEndpoint:
             max_workers_per_function=self._max_workers,
             throttle_wait=self._throttle_wait,
         )
+        self._patches = moto_workarounds.Patches()
         moto_workarounds.install(self._patches, self)
 
     def stop(self) -> None:
@@ -209,7 +211,8 @@ class LocalAwsEndpoint:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 self._shutdown_server()
-        self._patches.undo()
+        if self._patches is not None:
+            self._patches.undo()
         with contextlib.suppress(Exception):
             _reset_moto()
         if self._saved_config:

@@ -110,6 +110,19 @@ def test_raw_moto_lambda_runs_no_code(aws: Any) -> None:
     assert json.loads(answer["Payload"].read()) == {"asked": 1}  # the body, not the handler's
 
 
+def test_raw_moto_invoke_ignores_qualifier(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415
+
+    seen: list[Any] = []
+    monkeypatch.setattr(
+        LambdaSimpleBackend, "invoke", lambda _b, _n, qualifier, *_a: seen.append(qualifier)
+    )
+    _function(aws)
+    aws("lambda").publish_version(FunctionName="fn")
+    aws("lambda").invoke(FunctionName="fn", Qualifier="1", Payload=b"{}")
+    assert seen == [None]  # AWS: version 1
+
+
 def test_raw_moto_lambda_service_errors_unnamed(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.awslambda.exceptions import LambdaClientError  # noqa: PLC0415
     from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415
@@ -155,6 +168,20 @@ def test_raw_moto_unnamed_execution_is_named_none(aws: Any) -> None:
     machine = sfn.create_state_machine(name="m", definition=definition, roleArn=role)
     started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])
     assert started["executionArn"].endswith(":None")
+
+
+def test_raw_moto_start_by_version_or_alias_fails(aws: Any) -> None:
+    role = aws("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sfn = aws("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = sfn.create_state_machine(name="m", definition=definition, roleArn=role, publish=True)
+    version = machine["stateMachineVersionArn"]
+    sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}]
+    )
+    for qualified in (version, f"{machine['stateMachineArn']}:live"):
+        with pytest.raises(Exception):  # noqa: B017, PT011 - a 500 or StateMachineDoesNotExist
+            sfn.start_execution(stateMachineArn=qualified, name="run")
 
 
 def test_raw_moto_aws_sdk_errors_lower_case() -> None:

@@ -189,6 +189,32 @@ def test_distributed_map_and_versioned_arns_run(
     assert (counts["total"], counts["succeeded"]) == (5, 5)
 
 
+def test_executions_start_through_the_alias_and_versions_keep_their_configuration(
+    endpoint: LocalAwsEndpoint, features: Stack
+) -> None:
+    sfn, lam = endpoint.client("stepfunctions"), endpoint.client("lambda")
+    machine, worker = features.outputs["StateMachineArn"], features.outputs["WorkerName"]
+    endpoint.client("s3").put_object(
+        Bucket=features.outputs["BucketName"], Key="none.json", Body=b"[]"
+    )
+    config = lam.get_function_configuration(FunctionName=worker)
+    variables = {**config["Environment"]["Variables"], "GREETING": "changed after version 1"}
+    lam.update_function_configuration(FunctionName=worker, Environment={"Variables": variables})
+
+    for qualified in (f"{machine}:live", f"{machine}:1"):
+        arn = sfn.start_execution(stateMachineArn=qualified, input='{"itemsKey": "none.json"}')
+        described = wait_for_execution(sfn, arn["executionArn"])
+        assert described["status"] == "SUCCEEDED", described
+
+    def greeting(qualifier: str) -> Any:
+        answer = lam.invoke(FunctionName=worker, Qualifier=qualifier, Payload=b'{"action": "echo"}')
+        return json.loads(answer["Payload"].read())["greeting"]
+
+    assert greeting("$LATEST") == "changed after version 1"
+    assert greeting("1") is None  # version 1 keeps the configuration it was published with
+    assert greeting("live") is None
+
+
 def test_a_type_nobody_creates_locally_is_listed_not_silently_dropped(features: Stack) -> None:
     assert list(features.skipped) == ["NotificationRule"]
     assert "AWS::CodeStarNotifications::NotificationRule" in features.skipped["NotificationRule"]

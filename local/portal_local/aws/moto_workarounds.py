@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import random
 import re
 import threading
 import uuid
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 from moto.awslambda.models import LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.awslambda.utils import get_backend as lambda_backend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.cloudformation import models as cfn_models
@@ -37,7 +39,7 @@ from moto.iam.models import Role, iam_backends
 from moto.s3.models import FakeBucket
 from moto.secretsmanager.exceptions import InvalidRequestException
 from moto.secretsmanager.models import SecretsManagerBackend
-from moto.stepfunctions.exceptions import InvalidExecutionInput
+from moto.stepfunctions.exceptions import InvalidExecutionInput, StateMachineDoesNotExist
 from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name import error_equals_decl
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
@@ -170,6 +172,20 @@ def lambda_runs_no_code(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
     patches.set(LambdaFunction, "invoke", function_invoke)
 
 
+def invoke_ignores_qualifier(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``Invoke`` reads a ``qualifier`` query parameter, but the API's is ``Qualifier``:
+    ``Invoke(FunctionName=..., Qualifier="1")`` runs ``$LATEST``. AWS runs version 1 (a
+    qualified name or ARN works in moto). Patched: ``Qualifier`` is read."""
+    original: Any = LambdaResponse.invoke
+
+    def invoke(response: Any) -> Any:
+        if "Qualifier" in response.querystring:
+            response.querystring.setdefault("qualifier", response.querystring["Qualifier"])
+        return original(response)
+
+    patches.set(LambdaResponse, "invoke", invoke)
+
+
 def lambda_service_errors_unnamed(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
     """A Task whose Resource is a plain function ARN reports a Lambda *service* error
     (throttling, service exception: the function never ran) as ``Exception``; AWS names it
@@ -224,6 +240,47 @@ def unnamed_execution_is_named_none(patches: Patches, endpoint: LocalAwsEndpoint
     patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
+def start_by_version_or_alias_fails(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``StartExecution`` with a version ARN (``...:stateMachine:name:3``) fails with a 500
+    (moto's version model lacks what an execution needs), and with an alias ARN
+    (``...:name:live``) with ``StateMachineDoesNotExist``. AWS runs that version (for an
+    alias, the version its routing picks by weight). Patched: the execution runs the
+    version's definition and role (its ARN is the state machine's, as on AWS)."""
+    original: Any = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: Any, arn: str, name: Any = None, data: Any = None, trace: Any = None
+    ) -> Any:
+        parts = arn.split(":")
+        if len(parts) != 8:
+            return original(backend, arn, name, data, trace)
+        source = backend.describe_state_machine(":".join(parts[:7]))
+        qualifier, missing = (
+            parts[7],
+            StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'"),
+        )
+        if not qualifier.isdigit():
+            if qualifier not in source.aliases:
+                raise missing
+            routes = source.aliases[qualifier].routing_configuration
+            weights = [int(r.get("weight", 100)) for r in routes]
+            route = random.choices(routes, weights)[0]  # noqa: S311 - traffic shifting, not crypto
+            qualifier = str(route["stateMachineVersionArn"]).rsplit(":", 1)[1]
+        version = source.versions.get(int(qualifier))
+        if version is None:
+            raise missing
+        with _swap_lock:
+            saved = source.definition, source.roleArn
+            source.definition, source.roleArn = version.definition, version.roleArn
+            try:
+                return original(backend, source.arn, name, data, trace)
+            finally:
+                source.definition, source.roleArn = saved
+
+    patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+_swap_lock = threading.Lock()
 _SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions"}
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
 
@@ -979,9 +1036,11 @@ def cfn_types_missing_or_broken(patches: Patches, endpoint: LocalAwsEndpoint) ->
 
 WORKAROUNDS: tuple[Workaround, ...] = (
     lambda_runs_no_code,
+    invoke_ignores_qualifier,
     lambda_service_errors_unnamed,
     interpreter_calls_port_5000,
     unnamed_execution_is_named_none,
+    start_by_version_or_alias_fails,
     aws_sdk_errors_lower_case,
     step_functions_quotas_not_enforced,
     map_iteration_states_errors_become_runtime,

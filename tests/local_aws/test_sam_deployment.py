@@ -187,6 +187,15 @@ def test_distributed_map_and_versioned_arns_run(
     runs = sfn.list_map_runs(executionArn=execution)["mapRuns"]
     counts = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])["itemCounts"]
     assert (counts["total"], counts["succeeded"]) == (5, 5)
+    # What moto 5.2.5 does with the children (AWS: each is a listed execution with its own
+    # history): their events stay out of the parent's history, and none can be listed.
+    parent = sfn.get_execution_history(executionArn=execution)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in parent if "stateEnteredEventDetails" in e
+    ]
+    assert entered == ["Fleet", "Direct"]  # no "Work" state of any child
+    with pytest.raises(ClientError):
+        sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])
 
 
 def test_executions_start_through_the_alias_and_versions_keep_their_configuration(

@@ -86,6 +86,7 @@ def outputs_document(endpoint: LocalAwsEndpoint, stack: Stack) -> dict[str, Any]
         "outputs": stack.outputs,
         "physical_ids": stack.physical_ids,
         "skipped": stack.skipped,
+        "notes": stack.notes,
         "logs_dir": str(endpoint.runtime.logs_dir),
         "pid": os.getpid(),
     }

@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import socket
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -510,8 +512,27 @@ BROKEN = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # its death
+def test_raw_moto_server_bound_here() -> None:
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=taken.getsockname()[1])
+        starting = threading.Thread(target=server.start, daemon=True)
+        starting.start()
+        starting.join(3.0)
+        assert starting.is_alive()  # start() never returns (the daemon thread is left)
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", 0))
+        again.listen()
+        with pytest.raises(OSError, match="cannot listen"):
+            moto_workarounds.server_bound_here("127.0.0.1", again.getsockname()[1])
+
+
 def test_every_workaround_has_a_raw_moto_test() -> None:
-    names = {w.__name__ for w in WORKAROUNDS}
+    names = {w.__name__ for w in WORKAROUNDS} | {"server_bound_here"}
     tests = {
         name.removeprefix("test_raw_moto_")
         for name in globals()

@@ -17,12 +17,11 @@ function model (of the version or alias invoked) at every invocation, so a chang
 configuration gets fresh workers. Every version of a function runs the same working-tree
 code: a version pins the configuration, not the code.
 
-Lifecycle: ``ThreadedMotoServer`` hangs forever when its port is taken (werkzeug calls
-``sys.exit`` in the server thread), so the server is bound in the caller's thread and a
-taken port is an ``OSError``. moto keeps its state in module globals: one endpoint per
-process; the state is reset when an endpoint starts and when it stops (``stop`` also
-stops running executions and kills every worker), and moto's ``default_user_config`` is
-restored.
+Lifecycle: the server is bound in the caller's thread, so a taken port is an ``OSError``
+(:func:`~portal_local.aws.moto_workarounds.server_bound_here`). moto keeps its state in
+module globals: one endpoint per process; the state is reset when an endpoint starts
+and when it stops (``stop`` also stops running executions and kills every worker), and
+moto's ``default_user_config`` is restored.
 
 Known and not patched (the workflow must not depend on them):
 
@@ -178,7 +177,7 @@ class LocalAwsEndpoint:
                 logger = logging.getLogger(name)
                 self._saved_log_levels[name] = logger.level
                 logger.setLevel(level)
-        self._server = _make_moto_server(self._host, self._requested_port)
+        self._server = moto_workarounds.server_bound_here(self._host, self._requested_port)
         self._server_thread = threading.Thread(
             target=self._server.serve_forever, name="local-aws-endpoint", daemon=True
         )
@@ -388,27 +387,6 @@ def _invoked_arn(function_arn: str, function_name: str, qualifier: str | None) -
     elif ":" in function_name:
         return f"{function_arn}:{function_name.split(':', 1)[1]}"
     return f"{function_arn}:{qualifier}" if qualifier else function_arn
-
-
-def _make_moto_server(host: str, port: int) -> Any:
-    """moto's WSGI app on a threaded werkzeug server, bound in the calling thread.
-
-    moto's ``ThreadedMotoServer`` binds in its own thread, where werkzeug answers a taken
-    port with ``sys.exit(1)``: the thread dies and ``start()`` waits forever. Binding
-    here turns that into an ``OSError`` for the caller.
-    """
-    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server  # noqa: PLC0415
-
-    app = DomainDispatcherApplication(create_backend_app)
-    try:
-        return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    except SystemExit as exc:  # werkzeug printed the reason (address in use...) to stderr
-        raise OSError(f"cannot listen on {host}:{port}") from exc
 
 
 def _reset_moto() -> None:

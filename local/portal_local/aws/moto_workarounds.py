@@ -36,6 +36,11 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import Role, iam_backends
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.s3.models import FakeBucket
 from moto.secretsmanager.exceptions import InvalidRequestException
 from moto.secretsmanager.models import SecretsManagerBackend
@@ -75,6 +80,7 @@ from moto.stepfunctions.parser.models import (
     stepfunctions_parser_backends,
 )
 from moto.utilities.utils import get_partition
+from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
     from portal_local.aws.moto_endpoint import LocalAwsEndpoint
@@ -1032,6 +1038,18 @@ def cfn_types_missing_or_broken(patches: Patches, endpoint: LocalAwsEndpoint) ->
         )
 
     patches.set(cfn_parsing, "resource_class_from_type", resource_class_from_type)
+
+
+def server_bound_here(host: str, port: int) -> Any:
+    """moto's ``ThreadedMotoServer`` binds in its own thread, where werkzeug answers a taken
+    port with ``sys.exit(1)``: the thread dies and ``start()`` waits forever. The same WSGI
+    app on a threaded werkzeug server bound in the calling thread makes it an ``OSError``.
+    """
+    app = DomainDispatcherApplication(create_backend_app)
+    try:
+        return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    except SystemExit as exc:  # werkzeug printed the reason (address in use...) to stderr
+        raise OSError(f"cannot listen on {host}:{port}") from exc
 
 
 WORKAROUNDS: tuple[Workaround, ...] = (

@@ -137,6 +137,40 @@ def test_a_task_result_over_the_quota_fails_the_execution_whatever_the_catch(
     assert [e["type"] for e in events].count("LambdaFunctionScheduled") == 1  # and no retry
 
 
+def test_only_a_catch_that_names_data_limit_exceeded_catches_it(
+    endpoint: LocalAwsEndpoint, stack: Stack
+) -> None:
+    """AWS documents that States.ALL cannot catch it; naming it explicitly is modelled as
+    catching it (the documentation excludes only the wildcard)."""
+    machine = _machine(
+        endpoint,
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": stack.outputs["AlphaFunctionArn"],
+                    "Parameters": {"action": "big", "bytes.$": "$.bytes"},
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["States.DataLimitExceeded"],
+                            "ResultPath": None,
+                            "Next": "Caught",
+                        }
+                    ],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "Result": "caught", "End": True},
+            },
+        },
+    )
+
+    caught = _run(endpoint, machine, {"bytes": MAX_PAYLOAD_BYTES + 1})
+
+    assert caught["status"] == "SUCCEEDED"
+    assert _entered(endpoint, caught) == ["Call", "Caught"]
+
+
 def test_a_state_output_over_the_quota_fails_even_inside_a_caught_map(
     endpoint: LocalAwsEndpoint,
 ) -> None:

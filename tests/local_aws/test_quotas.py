@@ -88,18 +88,23 @@ def test_the_quotas_are_the_documented_ones() -> None:
     assert MAX_HISTORY_EVENTS == 25_000
 
 
-def test_start_execution_refuses_an_input_over_256_kib(endpoint: LocalAwsEndpoint) -> None:
+def test_start_execution_refuses_an_input_over_the_quota(endpoint: LocalAwsEndpoint) -> None:
     machine = _machine(endpoint, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     sfn = endpoint.client("stepfunctions")
 
     at_the_limit = _run(endpoint, machine, _padded(MAX_PAYLOAD_BYTES))
-    with pytest.raises(ClientError) as refused:
+    with pytest.raises(ClientError) as too_long:
         sfn.start_execution(
             stateMachineArn=machine, input=json.dumps(_padded(MAX_PAYLOAD_BYTES + 1))
         )
+    multibyte = json.dumps({"pad": "é" * (MAX_PAYLOAD_BYTES // 2)}, ensure_ascii=False)
+    with pytest.raises(ClientError) as too_big:
+        sfn.start_execution(stateMachineArn=machine, input=multibyte)
 
     assert at_the_limit["status"] == "SUCCEEDED"
-    assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    assert too_long.value.response["Error"]["Code"] == "ValidationException"
+    assert len(multibyte) < MAX_PAYLOAD_BYTES < len(multibyte.encode())
+    assert too_big.value.response["Error"]["Code"] == "InvalidExecutionInput"
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
 
 

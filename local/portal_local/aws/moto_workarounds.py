@@ -44,7 +44,11 @@ from moto.moto_server.werkzeug_app import (
 from moto.s3.models import FakeBucket
 from moto.secretsmanager.exceptions import InvalidRequestException
 from moto.secretsmanager.models import SecretsManagerBackend
-from moto.stepfunctions.exceptions import InvalidExecutionInput, StateMachineDoesNotExist
+from moto.stepfunctions.exceptions import (
+    InvalidExecutionInput,
+    StateMachineDoesNotExist,
+)
+from moto.stepfunctions.exceptions import ValidationException as SfnValidationException
 from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name import error_equals_decl
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
@@ -235,10 +239,14 @@ def unnamed_execution_is_named_none(patches: Patches, endpoint: LocalAwsEndpoint
     def start_execution(
         backend: Any, arn: str, name: Any = None, data: Any = None, trace: Any = None
     ) -> Any:
-        size = payload_size(data)
-        if size > MAX_PAYLOAD_BYTES:  # AWS: InvalidExecutionInput (HTTP 400)
+        if len(data or "") > MAX_PAYLOAD_BYTES:  # the API's length constraint on 'input'
+            raise SfnValidationException(
+                "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
+            )
+        if payload_size(data) > MAX_PAYLOAD_BYTES:  # within the length, over 256 KiB of UTF-8
             raise InvalidExecutionInput(
-                f"The input exceeds the maximum size of {MAX_PAYLOAD_BYTES} bytes ({size} bytes)"
+                f"The input exceeds the maximum size of {MAX_PAYLOAD_BYTES} bytes of UTF-8"
             )
         with lock:
             return original(backend, arn, name or str(uuid.uuid4()), data, trace)
@@ -323,8 +331,11 @@ def step_functions_quotas_not_enforced(patches: Patches, endpoint: LocalAwsEndpo
     """moto enforces the payload quota in part and the history quota not at all. AWS
     (developer guide: "Service quotas", and "Handling errors" for the error names):
 
-    * ``StartExecution`` refuses an input over :data:`MAX_PAYLOAD_BYTES` with
-      ``InvalidExecutionInput`` (moto starts it; checked in the start patch);
+    * ``StartExecution`` refuses an input longer than :data:`MAX_PAYLOAD_BYTES` with a
+      ``ValidationException`` (the service model's ``max: 262144`` on ``input``; AWS
+      checks shape constraints server-side), and an input within that length but over
+      256 KiB of UTF-8 with ``InvalidExecutionInput`` (modelled: the quota counts UTF-8
+      bytes; moto starts either; checked in the start patch);
     * a state's input, a Task's result, or a state's output (after ResultSelector,
       ResultPath, OutputPath) over the quota fails with ``States.DataLimitExceeded``
       (moto checks results and outputs only, and refuses exactly 256 KiB);

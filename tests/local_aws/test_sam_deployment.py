@@ -157,6 +157,9 @@ def test_policies_alarm_dashboard_key_bus_and_table_are_in_place(
     assert "CloudWatchAlarms" in key_policy["Policy"]
     bus = endpoint.client("events").describe_event_bus(Name=ids["Bus"])
     assert [s["Sid"] for s in json.loads(bus["Policy"])["Statement"]] == ["AccountPuts"]
+    secret = endpoint.client("secretsmanager").get_secret_value(SecretId=ids["ServiceSecret"])
+    generated = json.loads(secret["SecretString"])
+    assert (generated["username"], len(generated["password"])) == ("service", 24)
     table = endpoint.client("dynamodb").describe_table(TableName=ids["Ledger"])["Table"]
     assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [
         ("pk", "HASH"),

@@ -269,10 +269,8 @@ def start_by_version_or_alias_fails(patches: Patches, endpoint: LocalAwsEndpoint
         if len(parts) != 8:
             return original(backend, arn, name, data, trace)
         source = backend.describe_state_machine(":".join(parts[:7]))
-        qualifier, missing = (
-            parts[7],
-            StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'"),
-        )
+        qualifier = parts[7]
+        missing = StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         if not qualifier.isdigit():
             if qualifier not in source.aliases:
                 raise missing
@@ -994,6 +992,22 @@ def _ssm_parameter(ep: LocalAwsEndpoint, name: str, props: dict[str, Any]) -> An
     return parameter, {"Type": kind, "Value": value}
 
 
+def _secret(ep: LocalAwsEndpoint, name: str, props: dict[str, Any]) -> Any:
+    sm, generate = ep.client("secretsmanager"), props.get("GenerateSecretString")
+    kwargs = {k: str(v) for k, v in _pick(props, "Description", "KmsKeyId", "SecretString").items()}
+    if generate:
+        keys = ("PasswordLength", "ExcludeCharacters", "ExcludeNumbers", "ExcludePunctuation")
+        password = sm.get_random_password(**_pick(generate, *keys, "IncludeSpace"))
+        value = password["RandomPassword"]
+        if "SecretStringTemplate" in generate:
+            document = json.loads(generate["SecretStringTemplate"])
+            value = json.dumps({**document, generate["GenerateStringKey"]: value})
+        kwargs["SecretString"] = value
+    tags = [{"Key": k, "Value": v} for k, v in _tags(props.get("Tags")).items()]
+    arn = sm.create_secret(Name=str(props.get("Name") or name), Tags=tags, **kwargs)["ARN"]
+    return arn, {"Id": arn}
+
+
 def _schedule(ep: LocalAwsEndpoint, name: str, props: dict[str, Any]) -> Any:
     schedule = str(props.pop("Name", name))[:64]
     arn = ep.client("scheduler").create_schedule(Name=schedule, **props)["ScheduleArn"]
@@ -1020,6 +1034,7 @@ API_CREATED: dict[str, Creator] = {
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::KMS::Key": _kms_key,
     "AWS::SSM::Parameter": _ssm_parameter,
+    "AWS::SecretsManager::Secret": _secret,
 }
 """Resource types moto's CloudFormation lacks (no model) or gets wrong (the creator's
 docstring says how), each created through the endpoint's API from its properties."""

@@ -1,8 +1,9 @@
 """The project deployed on one machine: the local AWS endpoint with template.yaml in it.
 
 The same path serves the demo, the workflow tests and the benchmarks: deploy
-template.yaml the way CloudFormation would, create the credential secrets, and start
-executions with boto3 exactly as a user would against AWS.
+template.yaml as ``sam deploy`` would (the real SAM transform, then CloudFormation
+``CreateStack``: :func:`portal_local.aws.deploy.deploy_stack`), create the credential
+secrets, and start executions with boto3 exactly as a user would against AWS.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def test_failed_update_leaves_nothing_half_done(workflow: Workflow) -> None:
     assert report["error"]["name"] == "PortalRequestRejected"
     assert workflow.secret_json(arn) == before
     assert all("AWSPENDING" not in s for s in workflow.stages(arn).values())
-    assert any("previous key" in note for note in report["error"]["notes"])
+    assert any("does not run the key in AWSPENDING" in n for n in report["error"]["notes"])
     assert portal.restart_count == 0
 
 

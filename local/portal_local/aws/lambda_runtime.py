@@ -1,7 +1,7 @@
 """Runs Lambda handlers the way Lambda execution environments do, on this machine.
 
-Every function gets a pool of warm worker processes (``_lambda_worker.py``), each one a
-stand-in for a Lambda execution environment:
+Every function version gets a pool of warm worker processes (``_lambda_worker.py``), each
+one a stand-in for a Lambda execution environment:
 
 * the environment is the function's ``Environment.Variables`` plus the variables the
   Lambda service sets (``AWS_LAMBDA_FUNCTION_NAME``, ``_HANDLER``, ``AWS_REGION``...) and
@@ -323,7 +323,7 @@ class LambdaRuntime:
         self._throttle_wait = throttle_wait
         self._python = python
         self._lock = threading.Lock()
-        self._pools: dict[str, _Pool] = {}
+        self._pools: dict[tuple[str, str], _Pool] = {}  # (name, version): each has its own
         self._retired: list[_Pool] = []
         self._worker_counter: dict[str, int] = {}
         self._records: list[InvocationRecord] = []
@@ -517,14 +517,14 @@ class LambdaRuntime:
         with self._lock:
             if self._stopped:
                 raise RuntimeStopped("the Lambda runtime is stopped")
-            pool = self._pools.get(spec.name)
+            pool = self._pools.get((spec.name, spec.version))
             if pool is not None and pool.spec == spec:
                 return pool
             if pool is not None:
                 # The function's code or configuration changed: new execution environments.
                 self._retire(pool)
             pool = _Pool(spec, self._cap)
-            self._pools[spec.name] = pool
+            self._pools[spec.name, spec.version] = pool
             return pool
 
     def _retire(self, pool: _Pool) -> None:
@@ -664,11 +664,12 @@ class LambdaRuntime:
 
     def worker_pids(self, function_name: str) -> list[int]:
         with self._lock:
-            pool = self._pools.get(function_name)
-        if pool is None:
-            return []
-        with pool.cond:
-            return sorted(w.pid for w in [*pool.idle, *pool.busy])
+            pools = [pool for (name, _), pool in self._pools.items() if name == function_name]
+        pids: list[int] = []
+        for pool in pools:
+            with pool.cond:
+                pids.extend(w.pid for w in [*pool.idle, *pool.busy])
+        return sorted(pids)
 
     # -- stopping ---------------------------------------------------------------------
 

@@ -1,95 +1,47 @@
 """A local AWS endpoint: moto in server mode whose Lambda runs the project's real handlers.
 
-This is the only module of the project that imports moto (pinned: moto[server]==5.2.5).
-:class:`LocalAwsEndpoint` starts moto's server in a thread of this process on
-127.0.0.1, configured with ``{"stepfunctions": {"execute_state_machine": true},
-"lambda": {"use_docker": false}}`` so that Step Functions executions really run (moto's
-ASL interpreter, ported from LocalStack) and Lambda uses the "simple" backend, whose
-``invoke`` is replaced by one that runs the deployed handler in a warm worker process
-(:mod:`portal_local.aws.lambda_runtime`).
+:class:`LocalAwsEndpoint` starts moto's server (pinned: moto[server]==5.2.5) in a thread
+of this process on 127.0.0.1, configured by
+:data:`~portal_local.aws.moto_workarounds.MOTO_CONFIG` so that Step Functions executions
+really run (moto's ASL interpreter, ported from LocalStack) and Lambda uses the "simple"
+backend, whose ``invoke`` runs the deployed handler in a warm worker process
+(:mod:`portal_local.aws.lambda_runtime`). Everything that changes moto's behaviour lives
+in :mod:`portal_local.aws.moto_workarounds` (installed on start, undone on stop).
 
 Where functions' code comes from: the deployment package moto stores for the function
 (and for each of its layer versions). :mod:`portal_local.aws.deploy` uploads a tiny zip
 whose manifest points at the source directory (``CodeUri`` / ``ContentUri``), so code
 runs in place; any other zip is unpacked under ``run_dir/code`` and run from there.
 Handler, environment variables, timeout, memory size and layers are read from moto's
-function model at every invocation (so ``update_function_configuration`` is honoured:
-a changed configuration gets fresh workers).
+function model (of the version or alias invoked) at every invocation, so a changed
+configuration gets fresh workers. Every version of a function runs the same working-tree
+code: a version pins the configuration, not the code.
 
-moto 5.2.5 quirks worked around here (each patch is installed when the endpoint starts,
-on construction, and removed by :meth:`LocalAwsEndpoint.stop`):
+Lifecycle: the server is bound in the caller's thread, so a taken port is an ``OSError``
+(:func:`~portal_local.aws.moto_workarounds.server_bound_here`). moto keeps its state in
+module globals: one endpoint per process; the state is reset when an endpoint starts
+and when it stops (``stop`` also stops running executions and kills every worker), and
+moto's ``default_user_config`` is restored.
 
-1. ``LambdaSimpleBackend.invoke`` returns the request body (or a canned result) instead
-   of running code. Replaced: it resolves the function (name, ARN, qualifier), runs the
-   handler, sets ``x-amz-function-error: Unhandled`` on a function error, honours
-   ``InvocationType`` (``Event`` runs in the background and returns 202, ``DryRun``
-   returns 204) and ``LogType: Tail`` (``x-amz-log-result``). Both boto3
-   ``lambda.invoke`` and the interpreter's ``arn:aws:states:::lambda:invoke`` / plain
-   function ARN Tasks come through here (the interpreter calls the Lambda API over
-   HTTP).
-2. Several moto internals (SNS -> Lambda subscriptions, DynamoDB streams, Kinesis, logs
-   subscription filters, the deprecated ``InvokeAsync``) call ``LambdaFunction.invoke``,
-   which only knows Docker. Replaced by the same runner; those paths are synchronous
-   (an SNS publish returns after the subscribed function ran).
-3. The interpreter reaches AWS with ``boto_client_for``, which hard-codes
-   ``http://localhost:<MOTO_PORT or 5000>``; with any other port every Task would call
-   the wrong server. ``moto_server_port`` in that module is patched to this endpoint's
-   port (``localhost`` is kept; it resolves to 127.0.0.1 where the server listens).
-4. ``StartExecution`` without ``name`` creates an execution named ``"None"`` (ARN ending
-   in ``:None``), so a second unnamed execution of the same state machine fails with
-   ``ExecutionAlreadyExists``. Patched: an unnamed execution gets a UUID name, as on AWS.
-5. aws-sdk integration errors are named after the lower-case SDK name
-   (``secretsmanager.ResourceNotFoundException``); AWS names them after the service's
-   Java SDK client (LocalStack, whence the interpreter comes, derives it from the
-   service id): ``SecretsManager.ResourceNotFoundException``, ``DynamoDb.*``,
-   ``Sfn.*``, ``Sns.*``. ``_normalise_service_error_name`` is patched to build that name
-   from botocore's service id, so ``ErrorEquals`` written for AWS match here. (The
-   optimized integrations keep their own names, e.g.
-   ``DynamoDB.ConditionalCheckFailedException`` for ``arn:aws:states:::dynamodb:*``.)
-6. ``ThreadedMotoServer`` hangs forever when its port is taken (werkzeug calls
-   ``sys.exit`` in the server thread); the server is bound in the caller's thread
-   instead, so a taken port is an ``OSError``.
-7. moto keeps its state in module globals: only one endpoint can run per process; the
-   state is reset when an endpoint starts and when it stops (``stop`` also stops running
-   executions and kills every worker, so no thread keeps calling a dead server).
-8. moto's global ``default_user_config`` is mutated by the configuration above; the
-   previous values are restored on stop.
-
-8. Secrets Manager: ``GetSecretValue`` without a stage reads ``default_version_id``, which
-   ``UpdateSecretVersionStage`` does not move with AWSCURRENT (and ``RotateSecret`` points
-   at the new version whatever the rotation did). Patched: the default follows AWSCURRENT.
-9. ``RotateSecret`` checks the documented "previous rotation still in progress" condition
-   the wrong way round (it refuses when AWSPENDING sits on AWSCURRENT, and silently moves
-   a leftover AWSPENDING otherwise). Patched: a version that is AWSPENDING but not
-   AWSCURRENT (other than the requested token) makes RotateSecret fail as on AWS.
-
-10. A Task whose Resource is a plain function ARN reports every Lambda *service* error
-    (throttling, service exception: the function never ran) as ``Exception``; AWS names
-    them ``Lambda.TooManyRequestsException``, ``Lambda.ServiceException``... Patched, so
-    the Retry blocks written for AWS match here too.
-
-Quirks known but not patched (the workflow must not depend on them):
+Known and not patched (the workflow must not depend on them):
 
 * ``RotateSecret`` invokes the rotation function synchronously for the four steps and
   ignores a function error; with ``RotateImmediately`` (the default) moto then moves
-  ``AWSCURRENT`` to the new version whatever the function did. A rotation function that
-  starts a state machine and reports failure is not "failed" in moto's eyes.
+  ``AWSCURRENT`` to the new version whatever the function did.
 * EventBridge rules, schedules and Scheduler schedules are stored but never fire.
-* ``GetLayerVersionByArn`` is not implemented (the deployment uses ``GetLayerVersion``).
+* ``GetLayerVersionByArn`` is not implemented.
 * As on AWS, a Task's ``TaskSucceeded`` history event holds the raw API response, before
   ``ResultSelector``: an aws-sdk ``secretsmanager:getSecretValue`` Task puts the secret
   value in the execution history.
-* Lambda reserved concurrency, aliases' routing weights, destinations and DLQs of
-  asynchronous invocations are not applied; throttling happens only when every one of
-  ``max_workers_per_function`` workers stayed busy for ``throttle_wait`` seconds.
-* IAM policies are not evaluated: every call is allowed. S3 bucket policies are, partly:
-  a Deny statement applies to object requests with its Condition ignored (the deployment
-  therefore leaves conditional Deny statements out, see ``deploy._bucket_policy``).
+* Lambda reserved concurrency, aliases' routing weights, ``LoggingConfig``, event invoke
+  configs (retries, destinations) and DLQs of asynchronous invocations are stored, not
+  applied; throttling happens only when every one of ``max_workers_per_function``
+  workers stayed busy for ``throttle_wait`` seconds.
+* IAM policies are not evaluated: every call is allowed.
 * ``Choice`` rules whose ``Variable`` path is missing from the input fall through to
   ``Default`` (AWS fails the execution with ``States.Runtime``): guard with ``IsPresent``.
-* ``GetExecutionHistory`` ignores ``maxResults`` and ``reverseOrder``: every event, oldest
-  first, no ``nextToken``.
-* ``QueryLanguage: JSONata`` and ``Assign`` (variables) fail with ``States.Runtime``;
+* ``GetExecutionHistory`` ignores ``maxResults`` and ``reverseOrder``.
+* ``QueryLanguage: JSONata`` and ``Assign`` fail with ``States.Runtime``;
   ``arn:aws:states:::states:startExecution.sync`` fails too.
 * A Task's ``TimeoutSeconds`` ends the state with ``States.Timeout`` but the Lambda
   invocation goes on in the background until the function's own timeout.
@@ -101,21 +53,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import logging
-import re
 import threading
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import boto3
-import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError
 
 from portal_local.aws.lambda_runtime import (
     FunctionSpec,
@@ -133,44 +80,12 @@ ACCOUNT_ID = "123456789012"
 FAKE_ACCESS_KEY_ID = "testing"  # moto accepts any credentials
 FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105
 
-MOTO_CONFIG: dict[str, Any] = {
-    "stepfunctions": {"execute_state_machine": True},
-    "lambda": {"use_docker": False},
-}
-
-# Words of a service id: an upper-case run (an acronym), a capitalised word, or digits.
-_SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions"}
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
-
 # quiet=True: no access-log line per AWS call, and no ERROR line from the interpreter for
 # every error a Retry/Catch handles (the execution history has them all).
 _QUIET_LOGGERS = {"werkzeug": logging.WARNING, "moto.stepfunctions.parser": logging.CRITICAL}
 
 _active_lock = threading.Lock()
 _active: LocalAwsEndpoint | None = None
-
-
-class _Patches:
-    """Attribute replacements, undone in reverse order."""
-
-    def __init__(self) -> None:
-        self._undo: list[tuple[Any, str, Any]] = []
-
-    def set(self, owner: Any, name: str, value: Any) -> None:
-        self._undo.append((owner, name, owner.__dict__.get(name, _MISSING)))
-        setattr(owner, name, value)
-
-    def undo(self) -> None:
-        while self._undo:
-            owner, name, old = self._undo.pop()
-            if old is _MISSING:
-                with contextlib.suppress(AttributeError):
-                    delattr(owner, name)
-            else:
-                setattr(owner, name, old)
-
-
-_MISSING = object()
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -213,7 +128,7 @@ class LocalAwsEndpoint:
         self._function_env = dict(function_env or {})
         self._max_workers = max_workers_per_function
         self._throttle_wait = throttle_wait
-        self._patches = _Patches()
+        self._patches: Any = None
         self._session = boto3.session.Session()
         self._session_lock = threading.Lock()
         self._server: Any = None
@@ -226,6 +141,8 @@ class LocalAwsEndpoint:
         self._saved_log_levels: dict[str, int] = {}
         self.port = 0
         self.url = ""
+        self.notes: list[str] = []
+        """What the deployments left out or changed locally, and why (see deploy.Stack)."""
         self.runtime: LambdaRuntime
         self._start()
 
@@ -249,7 +166,9 @@ class LocalAwsEndpoint:
     def _start_server(self) -> None:
         from moto.core.config import default_user_config  # noqa: PLC0415
 
-        for key, value in MOTO_CONFIG.items():
+        from portal_local.aws import moto_workarounds  # noqa: PLC0415 - loads moto
+
+        for key, value in moto_workarounds.MOTO_CONFIG.items():
             self._saved_config[key] = default_user_config.get(key)
             default_user_config[key] = dict(value)  # type: ignore[literal-required]
         _reset_moto()
@@ -258,7 +177,7 @@ class LocalAwsEndpoint:
                 logger = logging.getLogger(name)
                 self._saved_log_levels[name] = logger.level
                 logger.setLevel(level)
-        self._server = _make_moto_server(self._host, self._requested_port)
+        self._server = moto_workarounds.server_bound_here(self._host, self._requested_port)
         self._server_thread = threading.Thread(
             target=self._server.serve_forever, name="local-aws-endpoint", daemon=True
         )
@@ -272,7 +191,8 @@ class LocalAwsEndpoint:
             max_workers_per_function=self._max_workers,
             throttle_wait=self._throttle_wait,
         )
-        self._install_patches()
+        self._patches = moto_workarounds.Patches()
+        moto_workarounds.install(self._patches, self)
 
     def stop(self) -> None:
         """Stop executions, workers and the server; restore moto. Idempotent, bounded."""
@@ -290,7 +210,8 @@ class LocalAwsEndpoint:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 self._shutdown_server()
-        self._patches.undo()
+        if self._patches is not None:
+            self._patches.undo()
         with contextlib.suppress(Exception):
             _reset_moto()
         if self._saved_config:
@@ -375,100 +296,17 @@ class LocalAwsEndpoint:
         """Every Lambda invocation so far (duration, memory, cold start, error type)."""
         return self.runtime.invocations()
 
-    # -- moto patches -----------------------------------------------------------------
-
-    def _install_patches(self) -> None:
-        from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
-        from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
-            state_task_service_aws_sdk as aws_sdk,
-        )
-        from moto.stepfunctions.parser.asl.utils import boto_client  # noqa: PLC0415
-        from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: PLC0415
-
-        endpoint = self
-        port = str(self.port)
-
-        def simple_invoke(  # noqa: PLR0917 - moto's signature
-            backend: Any,
-            function_name: str,
-            qualifier: str | None,
-            body: Any,
-            headers: Any,
-            response_headers: Any,
-        ) -> bytes | None:
-            fn = backend.get_function(function_name, qualifier)
-            return endpoint._invoke_moto_function(
-                backend,
-                fn,
-                function_name=function_name,
-                qualifier=qualifier,
-                body=body,
-                headers=headers,
-                response_headers=response_headers,
-            )
-
-        def function_invoke(
-            fn: Any, body: Any, request_headers: Any, response_headers: Any
-        ) -> bytes:
-            from moto.awslambda.utils import get_backend  # noqa: PLC0415
-
-            backend = get_backend(fn.account_id, fn.region)
-            result = endpoint._invoke_moto_function(
-                backend,
-                fn,
-                function_name=fn.function_name,
-                qualifier=None,
-                body=body,
-                headers=request_headers,
-                response_headers=response_headers,
-            )
-            return result or b""
-
-        original_start = StepFunctionsParserBackend.start_execution
-        start_lock = threading.Lock()
-
-        def start_execution(
-            backend: Any,
-            state_machine_arn: str,
-            name: Any = None,
-            execution_input: Any = None,
-            trace_header: Any = None,
-        ) -> Any:
-            # AWS checks an execution name atomically; moto does not (a concurrent
-            # duplicate could start twice), so starts are serialised here.
-            with start_lock:
-                return original_start(
-                    backend,
-                    state_machine_arn,
-                    name or str(uuid.uuid4()),
-                    execution_input,
-                    trace_header,
-                )
-
-        _patch_secrets_manager(self._patches)
-        _patch_lambda_service_error_names(self._patches)
-        self._patches.set(LambdaSimpleBackend, "invoke", simple_invoke)
-        self._patches.set(LambdaFunction, "invoke", function_invoke)
-        self._patches.set(boto_client, "moto_server_port", lambda: port)
-        self._patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
-        self._patches.set(
-            aws_sdk.StateTaskServiceAwsSdk,
-            "_normalise_service_error_name",
-            staticmethod(_aws_sdk_error_prefix),
-        )
-
-    def _invoke_moto_function(
+    def invoke_moto_function(  # noqa: PLR0917 - called by the moto_workarounds patch
         self,
         backend: Any,
         fn: Any,
-        *,
         function_name: str,
         qualifier: str | None,
         body: Any,
         headers: Any,
         response_headers: dict[str, str],
     ) -> bytes | None:
+        """Run ``fn`` (moto's function, version or alias model) in the warm workers."""
         from moto.awslambda.exceptions import LambdaClientError  # noqa: PLC0415
 
         spec = self._spec_for(backend, fn)
@@ -551,44 +389,6 @@ def _invoked_arn(function_arn: str, function_name: str, qualifier: str | None) -
     return f"{function_arn}:{qualifier}" if qualifier else function_arn
 
 
-@functools.lru_cache(maxsize=64)
-def _aws_sdk_error_prefix(service_name: str) -> str:
-    """Step Functions' prefix for aws-sdk integration errors.
-
-    AWS names them after the service's AWS SDK for Java 2.x client: the botocore service
-    id in PascalCase words (``Secrets Manager`` -> ``SecretsManager``, ``DynamoDB`` ->
-    ``DynamoDb``, ``SFN`` -> ``Sfn``, ``SNS`` -> ``Sns``, ``EC2`` -> ``Ec2``).
-    """
-    lowered = service_name.lower()
-    try:
-        model = botocore.session.get_session().get_service_model(_SFN_TO_BOTO.get(lowered, lowered))
-    except BotoCoreError:  # unknown service: keep the name as written in the resource ARN
-        return service_name
-    words = _WORD.findall(str(model.service_id))
-    return "".join(word[0].upper() + word[1:].lower() for word in words)
-
-
-def _make_moto_server(host: str, port: int) -> Any:
-    """moto's WSGI app on a threaded werkzeug server, bound in the calling thread.
-
-    moto's ``ThreadedMotoServer`` binds in its own thread, where werkzeug answers a taken
-    port with ``sys.exit(1)``: the thread dies and ``start()`` waits forever. Binding
-    here turns that into an ``OSError`` for the caller.
-    """
-    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server  # noqa: PLC0415
-
-    app = DomainDispatcherApplication(create_backend_app)
-    try:
-        return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    except SystemExit as exc:  # werkzeug printed the reason (address in use...) to stderr
-        raise OSError(f"cannot listen on {host}:{port}") from exc
-
-
 def _reset_moto() -> None:
     from moto.moto_api._internal.models import moto_api_backend  # noqa: PLC0415
 
@@ -611,42 +411,6 @@ def _stop_running_executions() -> None:
                         )
 
 
-def _patch_secrets_manager(patches: Any) -> None:
-    from moto.secretsmanager.exceptions import InvalidRequestException  # noqa: PLC0415
-    from moto.secretsmanager.models import SecretsManagerBackend  # noqa: PLC0415
-
-    original_rotate = SecretsManagerBackend.rotate_secret
-    original_stage = SecretsManagerBackend.update_secret_version_stage
-
-    def follow_current(secret: Any) -> None:
-        for version_id, version in secret.versions.items():
-            if "AWSCURRENT" in version["version_stages"]:
-                secret.default_version_id = version_id
-
-    def rotate_secret(backend: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:
-        token = kwargs.get("client_request_token") or (args[0] if args else None)
-        if backend._is_valid_identifier(secret_id):
-            secret = backend.secrets[secret_id]
-            for version_id, version in secret.versions.items():
-                stages = version["version_stages"]
-                if "AWSPENDING" in stages and "AWSCURRENT" not in stages and version_id != token:
-                    raise InvalidRequestException(
-                        "A previous rotation isn't complete. That rotation will be reattempted."
-                    )
-        result = original_rotate(backend, secret_id, *args, **kwargs)
-        if backend._is_valid_identifier(secret_id):
-            follow_current(backend.secrets[secret_id])
-        return result
-
-    def update_secret_version_stage(backend: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:
-        result = original_stage(backend, secret_id, *args, **kwargs)
-        follow_current(backend.secrets[secret_id])
-        return result
-
-    patches.set(SecretsManagerBackend, "rotate_secret", rotate_secret)
-    patches.set(SecretsManagerBackend, "update_secret_version_stage", update_secret_version_stage)
-
-
 def match_event_pattern(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """EventBridge pattern semantics (moto's implementation), for testing rule patterns
     against sample events: moto stores rules but never fires them."""
@@ -654,28 +418,3 @@ def match_event_pattern(pattern: Mapping[str, Any], event: Mapping[str, Any]) ->
 
     message: Any = dict(event)
     return bool(EventPattern.load(json.dumps(pattern)).matches_event(message))
-
-
-def _patch_lambda_service_error_names(patches: Any) -> None:
-    from botocore.exceptions import ClientError  # noqa: PLC0415
-    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (  # noqa: PLC0415
-        CustomErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: PLC0415
-        state_task_lambda,
-    )
-
-    task = state_task_lambda.StateTaskLambda
-    original = task._from_error
-
-    def from_error(self: Any, env: Any, ex: Exception) -> Any:
-        event: Any = original(self, env, ex)
-        if isinstance(ex, ClientError):
-            name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Unknown')}"
-            event.error_name = CustomErrorName(name)
-            details = event.event_details.get("lambdaFunctionFailedEventDetails")
-            if details is not None:
-                details["error"] = name
-        return event
-
-    patches.set(task, "_from_error", from_error)

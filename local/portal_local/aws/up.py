@@ -1,7 +1,8 @@
 """``portal-automation local up``: the local AWS endpoint with the stack deployed, until stopped.
 
 Starts :class:`~portal_local.aws.moto_endpoint.LocalAwsEndpoint`, deploys the SAM template
-with :func:`~portal_local.aws.deploy.deploy_stack`, writes what a client needs (endpoint
+with :func:`~portal_local.aws.deploy.deploy_stack` (SAM transform, then CloudFormation
+``CreateStack``), writes what a client needs (endpoint
 URL, region, stack outputs, physical ids) as JSON to ``--outputs``, prints how to use it,
 and runs until SIGINT or SIGTERM; then stops workers and server, removes the outputs file
 (it describes a running endpoint) and exits 0.
@@ -105,7 +106,8 @@ def _usage(endpoint: LocalAwsEndpoint, stack: Stack, outputs: Path) -> str:
     ]
     lines += [f"  {key} = {value}" for key, value in sorted(stack.outputs.items())]
     if stack.skipped:
-        lines.append(f"Not created (unsupported locally): {', '.join(sorted(stack.skipped))}")
+        lines.append("Not created locally (see 'skipped' in the outputs file):")
+        lines += [f"  {logical}: {reason}" for logical, reason in sorted(stack.skipped.items())]
     lines += [
         "",
         "Use it with the AWS CLI:",

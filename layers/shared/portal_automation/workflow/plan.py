@@ -112,9 +112,7 @@ def parse_input(raw: Any) -> ExecutionInput:
         raise InvalidExecutionInput(f"invalid execution input: {describe(exc)}") from None
 
 
-def _targets(
-    request: ExecutionInput, planner: Planner, problems: list[str]
-) -> list[PortalTarget]:
+def _targets(request: ExecutionInput, planner: Planner, problems: list[str]) -> list[PortalTarget]:
     if request.select is not None:
         return _selected(request.select, planner, problems)
     prefix = planner.settings.secret_arn_prefix
@@ -157,9 +155,7 @@ def _resolve(
     return target.model_copy(update={"secret_arn": arn})
 
 
-def _selected(
-    select: Selection, planner: Planner, problems: list[str]
-) -> list[PortalTarget]:
+def _selected(select: Selection, planner: Planner, problems: list[str]) -> list[PortalTarget]:
     arn_prefix = planner.settings.secret_arn_prefix
     allowed = arn_prefix.split(":secret:", 1)[1] if ":secret:" in arn_prefix else ""
     name_prefix = select.name_prefix if select.name_prefix is not None else allowed

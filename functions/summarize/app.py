@@ -22,6 +22,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(step="summarize", run_id=run_id)
     report = guarded(summarize, run_id, LEDGER, WORK)
     metrics.add_dimension(name="action", value=str(report["action"]))
+    metrics.add_dimension(name="outcome", value=str(report["outcome"]))
+    metrics.add_metric("Runs", MetricUnit.Count, 1)
     metrics.add_metric("PortalsSucceeded", MetricUnit.Count, report["total"] - report["failed"])
     metrics.add_metric("PortalsFailed", MetricUnit.Count, report["failed"])
     logger.info("run finished", extra={"outcome": report["outcome"], "counts": report["counts"]})

@@ -38,6 +38,8 @@ class _Secret:
     versions: dict[str, _Version] = field(default_factory=dict)
     rotation_enabled: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    last_rotated: float | None = None
+    next_rotation: float | None = None
 
 
 class FakeSecrets:
@@ -167,7 +169,14 @@ class FakeSecrets:
     def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
         self.calls.append(("list", name_prefix))
         return [
-            {"ARN": secret.arn, "Name": secret.name, "Tags": dict(secret.tags)}
+            {
+                "ARN": secret.arn,
+                "Name": secret.name,
+                "Tags": dict(secret.tags),
+                "RotationEnabled": secret.rotation_enabled,
+                "LastRotatedDate": secret.last_rotated,
+                "NextRotationDate": secret.next_rotation,
+            }
             for secret in self._secrets.values()
             if secret.name.startswith(name_prefix)
             and all(secret.tags.get(k) == v for k, v in tags.items())

@@ -147,6 +147,42 @@ def test_clear_pending_and_missing_versions(secrets: SecretsSide) -> None:
         store.read("portal-admin/none")
 
 
+@pytest.mark.parametrize("side", ["fake", "real"])
+def test_selection_by_name_prefix_and_every_tag(side: str, request: pytest.FixtureRequest) -> None:
+    wanted = {"team": "gis", "env": "prod"}
+    names = {
+        "portal-admin/a": wanted,
+        "portal-admin/b": {"team": "gis", "env": "test"},  # one tag differs
+        "portal-admin/c": {"team": "prod", "env": "gis"},  # keys and values crossed
+        "other/a": wanted,  # outside the prefix
+    }
+    if side == "fake":
+        store: Any = FakeSecrets()
+        arns = {name: store.create(name, VALUE, **tags) for name, tags in names.items()}
+    else:
+        request.getfixturevalue("aws")
+        client = boto3.client("secretsmanager", region_name=REGION)
+        arns = {
+            name: client.create_secret(
+                Name=name,
+                SecretString=json.dumps(VALUE),
+                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            )["ARN"]
+            for name, tags in names.items()
+        }
+        store = SecretsStore(client)
+
+    found = store.select("portal-admin/", wanted)
+
+    assert [entry["ARN"] for entry in found] == [arns["portal-admin/a"]]
+    assert found[0]["Tags"] == wanted
+    assert found[0]["RotationEnabled"] is False
+    assert found[0]["NextRotationDate"] is None
+    assert sorted(e["Name"] for e in store.select("portal-admin/", {})) == sorted(
+        n for n in names if n.startswith("portal-admin/")
+    )
+
+
 # --- the ledger ------------------------------------------------------------------------
 
 

@@ -53,8 +53,9 @@ class SecretsPort(Protocol):
     def pending_version_id(self, secret_id: str) -> str | None: ...
 
     def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The secrets (ARN, Name, Tags as in ListSecrets) whose name starts with
-        ``name_prefix`` and that carry every tag in ``tags``."""
+        """The secrets whose name starts with ``name_prefix`` and that carry every tag in
+        ``tags``: ARN, Name, Tags (a dict), RotationEnabled, and LastRotatedDate and
+        NextRotationDate as epoch seconds or None, as ListSecrets gives them."""
         ...
 
 

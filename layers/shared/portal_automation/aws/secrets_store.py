@@ -155,8 +155,22 @@ class SecretsStore:
                     if name.startswith(name_prefix) and all(
                         held.get(k) == v for k, v in tags.items()
                     ):
-                        found.append({"ARN": entry["ARN"], "Name": name, "Tags": held})
+                        found.append(
+                            {
+                                "ARN": entry["ARN"],
+                                "Name": name,
+                                "Tags": held,
+                                "RotationEnabled": bool(entry.get("RotationEnabled", False)),
+                                "LastRotatedDate": _epoch(entry.get("LastRotatedDate")),
+                                "NextRotationDate": _epoch(entry.get("NextRotationDate")),
+                            }
+                        )
         return found
+
+
+def _epoch(value: Any) -> float | None:
+    """A ListSecrets date (a datetime from botocore) as epoch seconds."""
+    return round(value.timestamp(), 3) if hasattr(value, "timestamp") else None
 
 
 @contextmanager

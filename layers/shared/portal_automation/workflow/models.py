@@ -17,6 +17,12 @@ SECRET_ARN = re.compile(
 )
 
 
+def secret_name_prefix(arn_prefix: str) -> str:
+    """The secret-name prefix an ARN prefix allows (``...:secret:portal-admin/`` →
+    ``portal-admin/``)."""
+    return arn_prefix.split(":secret:", 1)[1] if ":secret:" in arn_prefix else ""
+
+
 # What a label may hold: it is shown in notifications, audit events and logs.
 LABEL = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"
 # A Secrets Manager ClientRequestToken (32 to 64 characters; UUIDs in practice).

@@ -28,7 +28,15 @@ from ..errors import (
 )
 from ..ports import LedgerPort, SecretsPort, WorkStorePort
 from ..settings import PlanExecutionSettings
-from .models import ExecutionInput, PortalItem, PortalTarget, Selection, Timing, dump
+from .models import (
+    ExecutionInput,
+    PortalItem,
+    PortalTarget,
+    Selection,
+    Timing,
+    dump,
+    secret_name_prefix,
+)
 
 _VERSION_NAMESPACE: Final = uuid.UUID("6f1c9d64-7a52-4c1e-9a1e-2f0b1f6f4a11")
 
@@ -157,7 +165,7 @@ def _resolve(
 
 def _selected(select: Selection, planner: Planner, problems: list[str]) -> list[PortalTarget]:
     arn_prefix = planner.settings.secret_arn_prefix
-    allowed = arn_prefix.split(":secret:", 1)[1] if ":secret:" in arn_prefix else ""
+    allowed = secret_name_prefix(arn_prefix)
     name_prefix = select.name_prefix if select.name_prefix is not None else allowed
     if not name_prefix.startswith(allowed):
         problems.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from portal_automation.triggers import events
 from portal_automation.triggers.events import execution_input, start_for_event
 from portal_automation.triggers.rotation import execution_name, rotate, rotation_step
 from portal_automation.workflow.audit import audit_entries
+from portal_local.aws.deploy import load_template
 
 from tests.fakes.executions import FakeExecutions
 from tests.fakes.secrets import FakeSecrets
@@ -220,6 +222,12 @@ def desired() -> dict[str, Any]:
             "desired-config-change",
         ),
         ("eventbridge-drift-schedule.json", "apply-security-config", True, "drift-schedule"),
+        (
+            "eventbridge-fleet-rotation-schedule.json",
+            "rotate-shared-key",
+            None,
+            "fleet-rotation-schedule",
+        ),
     ],
 )
 def test_each_sample_event_starts_its_run(
@@ -306,7 +314,6 @@ def test_events_that_cannot_start_a_run_are_refused(
     [
         ([], "JSON object"),
         ({"portals": []}, "missing securityConfig"),
-        ({"portals": [], "securityConfig": {}}, "names no portals"),
     ],
 )
 def test_a_bad_desired_document_is_refused(
@@ -424,3 +431,99 @@ def test_execution_names_keep_plain_ids_and_never_collide() -> None:
     assert events.execution_name("event", plain) == f"event-{plain}"
     names = [events.execution_name("event", key) for key in [plain, long_a, long_b, *odd, "a-b"]]
     assert len(set(names)) == len(names)
+
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+def transformed(transformer: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """What EventBridge delivers through an input transformer: each ``<name>`` of the
+    template replaced by the JSON value its path selects (a string comes quoted)."""
+    text = transformer["InputTemplate"]
+    for name, path in transformer["InputPathsMap"].items():
+        value: Any = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        text = text.replace(f"<{name}>", json.dumps(value))
+    return dict(json.loads(text))
+
+
+def test_the_fleet_rotation_rule_rotates_its_selection(executions: FakeExecutions) -> None:
+    """The rule's input transformer (template.yaml, with a FleetRotationSelection) turns
+    the schedule's event into a rotation of exactly that selection."""
+    selection = {"tags": {"rotation": "monthly"}, "namePrefix": "portal-admin/prod-"}
+    target = load_template(TEMPLATE)["Resources"]["FleetRotationRule"]["Properties"]["Targets"][0]
+    template, names = target["InputTransformer"]["InputTemplate"]["Fn::Sub"]
+    assert names == {"Selection": {"Ref": "FleetRotationSelection"}}
+    transformer = {
+        "InputPathsMap": target["InputTransformer"]["InputPathsMap"],
+        "InputTemplate": template.replace("${Selection}", json.dumps(selection)),
+    }
+    scheduled = load_event("eventbridge-drift-schedule.json")  # what any schedule emits
+
+    start_for_event(
+        transformed(transformer, scheduled),
+        executions=executions,
+        desired_document=desired,
+        drift_mode="report",
+    )
+
+    run = executions.runs[f"event-{scheduled['id']}"]["input"]
+    assert run == {
+        "action": "rotate-shared-key",
+        "select": selection,
+        "source": "fleet-rotation-schedule",
+    }
+
+
+@pytest.mark.parametrize(
+    "sample", ["eventbridge-desired-config-changed.json", "eventbridge-drift-schedule.json"]
+)
+def test_a_desired_document_may_select_its_portals(executions: FakeExecutions, sample: str) -> None:
+    select = {"tags": {"env": "prod"}}
+    document = {"select": select, "securityConfig": DOCUMENT["securityConfig"]}
+    event = load_event(sample)
+
+    start_for_event(
+        event, executions=executions, desired_document=lambda: document, drift_mode="report"
+    )
+
+    run = executions.runs[f"event-{event['id']}"]["input"]
+    assert run["select"] == select
+    assert "portals" not in run
+
+
+@pytest.mark.parametrize(
+    "sample", ["eventbridge-desired-config-changed.json", "eventbridge-drift-schedule.json"]
+)
+def test_a_desired_document_naming_no_portal_starts_nothing(
+    executions: FakeExecutions, sample: str
+) -> None:
+    """A fresh deployment's document names no portal: the daily drift check must not
+    fail (and fill the dead-letter queue) for it."""
+    answer = start_for_event(
+        load_event(sample),
+        executions=executions,
+        desired_document=lambda: {"portals": [], "securityConfig": {}},
+        drift_mode="report",
+    )
+
+    assert answer["started"] is False
+    assert executions.starts == 0
+
+
+def test_a_request_to_apply_an_empty_desired_document_is_refused(
+    executions: FakeExecutions,
+) -> None:
+    event = load_event("eventbridge-apply-security-config.json")
+    event["detail"] = {}
+
+    with pytest.raises(InvalidExecutionInput):
+        start_for_event(
+            event,
+            executions=executions,
+            desired_document=lambda: {"portals": [], "securityConfig": {}},
+            drift_mode="report",
+        )
+
+    assert executions.starts == 0

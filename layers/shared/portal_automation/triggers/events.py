@@ -9,13 +9,18 @@ instead of starting another. What an event asks for:
   ``Apply Security Config`` without ``securityConfig`` applies the desired document;
 - ``Parameter Store Change`` for the desired-config parameter (someone edited it), and
   the drift schedule's ``Scheduled Event``: the desired document is applied to its
-  portals, or only compared (dry run) when the deployment's drift mode is ``report``.
+  portals, or only compared (dry run) when the deployment's drift mode is ``report``;
+- ``Scheduled Rotation``, which the fleet rotation schedule's rule makes (an input
+  transformer over its ``Scheduled Event``): rotate the key of every portal its
+  ``detail.select`` selects.
+
+The desired document names its portals (``portals``) or selects them (``select``: tags,
+name prefix), as an execution input does.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -32,6 +37,8 @@ ROTATE_NOW: Final = "Rotate Shared Key"
 APPLY_NOW: Final = "Apply Security Config"
 PARAMETER_CHANGED: Final = "Parameter Store Change"
 SCHEDULED: Final = "Scheduled Event"
+SCHEDULED_ROTATION: Final = "Scheduled Rotation"
+_TARGETS: Final = ("portals", "select")
 
 DesiredDocument = Callable[[], Mapping[str, Any]]
 # Step Functions execution names: at most 80 characters, and none of whitespace,
@@ -74,6 +81,10 @@ def start_for_event(
     if not event_id:
         raise InvalidTriggerEvent("event without an id: cannot start an idempotent execution")
     payload = execution_input(event, desired_document, drift_mode)
+    if payload is None:
+        # The desired document names no portal (a fresh deployment, or one an operator
+        # emptied on purpose): nothing to compare or apply, and nothing has failed.
+        return {"started": False, "skipped": "the desired-config document names no portals"}
     if timing_defaults:
         payload["timing"] = {**timing_defaults, **payload.get("timing", {})}
     execution = executions.start_or_attach(execution_name("event", event_id), payload)
@@ -83,13 +94,16 @@ def start_for_event(
         # success (same name and input); the executionArn is what identifies the run.
         "started": execution.started,
         "action": payload["action"],
-        "portals": len(payload["portals"]),
+        "portals": len(payload["portals"]) if "portals" in payload else None,
+        "select": payload.get("select"),
     }
 
 
 def execution_input(
     event: Mapping[str, Any], desired_document: DesiredDocument, drift_mode: str
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """The execution input an event asks for; None when the desired document it applies
+    names no portal."""
     kind = event.get("detail-type")
     source = event.get("source")
     detail = event.get("detail") or {}
@@ -102,15 +116,24 @@ def execution_input(
         if "securityConfig" not in payload:
             document = _document(desired_document)
             payload["securityConfig"] = document["securityConfig"]
-            payload.setdefault("portals", document["portals"])
+            if not any(target in payload for target in _TARGETS):
+                payload.update(_target(document))
         return payload
+    if source == "aws.events" and kind == SCHEDULED_ROTATION:
+        return {
+            "action": "rotate-shared-key",
+            "select": detail.get("select"),
+            "source": "fleet-rotation-schedule",
+        }
     if (source == "aws.ssm" and kind == PARAMETER_CHANGED) or (
         source == "aws.events" and kind == SCHEDULED
     ):
-        document = _document(desired_document)
+        document = _document(desired_document, allow_empty=True)
+        if not _target(document):
+            return None
         return {
             "action": "apply-security-config",
-            "portals": document["portals"],
+            **_target(document),
             "securityConfig": document["securityConfig"],
             # Editing the document is the request to apply it; the schedule only reports
             # drift unless the deployment says to re-apply.
@@ -121,13 +144,19 @@ def execution_input(
     raise UnsupportedEvent(f"no run is defined for events {source!r} / {kind!r}")
 
 
-def _document(desired_document: DesiredDocument) -> Mapping[str, Any]:
+def _document(desired_document: DesiredDocument, *, allow_empty: bool = False) -> Mapping[str, Any]:
     document = desired_document()
     if not isinstance(document, Mapping):
         raise InvalidExecutionInput("the desired-config document must be a JSON object")
-    missing = [k for k in ("portals", "securityConfig") if k not in document]
-    if missing:
-        raise InvalidExecutionInput(f"the desired-config document is missing {', '.join(missing)}")
-    if not document["portals"]:
-        raise InvalidExecutionInput("the desired-config document names no portals")
+    if "securityConfig" not in document:
+        raise InvalidExecutionInput("the desired-config document is missing securityConfig")
+    if not allow_empty and not _target(document):
+        raise InvalidExecutionInput(
+            "the desired-config document names no portals (portals) and selects none (select)"
+        )
     return document
+
+
+def _target(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document's ``portals`` or ``select`` (both, and planning refuses the run)."""
+    return {key: document[key] for key in _TARGETS if document.get(key)}

@@ -30,6 +30,8 @@ def test_one_failing_portal_does_not_stop_the_others(workflow: Workflow) -> None
     assert portal_result(result, arns["fleet1"])["status"] == "failed"
     notice = notification_for(workflow, result.execution_arn.rsplit(":", 1)[-1])
     assert notice["subject"] == "Portal rotate-shared-key: partial (2/3 portals OK)"
+    # Subscribers filter on these (issue 9): e.g. {"outcome": ["partial", "failed"]}.
+    assert notice["attributes"] == {"outcome": "partial", "action": "rotate-shared-key"}
     assert notice["body"]["failedPortals"] == [arns["fleet1"]]
     failed = next(p for p in notice["body"]["portals"] if p["secretArn"] == arns["fleet1"])
     assert failed["error"]["name"] == "PortalRequestRejected"
@@ -52,7 +54,13 @@ def notification_for(workflow: Workflow, run_id: str) -> dict[str, Any]:
             envelope = json.loads(message["Body"])
             body = json.loads(envelope["Message"])
             if body.get("runId") == run_id:
-                found = {"subject": envelope.get("Subject"), "body": body}
+                found = {
+                    "subject": envelope.get("Subject"),
+                    "body": body,
+                    "attributes": {
+                        k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()
+                    },
+                }
             sqs.change_message_visibility(
                 QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -94,10 +96,70 @@ class LocalDeployment:
 
     @property
     def state_machine_arn(self) -> str:
+        """The state machine, whose executions are listed and described here."""
         return str(self.outputs["StateMachineArn"])
+
+    @property
+    def start_arn(self) -> str:
+        """Where runs start, as in production: the state machine's alias, so that a run
+        stays on the version it started with (FAULTS row 41)."""
+        return str(self.outputs.get("StateMachineAliasArn") or self.state_machine_arn)
 
     def client(self, service: str) -> Any:
         return self.endpoint.client(service)
+
+    @contextmanager
+    def redeployed(self, environment: Mapping[str, Mapping[str, str | None]]) -> Iterator[None]:
+        """A ``sam deploy`` that changes functions' environments, undone on exit.
+
+        ``environment`` maps a function's stack output (``ApplyChangeFunctionArn``) to
+        the variables to set (None removes one). As AutoPublishAlias deploys: each
+        function gets a new version and its ``live`` alias moves to it; the state
+        machine gets a definition calling those versions, published as a new version
+        its ``live`` alias moves to. A run already in flight keeps its version.
+        """
+        lam, sfn = self.client("lambda"), self.client("stepfunctions")
+        machine, alias = self.state_machine_arn, self.start_arn
+        definition = sfn.describe_state_machine(stateMachineArn=machine)["definition"]
+        routing = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)[
+            "routingConfiguration"
+        ]
+        undo: list[tuple[str, dict[str, str], str]] = []
+        changed = definition
+        try:
+            for output, changes in environment.items():
+                function = self.outputs[output]
+                variables = dict(
+                    lam.get_function_configuration(FunctionName=function)["Environment"][
+                        "Variables"
+                    ]
+                )
+                live = lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"]
+                undo.append((function, variables, live))
+                wanted = {**variables, **changes}
+                lam.update_function_configuration(
+                    FunctionName=function,
+                    Environment={"Variables": {k: v for k, v in wanted.items() if v is not None}},
+                )
+                version = lam.publish_version(FunctionName=function)["Version"]
+                lam.update_alias(FunctionName=function, Name="live", FunctionVersion=version)
+                changed = re.sub(rf"{re.escape(function)}:\d+", f"{function}:{version}", changed)
+            published = sfn.update_state_machine(
+                stateMachineArn=machine, definition=changed, publish=True
+            )["stateMachineVersionArn"]
+            sfn.update_state_machine_alias(
+                stateMachineAliasArn=alias,
+                routingConfiguration=[{"stateMachineVersionArn": published, "weight": 100}],
+            )
+            yield
+        finally:
+            for function, variables, live in undo:
+                lam.update_function_configuration(
+                    FunctionName=function, Environment={"Variables": variables}
+                )
+                lam.update_alias(FunctionName=function, Name="live", FunctionVersion=live)
+            sfn.update_state_machine(stateMachineArn=machine, definition=definition)
+            sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=routing)
 
     def create_portal_secret(self, name: str, login: PortalLogin, **extra: Any) -> str:
         body: dict[str, Any] = {
@@ -125,7 +187,7 @@ class LocalDeployment:
         return self.follow(arn, out=out, timeout_seconds=timeout_seconds)
 
     def start_execution(self, payload: dict[str, Any], name: str) -> str:
-        return start_execution(self.client("stepfunctions"), self.state_machine_arn, payload, name)
+        return start_execution(self.client("stepfunctions"), self.start_arn, payload, name)
 
     def follow(
         self, execution_arn: str, *, out: TextIO | None = None, timeout_seconds: float = 300.0

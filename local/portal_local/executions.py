@@ -37,7 +37,10 @@ def add_follow_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state-machine-arn", help="the stack output StateMachineArn")
+    parser.add_argument(
+        "--state-machine-arn",
+        help="where runs start: the stack output StateMachineAliasArn (StateMachineArn works too)",
+    )
     parser.add_argument("--outputs", type=Path, help="outputs file of 'local up'")
     parser.add_argument("--endpoint-url", help="AWS endpoint (default: AWS itself)")
     parser.add_argument("--region", help="AWS region")
@@ -87,7 +90,10 @@ def _client(args: argparse.Namespace) -> tuple[Any, str | None]:
         outputs = json.loads(args.outputs.read_text())
         endpoint = endpoint or outputs.get("endpoint_url")
         region = region or outputs.get("region")
-        state_machine = state_machine or outputs.get("outputs", {}).get("StateMachineArn")
+        stack = outputs.get("outputs", {})
+        state_machine = (
+            state_machine or stack.get("StateMachineAliasArn") or stack.get("StateMachineArn")
+        )
     kwargs: dict[str, Any] = {}
     if endpoint:
         kwargs["endpoint_url"] = endpoint

@@ -6,6 +6,7 @@ and no token or key survives a finished run."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from portal_local.emulator import Fault
@@ -23,11 +24,8 @@ def test_a_change_task_that_dies_after_the_update_landed_loses_no_key(
     key was stored as AWSPENDING before the update was sent, so the run still verifies
     and the secret holds the key the portal runs (stored after the update, it is lost)."""
     portal = workflow.emulator.portal("crash113")
-    lam = workflow.aws.client("lambda")
-    name = workflow.aws.outputs["ApplyChangeFunctionArn"]
-    variables = dict(lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"])
     # A read timeout longer than the function's time: the function dies, not the call.
-    longer = {**variables, "PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": str(CHANGE_TIMEOUT * 5)}
+    longer = {"PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": str(CHANGE_TIMEOUT * 5)}
     workflow.emulator.faults.add(
         Fault(
             action="slow_answer",
@@ -38,11 +36,8 @@ def test_a_change_task_that_dies_after_the_update_landed_loses_no_key(
         )
     )
     arn = workflow.secret_for("crash113")
-    lam.update_function_configuration(FunctionName=name, Environment={"Variables": longer})
-    try:
+    with workflow.aws.redeployed({"ApplyChangeFunctionArn": longer}):
         result = workflow.rotate(arn)
-    finally:
-        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
 
     report = portal_result(result, arn)
     assert "ChangeOutcomeUnknown" in result.states, result.states
@@ -182,3 +177,41 @@ def test_a_rollback_error_echoing_the_ldap_password_and_trust_key_leaks_neither(
     assert report["status"] == "failed", report
     assert report["error"]["name"] == "PortalRequestRejected"
     assert "****" in report["error"]["message"]
+
+
+def test_a_deploy_during_a_restart_leaves_the_run_on_the_versions_it_started_with(
+    workflow: Workflow,
+) -> None:
+    """FAULTS row 41: while a portal restarts, a ``sam deploy`` publishes functions whose
+    configuration fails every cold start (and a state machine version calling them).
+    The run in flight finishes on the versions it started with: verified, the key the
+    portal runs in AWSCURRENT. A run started after the deploy gets the new versions:
+    it fails at preflight and leaves its portal untouched."""
+    portal, other = workflow.emulator.portal("smlong"), workflow.emulator.portal("rot113")
+    arn, later = workflow.secret_for("smlong"), workflow.secret_for("rot113")
+    updates, other_updates = portal.update_count, other.update_count
+    name = f"{workflow.test_name[:40]}-{int(time.time() * 1000) % 100000}"
+    payload = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": arn}],
+        "timing": dict(TIMING),
+    }
+    execution = workflow.aws.start_execution(payload, name)
+    for _ in range(600):  # the update lands within a few seconds; bounded at 60 s
+        if portal.update_count > updates:
+            break
+        time.sleep(0.1)
+    assert portal.update_count == updates + 1
+    broken = {"PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": "not-a-number"}
+    outputs = ("PreflightFunctionArn", "PollHealthFunctionArn", "VerifyFunctionArn")
+    with workflow.aws.redeployed({output: broken for output in (*outputs, "FinalizeFunctionArn")}):
+        result = workflow.aws.follow(execution, timeout_seconds=120)
+        after = workflow.rotate(later)
+
+    assert result.status == "SUCCEEDED", (result.error, result.states)
+    assert portal_result(result, arn)["status"] == "verified"
+    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    assert after.status == "FAILED"
+    assert portal_result(after, later)["status"] == "failed"
+    assert other.update_count == other_updates
+    assert "sharedKey" not in workflow.secret_json(later)

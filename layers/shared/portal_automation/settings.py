@@ -101,7 +101,7 @@ class PollHealthSettings(StepSettings):
     pass
 
 
-class VerifySettings(StepSettings, WorkStoreAccess):
+class VerifySettings(StepSettings, LedgerAccess, WorkStoreAccess):
     pass
 
 
@@ -132,6 +132,12 @@ class SummarizeSettings(LedgerAccess, WorkStoreAccess):
 
 class PublishAuditSettings(LedgerAccess):
     event_bus_name: str
+
+
+class FleetStatusSettings(LedgerAccess):
+    secret_arn_prefix: str
+    # A key older than this counts in KeysOverMaxAge (and its alarm).
+    max_key_age_days: float = Field(default=90, gt=0)
 
 
 SettingsT = TypeVar("SettingsT", bound=_Env)

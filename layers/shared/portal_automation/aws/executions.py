@@ -29,8 +29,11 @@ class Executions:
         self.state_machine_arn = state_machine_arn
 
     def arn_for(self, name: str) -> str:
+        """The ARN of execution ``name``. Runs start through the state machine's alias
+        (``...:stateMachine:<name>:live``) or a version (``...:<name>:3``); their
+        executions belong to the state machine itself, with no qualifier."""
         prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
-        return f"{prefix}:execution:{machine}:{name}"
+        return f"{prefix}:execution:{machine.split(':', 1)[0]}:{name}"
 
     def start_or_attach(self, name: str, payload: dict[str, Any]) -> Execution:
         """Start ``name``; if it exists already (a duplicate, a retry), return that one."""

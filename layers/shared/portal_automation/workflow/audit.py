@@ -51,7 +51,7 @@ def event_kind(portal: Mapping[str, Any]) -> str | None:
         return "Portal Change Failed"
     if status == "dry-run" and action == "apply-security-config" and portal.get("changes"):
         return "Security Config Drift Found"
-    return _KINDS.get((action, status))
+    return _KINDS.get((str(action), str(status)))
 
 
 def _entry(bus: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ No socket and no moto: the translator and the template alone (issue 9).
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from portal_automation import settings
 from portal_local.aws.deploy import load_template
+from portal_local.tools.asl_check import settings_model
 from portal_local.tools.translated import PRODUCTION, REQUIRED, resolve, translate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,18 +164,6 @@ def test_a_failing_start_gets_lambdas_retries_then_the_dead_letter_queue() -> No
     assert resources[destination["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
 
 
-def _settings_model(code_uri: str) -> type[Any]:
-    source = (ROOT / code_uri / "app.py").read_text(encoding="utf-8")
-    for node in ast.walk(ast.parse(source)):
-        if (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "id", None) == "load_settings"
-            and isinstance(node.args[0], ast.Name)
-        ):
-            return getattr(settings, node.args[0].id)  # type: ignore[no-any-return]
-    raise AssertionError(f"{code_uri}app.py loads no settings model")
-
-
 def test_each_function_gets_exactly_the_variables_its_settings_model_reads() -> None:
     """A variable the model requires and the template forgets fails the cold start in
     the account; one the template sets and no model reads is a dead setting."""
@@ -183,7 +171,9 @@ def test_each_function_gets_exactly_the_variables_its_settings_model_reads() -> 
     shared = set(written["Globals"]["Function"]["Environment"]["Variables"])
     prefixed = re.compile(f"^{settings.ENV_PREFIX}")
     for name, props in functions("production").items():
-        model = _settings_model(written["Resources"][name]["Properties"]["CodeUri"])
+        model = settings_model(
+            ROOT / written["Resources"][name]["Properties"]["CodeUri"] / "app.py"
+        )
         required, optional = settings.variable_names(model)
         given = {v for v in props["Environment"]["Variables"] if prefixed.match(v)}
         assert required <= given, (name, required - given)

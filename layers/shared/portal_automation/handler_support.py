@@ -17,9 +17,10 @@ from pydantic import BaseModel, ValidationError
 from .errors import InvalidExecutionInput, PortalAutomationError, UnexpectedError
 from .observability import logger
 from .sensitive import clip
+from .workflow.models import dump
 from .workflow.plan import describe
 from .workflow.services import Services
-from .workflow.state import PortalState, out
+from .workflow.state import PortalState
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ def run_step(
         action=state.item.action,
     )
     result = guarded(fn, state, services)
-    return out(result) if isinstance(result, BaseModel) else result
+    return dump(result) if isinstance(result, BaseModel) else result
 
 
 def parse_state(event: dict[str, Any]) -> PortalState:

@@ -124,12 +124,6 @@ class SecretsStore:
                 SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version_id
             )
 
-    def current_version_id(self, secret_id: str) -> str:
-        for version, stages in self.stages(secret_id).items():
-            if CURRENT in stages:
-                return version
-        raise SecretNotFound(f"secret {secret_id} has no AWSCURRENT version")
-
     def pending_version_id(self, secret_id: str) -> str | None:
         """The version labelled AWSPENDING, unless that label sits on the current version."""
         for version, stages in self.stages(secret_id).items():

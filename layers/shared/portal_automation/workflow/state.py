@@ -107,7 +107,3 @@ class PortalState(BaseModel):
     poll: PollResult | None = None
     verify: VerifyResult | None = None
     error: CaughtError | None = None
-
-
-def out(result: BaseModel) -> dict[str, Any]:
-    return result.model_dump(mode="json", by_alias=True, exclude_none=True)

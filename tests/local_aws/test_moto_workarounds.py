@@ -244,6 +244,32 @@ def test_raw_moto_map_iteration_states_errors_become_runtime(aws: Any) -> None:
     assert output["Error"] == "States.Runtime"  # AWS: States.Timeout
 
 
+def test_raw_moto_distributed_map_children_not_executions(aws: Any) -> None:
+    work = {"Type": "Pass", "End": True}
+    failing = {"Type": "Fail", "Error": "Broken", "Cause": "an item failed"}
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Fail"}],
+        "Default": "Work",
+    }
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Pick",
+        "States": {"Pick": choice, "Work": work, "Fail": failing},
+    }
+    the_map = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "End": True}
+    items = [{"fail": False}, {"fail": True}]
+    done = _run(aws, {"StartAt": "Fleet", "States": {"Fleet": the_map}}, {"items": items})
+    sfn = aws("stepfunctions")
+    run = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"][0]["mapRunArn"]
+    with pytest.raises(Exception):  # noqa: B017, PT011 - a 500 (AWS: the two children)
+        sfn.list_executions(mapRunArn=run)
+    counts = sfn.describe_map_run(mapRunArn=run)["executionCounts"]
+    assert counts["running"] == 1  # the failed child (AWS: running 0, failed 1)
+    events = sfn.get_execution_history(executionArn=done["executionArn"], maxResults=1)
+    assert len(events["events"]) > 1  # AWS: one event and a nextToken
+
+
 # -- Secrets Manager, S3 ----------------------------------------------------------------
 
 

@@ -143,6 +143,8 @@ class LocalAwsEndpoint:
         self.url = ""
         self.notes: list[str] = []
         """What the deployments left out or changed locally, and why (see deploy.Stack)."""
+        self.map_run_children: Any = None
+        """Every Distributed Map child execution (moto_workarounds.MapRunChildren)."""
         self.runtime: LambdaRuntime
         self._start()
 

@@ -186,6 +186,16 @@ def test_raw_moto_start_by_version_or_alias_fails(aws: Any) -> None:
             sfn.start_execution(stateMachineArn=qualified, name="run")
 
 
+def test_raw_moto_execution_names_not_validated(aws: Any) -> None:
+    role = aws("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sfn = aws("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = sfn.create_state_machine(name="m", definition=definition, roleArn=role)
+    for name in ("has space", "a/b", "x" * 81):
+        started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name)
+        assert started["executionArn"]  # AWS: InvalidName (ValidationException past 80)
+
+
 def test_raw_moto_aws_sdk_errors_lower_case() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
         state_task_service_aws_sdk as aws_sdk,
@@ -286,6 +296,32 @@ def test_raw_moto_secret_default_version_stale(aws: Any) -> None:
     )
     assert sm.get_secret_value(SecretId="s", VersionStage="AWSCURRENT")["SecretString"] == "two"
     assert sm.get_secret_value(SecretId="s")["SecretString"] == "one"  # AWS: AWSCURRENT
+
+
+def test_raw_moto_secret_version_value_overwritten(aws: Any) -> None:
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="s", SecretString="one")
+    token = "p" * 32
+    sm.put_secret_value(
+        SecretId="s", SecretString="two", VersionStages=["AWSPENDING"], ClientRequestToken=token
+    )
+    sm.put_secret_value(
+        SecretId="s", SecretString="three", VersionStages=["AWSPENDING"], ClientRequestToken=token
+    )  # AWS: ResourceExistsException
+    assert sm.get_secret_value(SecretId="s", VersionId=token)["SecretString"] == "three"
+
+
+def test_raw_moto_unlabelled_versions_listed(aws: Any) -> None:
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="s", SecretString="one")
+    token = "p" * 32
+    sm.put_secret_value(
+        SecretId="s", SecretString="two", VersionStages=["AWSPENDING"], ClientRequestToken=token
+    )
+    sm.update_secret_version_stage(
+        SecretId="s", VersionStage="AWSPENDING", RemoveFromVersionId=token
+    )
+    assert sm.describe_secret(SecretId="s")["VersionIdsToStages"][token] == []  # AWS: absent
 
 
 def test_raw_moto_bucket_policy_conditions_deny(aws: Any) -> None:

@@ -286,13 +286,22 @@ def managed(portal: Any) -> dict[str, Any]:
     return config
 
 
+def histories(workflow: Workflow, result: FollowResult) -> list[dict[str, Any]]:
+    """Every event of the run: its own history, then each portal's child execution's
+    (GetExecutionHistory is paged, as on AWS)."""
+    sfn = workflow.aws.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    for arn in [result.execution_arn, *result.portal_executions.values()]:
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        events.extend(event for page in pages for event in page["events"])
+    return events
+
+
 def plan_failure_cause(workflow: Workflow, result: FollowResult) -> str:
     """Why PlanExecution refused the input (the causes in the execution history)."""
-    sfn = workflow.aws.client("stepfunctions")
-    events = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
     return "\n".join(
         e["lambdaFunctionFailedEventDetails"].get("cause", "")
-        for e in events
+        for e in histories(workflow, result)
         if e["type"] == "LambdaFunctionFailed"
     )
 

@@ -47,10 +47,11 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.s3.models import FakeBucket
-from moto.secretsmanager.exceptions import InvalidRequestException
-from moto.secretsmanager.models import SecretsManagerBackend
+from moto.secretsmanager.exceptions import InvalidRequestException, ResourceExistsException
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 from moto.stepfunctions.exceptions import (
     InvalidExecutionInput,
+    InvalidName,
     InvalidToken,
     ResourceNotFound,
     StateMachineDoesNotExist,
@@ -307,6 +308,45 @@ def start_by_version_or_alias_fails(patches: Patches, endpoint: LocalAwsEndpoint
                 return original(backend, source.arn, name, data, trace)
             finally:
                 source.definition, source.roleArn = saved
+
+    patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+_NAME_REFUSED = frozenset(' <>{}[]?*"#%\\^|~`$&,;:/')
+
+
+def execution_name_refusal(name: str) -> str | None:
+    """Why AWS refuses ``name`` for an execution (None: it does not). API reference,
+    StartExecution ``name``: 1 to 80 characters; no whitespace, brackets ``< > { } [ ]``,
+    wildcards ``? *``, special characters ``" # % \\ ^ | ~ ` $ & , ; : /`` or control
+    characters (U+0000-001F, U+007F-009F)."""
+    for char in name:
+        if char in _NAME_REFUSED or char.isspace() or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+            return f"Invalid Name: '{name}'"
+    return None
+
+
+def execution_names_not_validated(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``StartExecution`` accepts any name (moto's check is skipped for executions that
+    really run). AWS (API reference, StartExecution ``name``) answers ``InvalidName`` for
+    one with a character it refuses (:func:`execution_name_refusal`) and a
+    ``ValidationException`` for one outside its 1 to 80 characters (the service model's
+    length constraint)."""
+    original: Any = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: Any, arn: str, name: Any = None, data: Any = None, trace: Any = None
+    ) -> Any:
+        if name is not None:
+            if not 1 <= len(name) <= 80:
+                raise SfnValidationException(
+                    "1 validation error detected: Value at 'name' failed to satisfy "
+                    "constraint: Member must have length between 1 and 80"
+                )
+            refusal = execution_name_refusal(name)
+            if refusal:
+                raise InvalidName(refusal)
+        return original(backend, arn, name, data, trace)
 
     patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
 
@@ -755,6 +795,46 @@ def secret_default_version_stale(patches: Patches, endpoint: LocalAwsEndpoint) -
 
     patches.set(SecretsManagerBackend, "rotate_secret", rotate_secret)
     patches.set(SecretsManagerBackend, "update_secret_version_stage", update_secret_version_stage)
+
+
+def secret_version_value_overwritten(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``PutSecretValue`` with the ``ClientRequestToken`` of an existing ``AWSPENDING``
+    version and another value overwrites that version (moto refuses it for other
+    versions only), and with the same value re-adds it. AWS (API reference,
+    PutSecretValue ``ClientRequestToken``): the same value is ignored (idempotent),
+    another value fails with ``ResourceExistsException`` ("you can't modify a secret
+    version"), whatever the version's stages."""
+    original: Any = SecretsManagerBackend.put_secret_value
+
+    def put_secret_value(backend: Any, secret_id: str, **kwargs: Any) -> Any:
+        token = kwargs.get("client_request_token")
+        if token and backend._is_valid_identifier(secret_id):
+            secret = backend.secrets[secret_id]
+            version = secret.versions.get(token)
+            if version is not None:
+                given = (kwargs.get("secret_string"), kwargs.get("secret_binary"))
+                if (version.get("secret_string"), version.get("secret_binary")) != given:
+                    raise ResourceExistsException(
+                        f"You can't use ClientRequestToken {token} because that value is "
+                        f"already in use for a version of secret {secret.arn}."
+                    )
+                return secret.to_short_dict(include_version_stages=True, version_id=token)
+        return original(backend, secret_id, **kwargs)
+
+    patches.set(SecretsManagerBackend, "put_secret_value", put_secret_value)
+
+
+def unlabelled_versions_listed(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``DescribeSecret``'s ``VersionIdsToStages`` (and ``ListSecrets``'
+    ``SecretVersionsToStages``) list every version, an unlabelled one with ``[]``. AWS
+    (API reference, DescribeSecret ``VersionIdsToStages``): "a list of the versions of
+    the secret that have staging labels attached"; a version without one is deprecated
+    and not listed."""
+
+    def version_ids_to_stages(secret: Any) -> dict[str, Any]:
+        return {k: v["version_stages"] for k, v in secret.versions.items() if v["version_stages"]}
+
+    patches.set(FakeSecret, "_form_version_ids_to_stages", version_ids_to_stages)
 
 
 def bucket_policy_conditions_deny(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
@@ -1383,11 +1463,14 @@ WORKAROUNDS: tuple[Workaround, ...] = (
     interpreter_calls_port_5000,
     unnamed_execution_is_named_none,
     start_by_version_or_alias_fails,
+    execution_names_not_validated,
     aws_sdk_errors_lower_case,
     step_functions_quotas_not_enforced,
     map_iteration_states_errors_become_runtime,
     distributed_map_children_not_executions,
     secret_default_version_stale,
+    secret_version_value_overwritten,
+    unlabelled_versions_listed,
     bucket_policy_conditions_deny,
     stack_failure_is_a_500,
     conditional_resources_listed_empty,

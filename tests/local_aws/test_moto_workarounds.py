@@ -345,6 +345,28 @@ def test_raw_moto_bucket_policy_conditions_deny(aws: Any) -> None:
         s3.put_object(Bucket="raw-bucket", Key="k", Body=b"x")  # AWS: allowed over HTTPS
 
 
+def test_raw_moto_event_bus_policy_not_enforced(aws: Any) -> None:
+    events = aws("events")
+    bus = events.create_event_bus(Name="raw-bus")["EventBusArn"]
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NobodyPutsRequests",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "events:PutEvents",
+                "Resource": bus,
+                "Condition": {"StringEquals": {"events:source": ["requests"]}},
+            }
+        ],
+    }
+    events.put_permission(EventBusName="raw-bus", Policy=json.dumps(deny))
+    entry = {"EventBusName": "raw-bus", "Source": "requests", "DetailType": "t", "Detail": "{}"}
+    answer = events.put_events(Entries=[entry])  # AWS: AccessDeniedException
+    assert answer["FailedEntryCount"] == 0
+
+
 # -- CloudFormation ---------------------------------------------------------------------
 
 

@@ -134,6 +134,16 @@ ROTATION_TIMEOUT = 30
 CHANGE_TIMEOUT = 6
 
 
+DESELECTED = pytest.StashKey[int]()
+"""How many workflow tests this session deselected (the least-privilege check needs all)."""
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        stash = items[0].config.stash
+        stash[DESELECTED] = stash.get(DESELECTED, 0) + len(items)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[PortalEmulator]:
     settings = [
@@ -161,7 +171,9 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
         "RotationFunctionTimeout": str(ROTATION_TIMEOUT),
         "ChangeFunctionTimeout": str(CHANGE_TIMEOUT),
     }
-    with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
+    with LocalDeployment(
+        ca_bundle=emulator.ca_bundle, parameters=parameters, customer_key=True
+    ) as aws:
         aws.notifications_queue = subscribe_notifications(aws)  # type: ignore[attr-defined]
         aws.bus_queue = subscribe_bus_events(aws)  # type: ignore[attr-defined]
         yield aws

@@ -37,9 +37,11 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.core.utils import iso_8601_datetime_with_milliseconds
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.events.models import EventsBackend
+from moto.iam.access_control import PermissionResult
 from moto.iam.models import Role, iam_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -105,6 +107,15 @@ from moto.stepfunctions.parser.models import (
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.utils import get_partition
 from werkzeug.serving import make_server
+
+from portal_local.aws.access import (
+    Principals,
+    current,
+    evaluate,
+    request_context,
+    statements_of,
+    with_request_context,
+)
 
 if TYPE_CHECKING:
     from portal_local.aws.moto_endpoint import LocalAwsEndpoint
@@ -837,23 +848,71 @@ def unlabelled_versions_listed(patches: Patches, endpoint: LocalAwsEndpoint) -> 
     patches.set(FakeSecret, "_form_version_ids_to_stages", version_ids_to_stages)
 
 
+def _caller(endpoint: LocalAwsEndpoint) -> tuple[str, bool]:
+    """(``aws:PrincipalArn``, ``aws:SecureTransport``) of the request being served."""
+    context = current()
+    principal = context.principal if context else endpoint.principals.operator
+    return principal.arn, context.secure_transport if context else True
+
+
 def bucket_policy_conditions_deny(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
     """moto evaluates a bucket policy on object requests without any request context, so
     every statement with a ``Condition`` denies (the usual ``DenyPlainHttp`` on
     ``aws:SecureTransport: false`` denies every request; even a conditional Allow does).
-    AWS evaluates the condition. Conditional statements are left out of moto's evaluation
-    (the stored policy stays whole): locally they neither allow nor deny."""
+    AWS evaluates the conditions against the request (S3 user guide, "Bucket policy
+    examples"; IAM "Policy evaluation logic": an explicit Deny in the bucket policy
+    wins over any identity policy). Patched: the whole policy is evaluated
+    (:func:`access.evaluate`) with the caller's ``aws:PrincipalArn`` (a function's role,
+    the operator...) and ``aws:SecureTransport`` (:mod:`portal_local.aws.access`); a HEAD
+    is ``s3:GetObject``, as on AWS."""
 
     def get_permission(bucket: Any, action: str, resource: str) -> Any:
         if bucket.policy is None:
             return PermissionResult.NEUTRAL
-        document = json.loads(bucket.policy.decode())
-        statements = document.get("Statement") or []
-        statements = [statements] if isinstance(statements, dict) else statements
-        kept = {**document, "Statement": [s for s in statements if "Condition" not in s]}
-        return IAMPolicy(json.dumps(kept)).is_action_permitted(action, resource)
+        principal, secure = _caller(endpoint)
+        action = "s3:GetObject" if action == "s3:HeadObject" else action
+        statements = statements_of(bucket.policy.decode())
+        verdict = evaluate(statements, action, resource, request_context(principal, secure))
+        return {"Deny": PermissionResult.DENIED, "Allow": PermissionResult.PERMITTED}.get(
+            verdict, PermissionResult.NEUTRAL
+        )
 
     patches.set(FakeBucket, "get_permission", get_permission)
+
+
+def event_bus_policy_not_enforced(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """moto stores an event bus's resource policy but never evaluates it: ``PutEvents``
+    puts any event. AWS evaluates it for each entry (EventBridge user guide,
+    "Permissions for event buses" and "Using IAM policy conditions": ``events:source``,
+    ``events:detail-type``, ``aws:PrincipalArn``); an explicit Deny refuses the request
+    with ``AccessDeniedException``. Patched: each entry's bus policy is evaluated with the
+    caller's principal and the entry's source and detail type."""
+    original: Any = EventsBackend.put_events
+
+    def put_events(backend: Any, events: list[dict[str, Any]]) -> Any:
+        principal, secure = _caller(endpoint)
+        for entry in events:
+            name = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
+            bus = backend.event_buses.get(name)
+            if bus is None or not bus.policy:
+                continue
+            context = request_context(
+                principal,
+                secure,
+                **{
+                    "events:source": entry.get("Source"),
+                    "events:detail-type": entry.get("DetailType"),
+                },
+            )
+            if evaluate(statements_of(bus.policy), "events:PutEvents", bus.arn, context) == "Deny":
+                raise JsonRESTError(
+                    "AccessDeniedException",
+                    f"User: {principal} is not authorized to perform: events:PutEvents on "
+                    f"resource: {bus.arn} with an explicit deny in a resource-based policy",
+                )
+        return original(backend, events)
+
+    patches.set(EventsBackend, "put_events", put_events)
 
 
 # == CloudFormation ==========================================================================
@@ -1444,12 +1503,15 @@ def cfn_types_missing_or_broken(patches: Patches, endpoint: LocalAwsEndpoint) ->
     patches.set(cfn_parsing, "resource_class_from_type", resource_class_from_type)
 
 
-def server_bound_here(host: str, port: int) -> Any:
+def server_bound_here(host: str, port: int, principals: Principals | None = None) -> Any:
     """moto's ``ThreadedMotoServer`` binds in its own thread, where werkzeug answers a taken
     port with ``sys.exit(1)``: the thread dies and ``start()`` waits forever. The same WSGI
     app on a threaded werkzeug server bound in the calling thread makes it an ``OSError``.
+    With ``principals``, each request is served in its context (access.with_request_context).
     """
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if principals is not None:
+        app = with_request_context(app, principals)
     try:
         return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     except SystemExit as exc:  # werkzeug printed the reason (address in use...) to stderr
@@ -1472,6 +1534,7 @@ WORKAROUNDS: tuple[Workaround, ...] = (
     secret_version_value_overwritten,
     unlabelled_versions_listed,
     bucket_policy_conditions_deny,
+    event_bus_policy_not_enforced,
     stack_failure_is_a_500,
     conditional_resources_listed_empty,
     list_parameter_defaults_not_split,

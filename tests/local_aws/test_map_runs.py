@@ -8,12 +8,14 @@ and executions by status.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
+from portal_local.follow import follow_execution
 
 from tests.local_aws._support import history, state_machine, wait_for_execution
 
@@ -154,3 +156,32 @@ def test_the_map_run_counts_children_by_status(
     unknown = run["mapRunArn"].rsplit(":", 1)[0] + ":00000000-0000-0000-0000-000000000000"
     with pytest.raises(ClientError, match="ResourceNotFound"):
         sfn.list_executions(mapRunArn=unknown)
+
+
+def test_follow_reports_and_labels_each_child(endpoint: LocalAwsEndpoint) -> None:
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/{}-AbC123"
+    items = [
+        {"secretArn": secret.format("north"), "fail": False},
+        {"secretArn": secret.format("south"), "label": "South", "fail": False},
+    ]
+    machine = state_machine(endpoint, FLEET)
+    sfn = endpoint.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
+    out = io.StringIO()
+
+    result = follow_execution(
+        sfn, arn["executionArn"], out=out, poll_seconds=0.05, timeout_seconds=60
+    )
+
+    assert result.status == "SUCCEEDED"
+    assert result.portal_states == {
+        secret.format("north"): ["Pick", "Work"],
+        secret.format("south"): ["Pick", "Work"],
+    }
+    assert result.states == ["Fleet", "Pick", "Work", "Pick", "Work"]
+    lines = out.getvalue().splitlines()
+    assert any(line.endswith("[portal-admin/north] -> Work") for line in lines), lines
+    assert any(line.endswith("[South] -> Work") for line in lines), lines
+    for portal, child in result.portal_executions.items():
+        described = sfn.describe_execution(executionArn=child)
+        assert json.loads(described["input"])["item"]["secretArn"] == portal

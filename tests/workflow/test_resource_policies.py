@@ -71,10 +71,11 @@ def test_plain_http_is_denied_even_to_the_operator(workflow: Workflow) -> None:
 
 
 def _entry(workflow: Workflow, source: str) -> dict[str, str]:
+    # A detail type no rule matches: what is tested is the bus policy, not a rule's target.
     return {
         "EventBusName": workflow.aws.outputs["EventBusName"],
         "Source": source,
-        "DetailType": "Rotate Shared Key",
+        "DetailType": "Resource Policy Test",
         "Detail": json.dumps({"secretArns": []}),
     }
 

@@ -177,6 +177,8 @@ class CallRecorder:
         base = f"arn:aws:{prefix}:{self.region}:{self.account_id}"
         if prefix == "secretsmanager" and "SecretId" in params:
             return _secret_arn(self.account_id, self.region, str(params["SecretId"]))
+        if prefix == "dynamodb" and isinstance(params.get("RequestItems"), dict):
+            return [f"{base}:table/{t}" for t in sorted(params["RequestItems"])]
         if prefix == "dynamodb" and "TableName" in params:
             index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
             return f"{base}:table/{params['TableName']}{index}"
@@ -402,8 +404,9 @@ def install_recorder(patches: Any, recorder: CallRecorder) -> None:
     def call_action(response: Any) -> Any:
         context = current()
         if context is not None and context.principal.function:
+            body = response.body  # DynamoDB's handler has parsed it already
             try:
-                params = json.loads(response.body or "{}")
+                params = body if isinstance(body, dict) else json.loads(body or "{}")
             except (TypeError, ValueError):
                 params = {}
             service = str(response.service_name or "")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from portal_local.aws.deploy import Stack, deploy_stack
-from portal_local.aws.moto_endpoint import LocalAwsEndpoint
+from portal_local.aws.moto_endpoint import OPERATOR_ARN, LocalAwsEndpoint
 from portal_local.follow import FollowResult, follow_execution, start_execution
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +48,7 @@ class LocalDeployment:
         parameters: Mapping[str, str] | None = None,
         run_dir: Path | None = None,
         port: int = 0,
+        customer_key: bool = False,
     ) -> None:
         self._tmp = None if run_dir else tempfile.TemporaryDirectory(prefix="portal-local-")
         self.run_dir = run_dir or Path(self._tmp.name)  # type: ignore[union-attr]
@@ -58,9 +59,17 @@ class LocalDeployment:
             "PortalCaBundleFile": ca_bundle or "",
             # The emulator listens on 127.0.0.1, which production refuses (FAULTS row 39).
             "AllowLocalPortalAddresses": "true",
+            # Who the tests, the demo and the CLI are (the endpoint's operator): they read
+            # a failed change's snapshot and put request events, as an operator would.
+            "SnapshotReaderRoleArn": OPERATOR_ARN,
+            "RequestPrincipalArns": OPERATOR_ARN,
             **(parameters or {}),
         }
         self._port = port
+        self._customer_key = customer_key
+        self.kms_key_arn: str | None = None
+        """With ``customer_key``: the customer managed key of the deployment (KmsKeyArn)
+        that the portal secrets are encrypted with too."""
         self._endpoint: LocalAwsEndpoint | None = None
         self.stack: Stack | None = None
 
@@ -73,6 +82,10 @@ class LocalDeployment:
 
     def start(self) -> None:
         self._endpoint = LocalAwsEndpoint(port=self._port, run_dir=self.run_dir / "aws")
+        if self._customer_key:
+            key = self._endpoint.client("kms").create_key(Description="portal-security")
+            self.kms_key_arn = str(key["KeyMetadata"]["Arn"])
+            self.parameters["KmsKeyArn"] = self.kms_key_arn
         self.stack = deploy_stack(self._endpoint, TEMPLATE, self.parameters)
 
     def stop(self) -> None:
@@ -170,8 +183,9 @@ class LocalDeployment:
         }
         if login.referer:
             body["referer"] = login.referer
+        key = {"KmsKeyId": self.kms_key_arn} if self.kms_key_arn else {}
         answer = self.client("secretsmanager").create_secret(
-            Name=f"{SECRET_NAME_PREFIX}{name}", SecretString=json.dumps(body)
+            Name=f"{SECRET_NAME_PREFIX}{name}", SecretString=json.dumps(body), **key
         )
         return str(answer["ARN"])
 

@@ -1,14 +1,23 @@
 """Start and follow Step Functions executions from a terminal, against AWS or local.
 
 ``follow`` reads the execution history as it grows and prints one line per state
-entered, a progress line while the portal restarts, and the final outcome with the
-per-portal summary. It reads only what the history holds, which by design never
-contains a secret.
+entered, a progress line while a portal restarts, and the final outcome with the
+per-portal summary. Each portal runs in a child execution of the run's Distributed Map:
+their states are printed too, each line labelled with its portal (its label, else its
+secret's name). It reads only what the histories hold, which by design never contains
+a secret.
+
+Only public Step Functions APIs are used, so the same code follows a run on AWS:
+``GetExecutionHistory`` (newest first, down to the last event already seen: a poll
+reads only what is new), ``ListMapRuns`` once the parent starts a map run, and
+``ListExecutions(mapRunArn=...)`` on every poll to find the children and their status;
+a finished child's history is read to its end once, then never again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -17,6 +26,9 @@ from typing import Any, TextIO
 
 WAITING_STATES = frozenset({"WaitRecheck", "PollHealth", "HealthChoice", "WaitPoll"})
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+_FIRST_PAGE = 1000  # a history read from its start
+_NEXT_PAGE = 25  # a history read again: what happened since the last poll
+_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
 
 @dataclass
@@ -25,9 +37,16 @@ class FollowResult:
     status: str
     summary: dict[str, Any] | None
     events: int
+    """The most events one history holds (the parent's or a child's): what the
+    25,000-event quota counts."""
     error: str | None = None
     cause: str | None = None
     states: list[str] = field(default_factory=list)
+    """The parent's states, then each child's (in the order they started)."""
+    portal_states: dict[str, list[str]] = field(default_factory=dict)
+    """Each portal's states (its child execution's), by secret ARN."""
+    portal_executions: dict[str, str] = field(default_factory=dict)
+    """Each portal's child execution ARN, by secret ARN."""
 
 
 def start_execution(sfn: Any, state_machine_arn: str, payload: dict[str, Any], name: str) -> str:
@@ -35,6 +54,165 @@ def start_execution(sfn: Any, state_machine_arn: str, payload: dict[str, Any], n
         stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
     )
     return str(answer["executionArn"])
+
+
+class _History:
+    """The events of one execution read so far."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        self.events: list[dict[str, Any]] = []
+        self.states: list[str] = []
+
+    def read_new(self, sfn: Any) -> list[dict[str, Any]]:
+        """The events added since the last read, oldest first."""
+        last = self.events[-1]["id"] if self.events else 0
+        kwargs: dict[str, Any] = {
+            "executionArn": self.arn,
+            "reverseOrder": True,
+            "maxResults": _NEXT_PAGE if last else _FIRST_PAGE,
+        }
+        new: list[dict[str, Any]] = []
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            fresh = [e for e in page["events"] if e["id"] > last]
+            new.extend(fresh)
+            if len(fresh) < len(page["events"]) or not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        new.reverse()
+        self.events.extend(new)
+        for event in new:
+            name = _state_name(event)
+            if name and event["type"].endswith("StateEntered"):
+                self.states.append(name)
+        return new
+
+
+@dataclass
+class _Child:
+    history: _History
+    start: Any
+    done: bool = False
+    secret_arn: str | None = None
+    label: str = "?"
+    waiting_since: float | None = None
+
+
+class _Follower:
+    def __init__(self, sfn: Any, arn: str, out: TextIO, clock: Callable[[], float]) -> None:
+        self.sfn, self.out, self.clock = sfn, out, clock
+        self.started = clock()
+        self.parent = _History(arn)
+        self.summary: dict[str, Any] | None = None
+        self.map_runs: list[str] = []
+        self.children: dict[str, _Child] = {}
+        self.waiting_since: float | None = None
+        self.last_progress = 0.0
+
+    def poll(self, final: bool = False) -> None:
+        for event in self.parent.read_new(self.sfn):
+            self._show(None, event)
+            if event["type"] == "MapRunStarted":
+                self._find_map_runs()
+        for map_run in self.map_runs:
+            for listed in self._list_children(map_run):
+                self._follow_child(listed, final)
+
+    def _find_map_runs(self) -> None:
+        kwargs: dict[str, Any] = {"executionArn": self.parent.arn}
+        while True:
+            page = self.sfn.list_map_runs(**kwargs)
+            for run in page["mapRuns"]:
+                if run["mapRunArn"] not in self.map_runs:
+                    self.map_runs.append(run["mapRunArn"])
+            if not page.get("nextToken"):
+                return
+            kwargs["nextToken"] = page["nextToken"]
+
+    def _list_children(self, map_run: str) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"mapRunArn": map_run, "maxResults": 1000}
+        while True:
+            page = self.sfn.list_executions(**kwargs)
+            listed.extend(page["executions"])
+            if not page.get("nextToken"):
+                return sorted(listed, key=lambda c: (c["startDate"], c["executionArn"]))
+            kwargs["nextToken"] = page["nextToken"]
+
+    def _follow_child(self, listed: dict[str, Any], final: bool) -> None:
+        arn = listed["executionArn"]
+        child = self.children.get(arn)
+        if child is None:
+            child = self.children[arn] = _Child(_History(arn), listed["startDate"])
+        if child.done:
+            return
+        finished = listed["status"] in TERMINAL
+        for event in child.history.read_new(self.sfn):
+            if event["type"] == "ExecutionStarted":
+                self._identify(child, event)
+            self._show(child, event)
+        child.done = finished or final
+
+    def _identify(self, child: _Child, event: dict[str, Any]) -> None:
+        raw = event.get("executionStartedEventDetails", {}).get("input") or "{}"
+        try:
+            item = json.loads(raw).get("item") or {}
+        except (ValueError, AttributeError):
+            item = {}
+        secret = item.get("secretArn") if isinstance(item, dict) else None
+        child.secret_arn = str(secret) if secret else None
+        label = item.get("label") if isinstance(item, dict) else None
+        child.label = str(label or _secret_name(child.secret_arn) or child.history.arn)
+
+    def _show(self, child: _Child | None, event: dict[str, Any]) -> None:
+        line, self.summary = _describe(event, self.summary)
+        name = _state_name(event)
+        if name and event["type"].endswith("StateEntered"):
+            waiting = name in WAITING_STATES
+            if child is None:
+                self.waiting_since = (self.waiting_since or self.clock()) if waiting else None
+            else:
+                child.waiting_since = (child.waiting_since or self.clock()) if waiting else None
+            if waiting:
+                return
+        if line:
+            prefix = f"[{child.label}] " if child is not None else ""
+            self.out.write(f"  [{self.clock() - self.started:6.1f}s] {prefix}{line}\n")
+
+    def progress(self) -> None:
+        now = self.clock()
+        waits = [c.waiting_since for c in self.children.values() if c.waiting_since and not c.done]
+        waits += [self.waiting_since] if self.waiting_since else []
+        if not waits or now - self.last_progress < 2.0:
+            return
+        longest = now - min(waits)
+        what = "the portal restart" if len(waits) == 1 else f"{len(waits)} portal restarts"
+        self.out.write(f"  [{now - self.started:6.1f}s] ... waiting out {what} ({longest:.0f}s)\n")
+        self.last_progress = now
+
+    def result(self, status: str, description: dict[str, Any] | None) -> FollowResult:
+        children = sorted(self.children.values(), key=lambda c: (c.start, c.history.arn))
+        states = list(self.parent.states)
+        portal_states: dict[str, list[str]] = {}
+        portal_executions: dict[str, str] = {}
+        for child in children:
+            states.extend(child.history.states)
+            key = child.secret_arn or child.history.arn
+            portal_states[key] = list(child.history.states)
+            portal_executions[key] = child.history.arn
+        largest = max([len(self.parent.events)] + [len(c.history.events) for c in children])
+        return FollowResult(
+            execution_arn=self.parent.arn,
+            status=status,
+            summary=self.summary,
+            events=largest,
+            error=(description or {}).get("error"),
+            cause=(description or {}).get("cause"),
+            states=states,
+            portal_states=portal_states,
+            portal_executions=portal_executions,
+        )
 
 
 def follow_execution(
@@ -47,67 +225,25 @@ def follow_execution(
     clock: Callable[[], float] = time.monotonic,
 ) -> FollowResult:
     """Print progress until the execution ends (or ``timeout_seconds`` pass)."""
-    started = clock()
-    seen = 0
-    states: list[str] = []
-    summary: dict[str, Any] | None = None
-    waiting_since: float | None = None
-    last_progress = 0.0
+    follower = _Follower(sfn, execution_arn, out, clock)
     while True:
-        events = _history(sfn, execution_arn)
-        for event in events[seen:]:
-            line, summary = _describe(event, summary)
-            name = _state_name(event)
-            if name and event["type"].endswith("StateEntered"):
-                states.append(name)
-                if name in WAITING_STATES:
-                    waiting_since = waiting_since or clock()
-                    continue
-                waiting_since = None
-            if line:
-                out.write(f"  [{clock() - started:6.1f}s] {line}\n")
-        seen = len(events)
+        follower.poll()
         description = sfn.describe_execution(executionArn=execution_arn)
-        status = description["status"]
-        if status in TERMINAL:
-            return FollowResult(
-                execution_arn=execution_arn,
-                status=status,
-                summary=summary,
-                events=seen,
-                error=description.get("error"),
-                cause=description.get("cause"),
-                states=states,
-            )
-        now = clock()
-        if waiting_since is not None and now - last_progress >= 2.0:
-            out.write(
-                f"  [{now - started:6.1f}s] ... waiting out the portal restart "
-                f"({now - waiting_since:.0f}s)\n"
-            )
-            last_progress = now
-        if now - started > timeout_seconds:
-            return FollowResult(
-                execution_arn=execution_arn,
-                status="FOLLOW_TIMEOUT",
-                summary=summary,
-                events=seen,
-                states=states,
-            )
+        if description["status"] in TERMINAL:
+            follower.poll(final=True)  # what was written since, every child to its end
+            return follower.result(description["status"], description)
+        follower.progress()
+        if clock() - follower.started > timeout_seconds:
+            return follower.result("FOLLOW_TIMEOUT", None)
         out.flush()
         time.sleep(poll_seconds)
 
 
-def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events.extend(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
-        kwargs["nextToken"] = token
+def _secret_name(arn: str | None) -> str | None:
+    """A secret's name from its ARN (without the six characters Secrets Manager adds)."""
+    if not arn or ":secret:" not in arn:
+        return arn
+    return _SECRET_SUFFIX.sub("", arn.split(":secret:", 1)[1])
 
 
 def _state_name(event: dict[str, Any]) -> str | None:
@@ -134,6 +270,8 @@ def _describe(
     if kind == "MapIterationStarted":
         index = event.get("mapIterationStartedEventDetails", {}).get("index")
         return f"portal #{index} started", summary
+    if kind == "MapRunStarted":
+        return "portals started (one child execution each)", summary
     return None, summary
 
 

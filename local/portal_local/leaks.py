@@ -1,11 +1,12 @@
 """Search everything the rules protect for secret values (tests and benchmarks).
 
 The places a password, token or key must never appear: execution histories and
-descriptions, function logs, notifications (an SQS queue subscribed to the topic), the
-events on the project's bus (a rule to an SQS queue), the DynamoDB ledger, and every S3
-object except the run scratch the work store keeps encrypted by design (the probe
-token, the pre-change key and the config snapshot, which Finalize and RecordFailure
-delete; what stays is checked by the workflow tests themselves).
+descriptions (every child execution of a Distributed Map included), function logs,
+notifications (an SQS queue subscribed to the topic), the events on the project's bus
+(a rule to an SQS queue), the DynamoDB ledger, and every S3 object except the run
+scratch the work store keeps encrypted by design (the probe token, the pre-change key
+and the config snapshot, which Finalize and RecordFailure delete; what stays is checked
+by the workflow tests themselves).
 
 What counts as a leak (FAULTS rows 25, 42): a value itself, or any run of
 ``sensitive.FRAGMENT`` characters of it or of its URL-encoded, form-encoded,
@@ -81,17 +82,12 @@ def observable_texts(
 ) -> dict[str, str]:
     texts: dict[str, str] = {}
     sfn = aws.client("stepfunctions")
-    executions = sfn.list_executions(stateMachineArn=aws.state_machine_arn, maxResults=1000)
-    for execution in executions["executions"]:
-        arn = execution["executionArn"]
-        events: list[Any] = []
-        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
+    for arn in executions(sfn, aws.state_machine_arn):
+        events = [
+            e
+            for page in _pages(sfn, "get_execution_history", executionArn=arn)
+            for e in page["events"]
+        ]
         texts[f"history:{arn}"] = json.dumps(events, default=str)
         texts[f"describe:{arn}"] = json.dumps(sfn.describe_execution(executionArn=arn), default=str)
     for name, log in aws.endpoint.function_logs().items():
@@ -103,6 +99,24 @@ def observable_texts(
     texts["dynamodb"] = json.dumps(items)
     texts.update(_s3_objects(aws))
     return texts
+
+
+def executions(sfn: Any, state_machine_arn: str) -> list[str]:
+    """Every execution of the state machine, and every child execution of their map runs
+    (a Distributed Map's children are listed under their map run only)."""
+    found: list[str] = []
+    for page in _pages(sfn, "list_executions", stateMachineArn=state_machine_arn):
+        for execution in page["executions"]:
+            found.append(execution["executionArn"])
+            for runs in _pages(sfn, "list_map_runs", executionArn=execution["executionArn"]):
+                for run in runs["mapRuns"]:
+                    for children in _pages(sfn, "list_executions", mapRunArn=run["mapRunArn"]):
+                        found.extend(c["executionArn"] for c in children["executions"])
+    return found
+
+
+def _pages(sfn: Any, operation: str, **kwargs: Any) -> Any:
+    return sfn.get_paginator(operation).paginate(**kwargs)
 
 
 def _drain(aws: LocalDeployment, queue: str, kind: str) -> dict[str, str]:

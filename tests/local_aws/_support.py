@@ -32,3 +32,32 @@ def invoke(endpoint: LocalAwsEndpoint, function: str, event: Any, **kwargs: Any)
     )
     response["Body"] = json.loads(response["Payload"].read())
     return response
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of an execution's history (GetExecutionHistory is paged, as on AWS)."""
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    return [event for page in pages for event in page["events"]]
+
+
+def state_machine(endpoint: LocalAwsEndpoint, definition: dict[str, Any]) -> str:
+    """A state machine (with a role of its own) made from ``definition``."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    name = f"machine-{time.monotonic_ns()}"
+    role = endpoint.client("iam").create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    return str(
+        endpoint.client("stepfunctions").create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=role
+        )["stateMachineArn"]
+    )

@@ -186,6 +186,16 @@ def test_raw_moto_start_by_version_or_alias_fails(aws: Any) -> None:
             sfn.start_execution(stateMachineArn=qualified, name="run")
 
 
+def test_raw_moto_execution_names_not_validated(aws: Any) -> None:
+    role = aws("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sfn = aws("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = sfn.create_state_machine(name="m", definition=definition, roleArn=role)
+    for name in ("has space", "a/b", "x" * 81):
+        started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name)
+        assert started["executionArn"]  # AWS: InvalidName (ValidationException past 80)
+
+
 def test_raw_moto_aws_sdk_errors_lower_case() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: PLC0415
         state_task_service_aws_sdk as aws_sdk,
@@ -244,6 +254,32 @@ def test_raw_moto_map_iteration_states_errors_become_runtime(aws: Any) -> None:
     assert output["Error"] == "States.Runtime"  # AWS: States.Timeout
 
 
+def test_raw_moto_distributed_map_children_not_executions(aws: Any) -> None:
+    work = {"Type": "Pass", "End": True}
+    failing = {"Type": "Fail", "Error": "Broken", "Cause": "an item failed"}
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Fail"}],
+        "Default": "Work",
+    }
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Pick",
+        "States": {"Pick": choice, "Work": work, "Fail": failing},
+    }
+    the_map = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "End": True}
+    items = [{"fail": False}, {"fail": True}]
+    done = _run(aws, {"StartAt": "Fleet", "States": {"Fleet": the_map}}, {"items": items})
+    sfn = aws("stepfunctions")
+    run = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"][0]["mapRunArn"]
+    with pytest.raises(Exception):  # noqa: B017, PT011 - a 500 (AWS: the two children)
+        sfn.list_executions(mapRunArn=run)
+    counts = sfn.describe_map_run(mapRunArn=run)["executionCounts"]
+    assert counts["running"] == 1  # the failed child (AWS: running 0, failed 1)
+    events = sfn.get_execution_history(executionArn=done["executionArn"], maxResults=1)
+    assert len(events["events"]) > 1  # AWS: one event and a nextToken
+
+
 # -- Secrets Manager, S3 ----------------------------------------------------------------
 
 
@@ -260,6 +296,32 @@ def test_raw_moto_secret_default_version_stale(aws: Any) -> None:
     )
     assert sm.get_secret_value(SecretId="s", VersionStage="AWSCURRENT")["SecretString"] == "two"
     assert sm.get_secret_value(SecretId="s")["SecretString"] == "one"  # AWS: AWSCURRENT
+
+
+def test_raw_moto_secret_version_value_overwritten(aws: Any) -> None:
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="s", SecretString="one")
+    token = "p" * 32
+    sm.put_secret_value(
+        SecretId="s", SecretString="two", VersionStages=["AWSPENDING"], ClientRequestToken=token
+    )
+    sm.put_secret_value(
+        SecretId="s", SecretString="three", VersionStages=["AWSPENDING"], ClientRequestToken=token
+    )  # AWS: ResourceExistsException
+    assert sm.get_secret_value(SecretId="s", VersionId=token)["SecretString"] == "three"
+
+
+def test_raw_moto_unlabelled_versions_listed(aws: Any) -> None:
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="s", SecretString="one")
+    token = "p" * 32
+    sm.put_secret_value(
+        SecretId="s", SecretString="two", VersionStages=["AWSPENDING"], ClientRequestToken=token
+    )
+    sm.update_secret_version_stage(
+        SecretId="s", VersionStage="AWSPENDING", RemoveFromVersionId=token
+    )
+    assert sm.describe_secret(SecretId="s")["VersionIdsToStages"][token] == []  # AWS: absent
 
 
 def test_raw_moto_bucket_policy_conditions_deny(aws: Any) -> None:
@@ -281,6 +343,28 @@ def test_raw_moto_bucket_policy_conditions_deny(aws: Any) -> None:
     s3.put_bucket_policy(Bucket="raw-bucket", Policy=json.dumps(policy))
     with pytest.raises(s3.exceptions.ClientError, match=r"403|AccessDenied"):
         s3.put_object(Bucket="raw-bucket", Key="k", Body=b"x")  # AWS: allowed over HTTPS
+
+
+def test_raw_moto_event_bus_policy_not_enforced(aws: Any) -> None:
+    events = aws("events")
+    bus = events.create_event_bus(Name="raw-bus")["EventBusArn"]
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NobodyPutsRequests",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "events:PutEvents",
+                "Resource": bus,
+                "Condition": {"StringEquals": {"events:source": ["requests"]}},
+            }
+        ],
+    }
+    events.put_permission(EventBusName="raw-bus", Policy=json.dumps(deny))
+    entry = {"EventBusName": "raw-bus", "Source": "requests", "DetailType": "t", "Detail": "{}"}
+    answer = events.put_events(Entries=[entry])  # AWS: AccessDeniedException
+    assert answer["FailedEntryCount"] == 0
 
 
 # -- CloudFormation ---------------------------------------------------------------------

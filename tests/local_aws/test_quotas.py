@@ -21,7 +21,7 @@ from portal_local.aws.deploy import Stack
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
 from portal_local.aws.moto_workarounds import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES
 
-from tests.local_aws._support import wait_for_execution
+from tests.local_aws._support import history, wait_for_execution
 
 pytestmark = pytest.mark.workflow
 
@@ -70,9 +70,7 @@ def _run(endpoint: LocalAwsEndpoint, machine: str, document: Any) -> dict[str, A
 
 
 def _entered(endpoint: LocalAwsEndpoint, execution: dict[str, Any]) -> list[str]:
-    events = endpoint.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"]
-    )["events"]
+    events = history(endpoint.client("stepfunctions"), execution["executionArn"])
     return [
         e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
     ]
@@ -242,7 +240,7 @@ def test_an_execution_fails_when_its_history_reaches_the_quota(
 
     assert short["status"] == "SUCCEEDED"
     assert (endless["status"], endless["error"]) == ("FAILED", "States.Runtime")
-    events = sfn.get_execution_history(executionArn=endless["executionArn"])["events"]
+    events = history(sfn, endless["executionArn"])
     assert 200 <= len(events) <= 205
     assert events[-1]["type"] == "ExecutionFailed"
 

@@ -190,15 +190,26 @@ def test_distributed_map_and_versioned_arns_run(
     runs = sfn.list_map_runs(executionArn=execution)["mapRuns"]
     counts = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])["itemCounts"]
     assert (counts["total"], counts["succeeded"]) == (5, 5)
-    # What moto 5.2.5 does with the children (AWS: each is a listed execution with its own
-    # history): their events stay out of the parent's history, and none can be listed.
+    # Each child is an execution of its own, as on AWS: listed under its map run, with
+    # its own history; the parent's history holds none of its states.
     parent = sfn.get_execution_history(executionArn=execution)["events"]
     entered = [
         e["stateEnteredEventDetails"]["name"] for e in parent if "stateEnteredEventDetails" in e
     ]
-    assert entered == ["Fleet", "Direct"]  # no "Work" state of any child
-    with pytest.raises(ClientError):
-        sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])
+    assert entered == ["Fleet", "Direct"]
+    map_run = runs[0]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+    assert len(children) == 5
+    prefix = map_run.replace(":mapRun:", ":execution:").rsplit(":", 1)[0]
+    for child in children:
+        assert child["executionArn"] == f"{prefix}:{child['name']}"
+        assert (child["status"], child["mapRunArn"]) == ("SUCCEEDED", map_run)
+        described = sfn.describe_execution(executionArn=child["executionArn"])
+        assert json.loads(described["input"]) == {"action": "sleep", "seconds": 0.1}
+        history = sfn.get_execution_history(executionArn=child["executionArn"])["events"]
+        assert history[0]["type"] == "ExecutionStarted"
+        assert history[-1]["type"] == "ExecutionSucceeded"
+        assert "Work" in [e.get("stateEnteredEventDetails", {}).get("name") for e in history]
 
 
 def test_executions_start_through_the_alias_and_versions_keep_their_configuration(

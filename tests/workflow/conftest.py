@@ -134,6 +134,16 @@ ROTATION_TIMEOUT = 30
 CHANGE_TIMEOUT = 6
 
 
+DESELECTED = pytest.StashKey[int]()
+"""How many workflow tests this session deselected (the least-privilege check needs all)."""
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        stash = items[0].config.stash
+        stash[DESELECTED] = stash.get(DESELECTED, 0) + len(items)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[PortalEmulator]:
     settings = [
@@ -161,7 +171,9 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
         "RotationFunctionTimeout": str(ROTATION_TIMEOUT),
         "ChangeFunctionTimeout": str(CHANGE_TIMEOUT),
     }
-    with LocalDeployment(ca_bundle=emulator.ca_bundle, parameters=parameters) as aws:
+    with LocalDeployment(
+        ca_bundle=emulator.ca_bundle, parameters=parameters, customer_key=True
+    ) as aws:
         aws.notifications_queue = subscribe_notifications(aws)  # type: ignore[attr-defined]
         aws.bus_queue = subscribe_bus_events(aws)  # type: ignore[attr-defined]
         yield aws
@@ -286,13 +298,22 @@ def managed(portal: Any) -> dict[str, Any]:
     return config
 
 
+def histories(workflow: Workflow, result: FollowResult) -> list[dict[str, Any]]:
+    """Every event of the run: its own history, then each portal's child execution's
+    (GetExecutionHistory is paged, as on AWS)."""
+    sfn = workflow.aws.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    for arn in [result.execution_arn, *result.portal_executions.values()]:
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        events.extend(event for page in pages for event in page["events"])
+    return events
+
+
 def plan_failure_cause(workflow: Workflow, result: FollowResult) -> str:
     """Why PlanExecution refused the input (the causes in the execution history)."""
-    sfn = workflow.aws.client("stepfunctions")
-    events = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
     return "\n".join(
         e["lambdaFunctionFailedEventDetails"].get("cause", "")
-        for e in events
+        for e in histories(workflow, result)
         if e["type"] == "LambdaFunctionFailed"
     )
 

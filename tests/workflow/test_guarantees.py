@@ -5,6 +5,7 @@ and no token or key survives a finished run."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -142,7 +143,8 @@ def test_a_portal_with_an_ldap_user_store_is_changed_and_keeps_its_store(
 
     result = workflow.apply({"disableServicesDirectory": True}, arn)
 
-    assert portal_result(result, arn)["status"] == "verified"
+    report = portal_result(result, arn)
+    assert report["status"] == "verified", json.dumps(report)
     assert portal.security_config["userStoreConfig"]["properties"]["userPassword"] == LDAP_PASSWORD
 
 

@@ -8,18 +8,16 @@ from typing import Any
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow, managed, portal_result
+from .conftest import TIMING, Workflow, histories, managed, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 
 def _entered(result: Any, state: str, workflow: Workflow) -> list[float]:
     """Epoch seconds at which the execution entered ``state``."""
-    sfn = workflow.aws.client("stepfunctions")
-    events = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
     return [
         e["timestamp"].timestamp()
-        for e in events
+        for e in histories(workflow, result)
         if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
     ]
 

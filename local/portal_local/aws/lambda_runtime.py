@@ -79,6 +79,8 @@ class FunctionSpec:
     memory_mb: int = 128
     runtime: str = "python3.11"
     version: str = "$LATEST"
+    access_key_id: str = ""
+    """The key the workers sign with (the function's own: its role's credentials)."""
 
     @staticmethod
     def env(variables: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
@@ -640,6 +642,8 @@ class LambdaRuntime:
             }
         )
         env.update(self._aws_env)
+        if spec.access_key_id:
+            env["AWS_ACCESS_KEY_ID"] = spec.access_key_id
         return env
 
     # -- observing --------------------------------------------------------------------

@@ -37,10 +37,10 @@ Known and not patched (the workflow must not depend on them):
   configs (retries, destinations) and DLQs of asynchronous invocations are stored, not
   applied; throttling happens only when every one of ``max_workers_per_function``
   workers stayed busy for ``throttle_wait`` seconds.
-* IAM policies are not evaluated: every call is allowed.
+* Identity policies are not enforced: every call is allowed (each function's calls are
+  recorded, :mod:`portal_local.aws.access`, to be checked against its role).
 * ``Choice`` rules whose ``Variable`` path is missing from the input fall through to
   ``Default`` (AWS fails the execution with ``States.Runtime``): guard with ``IsPresent``.
-* ``GetExecutionHistory`` ignores ``maxResults`` and ``reverseOrder``.
 * ``QueryLanguage: JSONata`` and ``Assign`` fail with ``States.Runtime``;
   ``arn:aws:states:::states:startExecution.sync`` fails too.
 * A Task's ``TimeoutSeconds`` ends the state with ``States.Timeout`` but the Lambda
@@ -64,6 +64,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from portal_local.aws.access import (
+    CallRecorder,
+    Principal,
+    Principals,
+    access_key_id,
+    install_recorder,
+)
 from portal_local.aws.lambda_runtime import (
     FunctionSpec,
     InvocationRecord,
@@ -79,6 +86,8 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 FAKE_ACCESS_KEY_ID = "testing"  # moto accepts any credentials
 FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105
+OPERATOR_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/portal-local-operator"
+"""Who the tests, the CLI and any caller that is not a function are (see access)."""
 
 # quiet=True: no access-log line per AWS call, and no ERROR line from the interpreter for
 # every error a Retry/Catch handles (the execution history has them all).
@@ -118,6 +127,7 @@ class LocalAwsEndpoint:
         max_workers_per_function: int = 10,
         throttle_wait: float = 60.0,
         quiet: bool = True,
+        operator_arn: str = OPERATOR_ARN,
     ) -> None:
         self.region = REGION
         self.account_id = ACCOUNT_ID
@@ -143,6 +153,14 @@ class LocalAwsEndpoint:
         self.url = ""
         self.notes: list[str] = []
         """What the deployments left out or changed locally, and why (see deploy.Stack)."""
+        self.map_run_children: Any = None
+        """Every Distributed Map child execution (moto_workarounds.MapRunChildren)."""
+        self.operator_arn = operator_arn
+        self.principals = Principals(operator_arn)
+        """Access key id -> function and role, or the operator (access.Principals)."""
+        self.recorder = CallRecorder(self.region, self.account_id)
+        """Every AWS call each function made (access.CallRecorder)."""
+        """Every Distributed Map child execution (moto_workarounds.MapRunChildren)."""
         self.runtime: LambdaRuntime
         self._start()
 
@@ -177,7 +195,9 @@ class LocalAwsEndpoint:
                 logger = logging.getLogger(name)
                 self._saved_log_levels[name] = logger.level
                 logger.setLevel(level)
-        self._server = moto_workarounds.server_bound_here(self._host, self._requested_port)
+        self._server = moto_workarounds.server_bound_here(
+            self._host, self._requested_port, self.principals
+        )
         self._server_thread = threading.Thread(
             target=self._server.serve_forever, name="local-aws-endpoint", daemon=True
         )
@@ -193,6 +213,7 @@ class LocalAwsEndpoint:
         )
         self._patches = moto_workarounds.Patches()
         moto_workarounds.install(self._patches, self)
+        install_recorder(self._patches, self.recorder)
 
     def stop(self) -> None:
         """Stop executions, workers and the server; restore moto. Idempotent, bounded."""
@@ -261,8 +282,13 @@ class LocalAwsEndpoint:
             "AWS_REGION": self.region,
         }
 
-    def client(self, service_name: str, **kwargs: Any) -> Any:
-        """A boto3 client for this endpoint (fake credentials, us-east-1)."""
+    def client(self, service_name: str, *, principal_arn: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client for this endpoint (us-east-1). It signs as the operator
+        (``operator_arn``), or as ``principal_arn`` when given."""
+        key = FAKE_ACCESS_KEY_ID
+        if principal_arn is not None:
+            key = access_key_id(principal_arn).replace("ASIA", "AKIA", 1)
+            self.principals.register(key, Principal(principal_arn))
         # read_timeout above Lambda's 900 s maximum: a synchronous invoke must not be
         # retried (and so run twice) because the SDK gave up waiting after its default 60 s.
         kwargs.setdefault(
@@ -274,7 +300,7 @@ class LocalAwsEndpoint:
                 service_name,  # type: ignore[call-overload]
                 endpoint_url=self.url,
                 region_name=self.region,
-                aws_access_key_id=FAKE_ACCESS_KEY_ID,
+                aws_access_key_id=key,
                 aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
                 aws_session_token="testing",  # noqa: S106
                 **kwargs,
@@ -291,6 +317,10 @@ class LocalAwsEndpoint:
     def function_logs(self) -> dict[str, str]:
         """``{function name: everything its workers wrote}`` (START/END/REPORT included)."""
         return self.runtime.function_logs()
+
+    def aws_calls(self) -> list[Any]:
+        """Every authorization the functions' AWS calls needed so far (access.Call)."""
+        return self.recorder.calls()
 
     def invocations(self) -> list[InvocationRecord]:
         """Every Lambda invocation so far (duration, memory, cold start, error type)."""
@@ -365,6 +395,8 @@ class LocalAwsEndpoint:
                     code_dir_from_zip(layer_version.code_bytes, self.runtime.code_dir)
                 )
         version = str(fn.version)
+        key = access_key_id(fn.function_name)
+        self.principals.register(key, Principal(str(fn.role), fn.function_name))
         return FunctionSpec(
             name=fn.function_name,
             arn=f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}",
@@ -376,6 +408,7 @@ class LocalAwsEndpoint:
             memory_mb=int(fn.memory_size or 128),
             runtime=str(fn.run_time or "python3.11"),
             version=version if version.isdigit() else "$LATEST",
+            access_key_id=key,
         )
 
 

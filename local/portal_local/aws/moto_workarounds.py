@@ -15,7 +15,10 @@ instead of keeping a CloudFormation engine of our own.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
+import datetime as dt
 import functools
 import json
 import random
@@ -34,7 +37,11 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
+from moto.core.utils import iso_8601_datetime_with_milliseconds
+from moto.events.models import EventsBackend
+from moto.iam.access_control import PermissionResult
 from moto.iam.models import Role, iam_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -42,10 +49,13 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.s3.models import FakeBucket
-from moto.secretsmanager.exceptions import InvalidRequestException
-from moto.secretsmanager.models import SecretsManagerBackend
+from moto.secretsmanager.exceptions import InvalidRequestException, ResourceExistsException
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 from moto.stepfunctions.exceptions import (
     InvalidExecutionInput,
+    InvalidName,
+    InvalidToken,
+    ResourceNotFound,
     StateMachineDoesNotExist,
 )
 from moto.stepfunctions.exceptions import ValidationException as SfnValidationException
@@ -77,14 +87,35 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
     state_task_service_aws_sdk,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.eval.program_state import (
+    ProgramError,
+    ProgramStopped,
+    ProgramTimedOut,
+)
+from moto.stepfunctions.parser.asl.eval.states import (
+    ExecutionData,
+    ItemData,
+    MapData,
+    StateMachineData,
+)
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.models import (
     StepFunctionsParserBackend,
     stepfunctions_parser_backends,
 )
+from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.utils import get_partition
 from werkzeug.serving import make_server
+
+from portal_local.aws.access import (
+    Principals,
+    current,
+    evaluate,
+    request_context,
+    statements_of,
+    with_request_context,
+)
 
 if TYPE_CHECKING:
     from portal_local.aws.moto_endpoint import LocalAwsEndpoint
@@ -292,6 +323,45 @@ def start_by_version_or_alias_fails(patches: Patches, endpoint: LocalAwsEndpoint
     patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
+_NAME_REFUSED = frozenset(' <>{}[]?*"#%\\^|~`$&,;:/')
+
+
+def execution_name_refusal(name: str) -> str | None:
+    """Why AWS refuses ``name`` for an execution (None: it does not). API reference,
+    StartExecution ``name``: 1 to 80 characters; no whitespace, brackets ``< > { } [ ]``,
+    wildcards ``? *``, special characters ``" # % \\ ^ | ~ ` $ & , ; : /`` or control
+    characters (U+0000-001F, U+007F-009F)."""
+    for char in name:
+        if char in _NAME_REFUSED or char.isspace() or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+            return f"Invalid Name: '{name}'"
+    return None
+
+
+def execution_names_not_validated(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``StartExecution`` accepts any name (moto's check is skipped for executions that
+    really run). AWS (API reference, StartExecution ``name``) answers ``InvalidName`` for
+    one with a character it refuses (:func:`execution_name_refusal`) and a
+    ``ValidationException`` for one outside its 1 to 80 characters (the service model's
+    length constraint)."""
+    original: Any = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: Any, arn: str, name: Any = None, data: Any = None, trace: Any = None
+    ) -> Any:
+        if name is not None:
+            if not 1 <= len(name) <= 80:
+                raise SfnValidationException(
+                    "1 validation error detected: Value at 'name' failed to satisfy "
+                    "constraint: Member must have length between 1 and 80"
+                )
+            refusal = execution_name_refusal(name)
+            if refusal:
+                raise InvalidName(refusal)
+        return original(backend, arn, name, data, trace)
+
+    patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
 _swap_lock = threading.Lock()
 _SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions"}
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
@@ -343,10 +413,8 @@ def step_functions_quotas_not_enforced(patches: Patches, endpoint: LocalAwsEndpo
       matches every error. An explicit ``States.DataLimitExceeded`` still matches;
     * an execution whose history reaches :data:`MAX_HISTORY_EVENTS` fails ("the
       execution fails"): modelled as ``States.Runtime`` when the next state is entered.
-      Counted per execution. A Distributed Map child is its own execution on AWS; moto
-      runs a map run's children in the parent's process on one shared, discarded event
-      log (their events never reach the parent's history, and ``ListExecutions
-      (mapRunArn=...)`` fails): each child gets its own log here, so its own count.
+      Counted per execution: a Distributed Map child has its own history
+      (:func:`distributed_map_children_not_executions`), so its own count.
     """
 
     def within_quota(value: Any) -> bool:
@@ -389,16 +457,9 @@ def step_functions_quotas_not_enforced(patches: Patches, endpoint: LocalAwsEndpo
             )
         original_body(field, env)
 
-    original_job: Any = distributed.DistributedItemProcessorWorker._eval_job
-
-    def eval_job(worker: Any, env: Any, job: Any) -> None:
-        env.event_manager = EventManager()  # the child execution's own history
-        original_job(worker, env, job)
-
     patches.set(error_equals_decl.ErrorEqualsDecl, "_eval_body", error_equals)
     patches.set(state, "_eval_state_input", eval_state_input)
     patches.set(state, "_eval_body", eval_body)
-    patches.set(distributed.DistributedItemProcessorWorker, "_eval_job", eval_job)
 
 
 def map_iteration_states_errors_become_runtime(
@@ -416,6 +477,294 @@ def map_iteration_states_errors_become_runtime(
         return CustomErrorName(error_name=error_name)
 
     patches.set(iteration_worker, "CustomErrorName", error_name)
+
+
+@dataclasses.dataclass
+class ChildExecution:
+    """A Distributed Map child workflow execution, as the Step Functions API shows it."""
+
+    arn: str
+    name: str
+    map_run_arn: str
+    state_machine_arn: str
+    role_arn: str
+    start_date: dt.datetime
+    events: EventManager = dataclasses.field(default_factory=EventManager)
+    input: Any = None
+    status: str = "RUNNING"
+    stop_date: dt.datetime | None = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+    def list_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "executionArn": self.arn,
+            "stateMachineArn": self.state_machine_arn,
+            "name": self.name,
+            "status": self.status,
+            "startDate": self.start_date,
+            "mapRunArn": self.map_run_arn,
+            "itemCount": 1,
+        }
+        if self.stop_date is not None:
+            item["stopDate"] = self.stop_date
+        return item
+
+    def describe(self) -> dict[str, Any]:
+        described = {
+            **{k: v for k, v in self.list_item().items() if k != "itemCount"},
+            "input": to_json_str(self.input, separators=(",", ":")),
+            "inputDetails": {"included": True},
+        }
+        if self.status == "SUCCEEDED":
+            described["output"] = to_json_str(self.output, separators=(",", ":"))
+            described["outputDetails"] = {"included": True}
+        described.update({k: v for k, v in (("error", self.error), ("cause", self.cause)) if v})
+        return described
+
+
+class MapRunChildren:
+    """Every child execution the endpoint's map runs started, by ARN and by map run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_arn: dict[str, ChildExecution] = {}
+        self._by_run: dict[str, list[ChildExecution]] = {}
+        self._items: dict[str, int] = {}
+
+    def start(self, record: Any, items: int, role_arn: str) -> ChildExecution:
+        name = str(uuid.uuid4())
+        head = str(record.map_run_arn).rpartition(":")[0]
+        child = ChildExecution(
+            arn=f"{head.replace(':mapRun:', ':execution:', 1)}:{name}",
+            name=name,
+            map_run_arn=str(record.map_run_arn),
+            state_machine_arn=str(record.map_state_machine_arn),
+            role_arn=role_arn,
+            start_date=dt.datetime.now(dt.UTC),
+        )
+        with self._lock:
+            self.by_arn[child.arn] = child
+            self._by_run.setdefault(child.map_run_arn, []).append(child)
+            self._items[child.map_run_arn] = items
+        return child
+
+    def of_run(self, map_run_arn: str) -> list[ChildExecution]:
+        with self._lock:
+            return list(self._by_run.get(map_run_arn, ()))
+
+    def counts(self, map_run_arn: str) -> dict[str, int]:
+        """``MapRunExecutionCounts`` (one item per child: no ItemBatcher here)."""
+        children = self.of_run(map_run_arn)
+        with self._lock:
+            total = max(self._items.get(map_run_arn, 0), len(children))
+        statuses = [c.status for c in children]
+        names = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed"}
+        names.update({"TIMED_OUT": "timedOut", "ABORTED": "aborted"})
+        counts = {key: statuses.count(status) for status, key in names.items()}
+        return {**counts, "pending": total - len(children), "total": total}
+
+
+_HISTORY_PAGE = (100, 1000)  # GetExecutionHistory / ListExecutions: default and maximum page
+
+
+def _page(items: list[Any], response: Any, scope: str) -> tuple[list[Any], str | None]:
+    """A page of ``items`` as AWS pages them (``maxResults``: 0 or absent = 100, at most
+    1000; an opaque ``nextToken`` valid for the same request only)."""
+    size = int(response._get_param("maxResults") or 0) or _HISTORY_PAGE[0]
+    if not 0 < size <= _HISTORY_PAGE[1]:
+        raise SfnValidationException(
+            "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {_HISTORY_PAGE[1]}"
+        )
+    token, offset = response._get_param("nextToken"), 0
+    if token:
+        try:
+            decoded = json.loads(base64.b64decode(token))
+            offset = int(decoded["offset"]) if decoded["scope"] == scope else -1
+        except (ValueError, KeyError, TypeError):
+            offset = -1
+        if offset < 0:
+            raise InvalidToken(f"Invalid Token: '{token}'")
+    page = items[offset : offset + size]
+    more = offset + size < len(items)
+    next_offset = json.dumps({"scope": scope, "offset": offset + size}).encode()
+    return page, base64.b64encode(next_offset).decode() if more else None
+
+
+def distributed_map_children_not_executions(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """moto runs a Distributed Map's children inside the parent's process on one shared
+    event log that is then discarded: ``ListExecutions(mapRunArn=...)`` answers a 500,
+    no child can be described or its history read, ``DescribeMapRun`` counts a failed
+    child as still running (and answers an unknown map run with a 500), and
+    ``GetExecutionHistory`` ignores ``maxResults``, ``nextToken`` and ``reverseOrder``
+    (it always answers every event, oldest first).
+
+    AWS (developer guide "Distributed Map state" and "Viewing a Distributed Map Run";
+    API reference ListExecutions, DescribeExecution, GetExecutionHistory, DescribeMapRun):
+    each item runs as a child workflow execution of its own, with its own history, named
+    with a UUID, ARN ``arn:aws:states:<region>:<account>:execution:<state machine>/<map
+    label>:<name>`` (the map run's ARN with ``mapRun`` read ``execution`` and the map run
+    id the child's name), state machine ``...:stateMachine:<state machine>/<label>``;
+    ``ListExecutions(mapRunArn=...)`` lists them (newest first, paged, with ``mapRunArn``
+    and ``itemCount``; naming ``stateMachineArn`` as well is a ``ValidationException``);
+    ``DescribeExecution`` describes one (with ``mapRunArn``); its history starts with
+    ``ExecutionStarted`` and ends with ``ExecutionSucceeded``/``Failed``/``Aborted``/
+    ``TimedOut``; ``$$.Execution`` inside it is the child (``$$.Map`` is not there);
+    ``DescribeMapRun`` counts items and executions by status. Histories are paged: 100
+    events by default, 1000 at most, ``reverseOrder`` newest first. Patched: each child is
+    recorded in :class:`MapRunChildren` (``endpoint.map_run_children``) and served by
+    those APIs; the parent's history keeps ``MapRunStarted``/``MapRunSucceeded`` only.
+    """
+    children = MapRunChildren()
+    endpoint.map_run_children = children
+
+    def eval_job(worker: Any, env: Any, job: Any) -> None:
+        _run_child(children, worker, env, job)
+
+    def list_executions(response: Any) -> Any:
+        map_run = response._get_param("mapRunArn")
+        if not map_run:
+            return original_list(response)
+        if response._get_param("stateMachineArn"):
+            raise SfnValidationException(
+                "Specify either a mapRunArn or a stateMachineArn, not both"
+            )
+        response.stepfunction_backend.describe_map_run(map_run)  # ResourceNotFound
+        wanted = response._get_param("statusFilter")
+        listed = [c for c in children.of_run(map_run) if wanted in (None, c.status)]
+        listed.sort(key=lambda c: (c.start_date, c.arn), reverse=True)
+        page, token = _page(listed, response, f"list:{map_run}:{wanted}")
+        return ActionResult({"executions": [c.list_item() for c in page], "nextToken": token})
+
+    def describe_execution(response: Any) -> Any:
+        child = children.by_arn.get(str(response._get_param("executionArn")))
+        return ActionResult(child.describe()) if child else original_describe(response)
+
+    def get_execution_history(response: Any) -> Any:
+        arn = str(response._get_param("executionArn"))
+        child = children.by_arn.get(arn)
+        if child is not None:
+            events = child.events.get_event_history()
+        else:
+            events = list(response.stepfunction_backend.get_execution_history(arn)["events"])
+        reverse = str(response._get_param("reverseOrder")).lower() == "true"
+        page, token = _page(
+            events[::-1] if reverse else events, response, f"history:{arn}:{reverse}"
+        )
+        return ActionResult({"events": page, "nextToken": token})
+
+    def describe_map_run(backend: Any, map_run_arn: str) -> Any:
+        for execution in backend._get_executions():
+            env = getattr(execution.exec_worker, "env", None)
+            record = env.map_run_record_pool_manager.get(map_run_arn) if env else None
+            if record is not None:
+                break
+        else:  # moto's own ResourceNotFound lacks its message: a 500
+            raise ResourceNotFound(f"Map Run Does Not Exist: '{map_run_arn}'")
+        described = dict(record.describe())
+        counts = children.counts(map_run_arn)
+        for key in ("executionCounts", "itemCounts"):
+            described[key] = {**described[key], **counts}
+        return described
+
+    responses = StepFunctionResponse
+    original_list: Any = responses.list_executions
+    original_describe: Any = responses.describe_execution
+    patches.set(distributed.DistributedItemProcessorWorker, "_eval_job", eval_job)
+    patches.set(responses, "list_executions", list_executions)
+    patches.set(responses, "describe_execution", describe_execution)
+    patches.set(responses, "get_execution_history", get_execution_history)
+    patches.set(StepFunctionsParserBackend, "describe_map_run", describe_map_run)
+
+
+def _run_child(children: MapRunChildren, worker: Any, env: Any, job: Any) -> None:
+    """Run one item as a child execution: its own history, context and outcome."""
+    record = worker._map_run_record
+    context = env.states.context_object.context_object_data
+    child = children.start(record, worker._job_pool._jobs_number, context["Execution"]["RoleArn"])
+    env.event_manager = child.events  # the child execution's own history
+    env.event_history_context.source_event_id = 0
+    env.event_history_context.last_published_event_id = 0
+    output, status = None, "FAILED"
+    try:
+        context["Map"] = MapData(Item=ItemData(Index=job.job_index, Value=job.job_input))
+        env.states.reset(job.job_input)
+        env.stack.append(env.states.get_input())
+        worker._eval_input(env_frame=env)
+        child.input = env.states.get_input()
+        context.pop("Map", None)
+        started = iso_8601_datetime_with_milliseconds(child.start_date)
+        context["Execution"] = ExecutionData(
+            Id=child.arn,
+            Input=child.input,
+            Name=child.name,
+            RoleArn=child.role_arn,
+            StartTime=started,
+        )
+        machine = child.state_machine_arn
+        context["StateMachine"] = StateMachineData(Id=machine, Name=machine.split(":")[6])
+        started_details: Any = {
+            "executionStartedEventDetails": {
+                "input": to_json_str(child.input),
+                "inputDetails": {"truncated": False},
+                "roleArn": child.role_arn,
+            }
+        }
+        child.events.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.ExecutionStarted,
+            event_details=started_details,
+            update_source_event_id=False,
+        )
+        job.job_program.eval(env)
+        status, kind, details = _child_outcome(env.program_state(), env.states.get_input())
+        if status == "SUCCEEDED":
+            output = env.states.get_input()
+            child.output = output
+        else:
+            child.error = (details.get("error") or None) if details else None
+            child.cause = (details.get("cause") or None) if details else None
+        child.events.add_event(
+            context=env.event_history_context,
+            event_type=kind,
+            event_details=details_of(kind, details),
+        )
+    except Exception as exc:  # noqa: BLE001 - the child fails, the map run goes on
+        child.error = StatesErrorNameType.StatesRuntime.to_name()
+        child.cause = f"{type(exc).__name__}({exc})"
+    finally:
+        child.stop_date = dt.datetime.now(dt.UTC)
+        child.status = status
+        job.job_output = output
+
+
+def _child_outcome(state: Any, output: Any) -> tuple[str, Any, dict[str, Any]]:
+    """(status, terminal history event type, its details) of a child that ended."""
+    if isinstance(state, ProgramError):
+        return "FAILED", HistoryEventType.ExecutionFailed, dict(state.error or {})
+    if isinstance(state, ProgramStopped):
+        details = {"error": state.error, "cause": state.cause}
+        return "ABORTED", HistoryEventType.ExecutionAborted, details
+    if isinstance(state, ProgramTimedOut):
+        return "TIMED_OUT", HistoryEventType.ExecutionTimedOut, {}
+    details = {"output": to_json_str(output, separators=(",", ":"))}
+    return "SUCCEEDED", HistoryEventType.ExecutionSucceeded, details
+
+
+def details_of(kind: Any, details: dict[str, Any]) -> Any:
+    """History event details for a terminal event of a child execution."""
+    key = {
+        HistoryEventType.ExecutionFailed: "executionFailedEventDetails",
+        HistoryEventType.ExecutionAborted: "executionAbortedEventDetails",
+        HistoryEventType.ExecutionTimedOut: "executionTimedOutEventDetails",
+        HistoryEventType.ExecutionSucceeded: "executionSucceededEventDetails",
+    }[kind]
+    kept = {k: v for k, v in details.items() if v is not None}
+    if kind == HistoryEventType.ExecutionSucceeded:
+        kept["outputDetails"] = {"truncated": False}
+    return {key: kept}
 
 
 # == Secrets Manager, S3 =====================================================================
@@ -459,23 +808,111 @@ def secret_default_version_stale(patches: Patches, endpoint: LocalAwsEndpoint) -
     patches.set(SecretsManagerBackend, "update_secret_version_stage", update_secret_version_stage)
 
 
+def secret_version_value_overwritten(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``PutSecretValue`` with the ``ClientRequestToken`` of an existing ``AWSPENDING``
+    version and another value overwrites that version (moto refuses it for other
+    versions only), and with the same value re-adds it. AWS (API reference,
+    PutSecretValue ``ClientRequestToken``): the same value is ignored (idempotent),
+    another value fails with ``ResourceExistsException`` ("you can't modify a secret
+    version"), whatever the version's stages."""
+    original: Any = SecretsManagerBackend.put_secret_value
+
+    def put_secret_value(backend: Any, secret_id: str, **kwargs: Any) -> Any:
+        token = kwargs.get("client_request_token")
+        if token and backend._is_valid_identifier(secret_id):
+            secret = backend.secrets[secret_id]
+            version = secret.versions.get(token)
+            if version is not None:
+                given = (kwargs.get("secret_string"), kwargs.get("secret_binary"))
+                if (version.get("secret_string"), version.get("secret_binary")) != given:
+                    raise ResourceExistsException(
+                        f"You can't use ClientRequestToken {token} because that value is "
+                        f"already in use for a version of secret {secret.arn}."
+                    )
+                return secret.to_short_dict(include_version_stages=True, version_id=token)
+        return original(backend, secret_id, **kwargs)
+
+    patches.set(SecretsManagerBackend, "put_secret_value", put_secret_value)
+
+
+def unlabelled_versions_listed(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """``DescribeSecret``'s ``VersionIdsToStages`` (and ``ListSecrets``'
+    ``SecretVersionsToStages``) list every version, an unlabelled one with ``[]``. AWS
+    (API reference, DescribeSecret ``VersionIdsToStages``): "a list of the versions of
+    the secret that have staging labels attached"; a version without one is deprecated
+    and not listed."""
+
+    def version_ids_to_stages(secret: Any) -> dict[str, Any]:
+        return {k: v["version_stages"] for k, v in secret.versions.items() if v["version_stages"]}
+
+    patches.set(FakeSecret, "_form_version_ids_to_stages", version_ids_to_stages)
+
+
+def _caller(endpoint: LocalAwsEndpoint) -> tuple[str, bool]:
+    """(``aws:PrincipalArn``, ``aws:SecureTransport``) of the request being served."""
+    context = current()
+    principal = context.principal if context else endpoint.principals.operator
+    return principal.arn, context.secure_transport if context else True
+
+
 def bucket_policy_conditions_deny(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
     """moto evaluates a bucket policy on object requests without any request context, so
     every statement with a ``Condition`` denies (the usual ``DenyPlainHttp`` on
     ``aws:SecureTransport: false`` denies every request; even a conditional Allow does).
-    AWS evaluates the condition. Conditional statements are left out of moto's evaluation
-    (the stored policy stays whole): locally they neither allow nor deny."""
+    AWS evaluates the conditions against the request (S3 user guide, "Bucket policy
+    examples"; IAM "Policy evaluation logic": an explicit Deny in the bucket policy
+    wins over any identity policy). Patched: the whole policy is evaluated
+    (:func:`access.evaluate`) with the caller's ``aws:PrincipalArn`` (a function's role,
+    the operator...) and ``aws:SecureTransport`` (:mod:`portal_local.aws.access`); a HEAD
+    is ``s3:GetObject``, as on AWS."""
 
     def get_permission(bucket: Any, action: str, resource: str) -> Any:
         if bucket.policy is None:
             return PermissionResult.NEUTRAL
-        document = json.loads(bucket.policy.decode())
-        statements = document.get("Statement") or []
-        statements = [statements] if isinstance(statements, dict) else statements
-        kept = {**document, "Statement": [s for s in statements if "Condition" not in s]}
-        return IAMPolicy(json.dumps(kept)).is_action_permitted(action, resource)
+        principal, secure = _caller(endpoint)
+        action = "s3:GetObject" if action == "s3:HeadObject" else action
+        statements = statements_of(bucket.policy.decode())
+        verdict = evaluate(statements, action, resource, request_context(principal, secure))
+        return {"Deny": PermissionResult.DENIED, "Allow": PermissionResult.PERMITTED}.get(
+            verdict, PermissionResult.NEUTRAL
+        )
 
     patches.set(FakeBucket, "get_permission", get_permission)
+
+
+def event_bus_policy_not_enforced(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """moto stores an event bus's resource policy but never evaluates it: ``PutEvents``
+    puts any event. AWS evaluates it for each entry (EventBridge user guide,
+    "Permissions for event buses" and "Using IAM policy conditions": ``events:source``,
+    ``events:detail-type``, ``aws:PrincipalArn``); an explicit Deny refuses the request
+    with ``AccessDeniedException``. Patched: each entry's bus policy is evaluated with the
+    caller's principal and the entry's source and detail type."""
+    original: Any = EventsBackend.put_events
+
+    def put_events(backend: Any, events: list[dict[str, Any]]) -> Any:
+        principal, secure = _caller(endpoint)
+        for entry in events:
+            name = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
+            bus = backend.event_buses.get(name)
+            if bus is None or not bus.policy:
+                continue
+            context = request_context(
+                principal,
+                secure,
+                **{
+                    "events:source": entry.get("Source"),
+                    "events:detail-type": entry.get("DetailType"),
+                },
+            )
+            if evaluate(statements_of(bus.policy), "events:PutEvents", bus.arn, context) == "Deny":
+                raise JsonRESTError(
+                    "AccessDeniedException",
+                    f"User: {principal} is not authorized to perform: events:PutEvents on "
+                    f"resource: {bus.arn} with an explicit deny in a resource-based policy",
+                )
+        return original(backend, events)
+
+    patches.set(EventsBackend, "put_events", put_events)
 
 
 # == CloudFormation ==========================================================================
@@ -1066,12 +1503,15 @@ def cfn_types_missing_or_broken(patches: Patches, endpoint: LocalAwsEndpoint) ->
     patches.set(cfn_parsing, "resource_class_from_type", resource_class_from_type)
 
 
-def server_bound_here(host: str, port: int) -> Any:
+def server_bound_here(host: str, port: int, principals: Principals | None = None) -> Any:
     """moto's ``ThreadedMotoServer`` binds in its own thread, where werkzeug answers a taken
     port with ``sys.exit(1)``: the thread dies and ``start()`` waits forever. The same WSGI
     app on a threaded werkzeug server bound in the calling thread makes it an ``OSError``.
+    With ``principals``, each request is served in its context (access.with_request_context).
     """
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if principals is not None:
+        app = with_request_context(app, principals)
     try:
         return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     except SystemExit as exc:  # werkzeug printed the reason (address in use...) to stderr
@@ -1085,11 +1525,16 @@ WORKAROUNDS: tuple[Workaround, ...] = (
     interpreter_calls_port_5000,
     unnamed_execution_is_named_none,
     start_by_version_or_alias_fails,
+    execution_names_not_validated,
     aws_sdk_errors_lower_case,
     step_functions_quotas_not_enforced,
     map_iteration_states_errors_become_runtime,
+    distributed_map_children_not_executions,
     secret_default_version_stale,
+    secret_version_value_overwritten,
+    unlabelled_versions_listed,
     bucket_policy_conditions_deny,
+    event_bus_policy_not_enforced,
     stack_failure_is_a_500,
     conditional_resources_listed_empty,
     list_parameter_defaults_not_split,

@@ -1,0 +1,187 @@
+"""Distributed Map children are executions of their own, as on AWS.
+
+Each item of a map run is a child execution: listed with ``ListExecutions(mapRunArn=)``
+(paged, newest first, filtered by status), described with ``DescribeExecution`` and read
+with ``GetExecutionHistory`` (paged, in either order); ``DescribeMapRun`` counts items
+and executions by status.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from portal_local.aws.moto_endpoint import LocalAwsEndpoint
+from portal_local.follow import follow_execution
+
+from tests.local_aws._support import history, state_machine, wait_for_execution
+
+pytestmark = pytest.mark.workflow
+
+PROCESSOR = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "Pick",
+    "States": {
+        "Pick": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.item.fail", "BooleanEquals": True, "Next": "Fail"}],
+            "Default": "Work",
+        },
+        "Work": {
+            "Type": "Pass",
+            "Parameters": {"me.$": "$$.Execution.Id", "n.$": "$.item.n"},
+            "End": True,
+        },
+        "Fail": {"Type": "Fail", "Error": "Broken", "Cause": "item failed"},
+    },
+}
+FLEET = {
+    "StartAt": "Fleet",
+    "States": {
+        "Fleet": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+            "ItemProcessor": PROCESSOR,
+            "ResultPath": None,
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def fleet_run(endpoint: LocalAwsEndpoint) -> dict[str, Any]:
+    items = [{"n": n, "fail": n == 3} for n in range(7)]
+    sfn = endpoint.client("stepfunctions")
+    machine = state_machine(endpoint, FLEET)
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
+    parent = wait_for_execution(sfn, arn["executionArn"], timeout_s=60)
+    run = sfn.list_map_runs(executionArn=parent["executionArn"])["mapRuns"][0]
+    return {"parent": parent, "run": run, "machine": machine}
+
+
+def test_each_item_is_a_listed_child_execution(
+    endpoint: LocalAwsEndpoint, fleet_run: dict[str, Any]
+) -> None:
+    sfn, run = endpoint.client("stepfunctions"), fleet_run["run"]
+    pages = sfn.get_paginator("list_executions").paginate(
+        mapRunArn=run["mapRunArn"], PaginationConfig={"PageSize": 3}
+    )
+    listed = [(len(page["executions"]), page["executions"]) for page in pages]
+    children = [c for _, page in listed for c in page]
+
+    assert [size for size, _ in listed] == [3, 3, 1]
+    assert len({c["executionArn"] for c in children}) == 7
+    label = run["mapRunArn"].split(":mapRun:")[1].rsplit(":", 1)[0]  # "<machine>/<label>"
+    for child in children:
+        assert child["executionArn"].endswith(f":execution:{label}:{child['name']}")
+        assert child["stateMachineArn"] == fleet_run["machine"] + "/" + label.split("/")[1]
+        assert child["mapRunArn"] == run["mapRunArn"]
+    starts = [c["startDate"] for c in children]
+    assert starts == sorted(starts, reverse=True)  # newest first
+    statuses = sorted(c["status"] for c in children)
+    assert statuses == ["FAILED"] + ["SUCCEEDED"] * 6
+    failed = sfn.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED")
+    assert [
+        json.loads(sfn.describe_execution(executionArn=c["executionArn"])["input"])
+        for c in failed["executions"]
+    ] == [{"item": {"n": 3, "fail": True}}]
+
+
+def test_a_child_has_its_own_description_and_history(
+    endpoint: LocalAwsEndpoint, fleet_run: dict[str, Any]
+) -> None:
+    sfn, run = endpoint.client("stepfunctions"), fleet_run["run"]
+    children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    ok = next(c for c in children if c["status"] == "SUCCEEDED")
+    bad = next(c for c in children if c["status"] == "FAILED")
+
+    described = sfn.describe_execution(executionArn=ok["executionArn"])
+    assert described["mapRunArn"] == run["mapRunArn"]
+    output = json.loads(described["output"])
+    assert output["me"] == ok["executionArn"]  # $$.Execution is the child
+    assert described["stopDate"] >= described["startDate"]
+    failed = sfn.describe_execution(executionArn=bad["executionArn"])
+    assert (failed["status"], failed["error"], failed["cause"]) == (
+        "FAILED",
+        "Broken",
+        "item failed",
+    )
+    events = history(sfn, ok["executionArn"])
+    assert events[0]["type"] == "ExecutionStarted"
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert history(sfn, bad["executionArn"])[-1]["type"] == "ExecutionFailed"
+    parent = history(sfn, fleet_run["parent"]["executionArn"])
+    assert {"Pick", "Work"}.isdisjoint(
+        e.get("stateEnteredEventDetails", {}).get("name") for e in parent
+    )
+
+
+def test_histories_are_paged_in_either_order(
+    endpoint: LocalAwsEndpoint, fleet_run: dict[str, Any]
+) -> None:
+    sfn = endpoint.client("stepfunctions")
+    arn = fleet_run["parent"]["executionArn"]
+    everything = history(sfn, arn)
+
+    first = sfn.get_execution_history(executionArn=arn, maxResults=2)
+    newest = sfn.get_execution_history(executionArn=arn, maxResults=2, reverseOrder=True)
+    rest = sfn.get_execution_history(executionArn=arn, maxResults=2, nextToken=first["nextToken"])
+
+    assert [e["id"] for e in first["events"]] == [1, 2]
+    assert [e["id"] for e in rest["events"]] == [3, 4]
+    assert [e["id"] for e in newest["events"]] == [len(everything), len(everything) - 1]
+    with pytest.raises(ClientError, match="InvalidToken"):
+        sfn.get_execution_history(executionArn=arn, nextToken=newest["nextToken"])
+    with pytest.raises(ClientError, match="ValidationException"):
+        sfn.get_execution_history(executionArn=arn, maxResults=1001)
+
+
+def test_the_map_run_counts_children_by_status(
+    endpoint: LocalAwsEndpoint, fleet_run: dict[str, Any]
+) -> None:
+    sfn, run = endpoint.client("stepfunctions"), fleet_run["run"]
+    described = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+
+    for counts in (described["executionCounts"], described["itemCounts"]):
+        assert (counts["total"], counts["succeeded"], counts["failed"]) == (7, 6, 1)
+        assert (counts["running"], counts["pending"]) == (0, 0)
+    with pytest.raises(ClientError, match="ValidationException"):
+        sfn.list_executions(mapRunArn=run["mapRunArn"], stateMachineArn=fleet_run["machine"])
+    unknown = run["mapRunArn"].rsplit(":", 1)[0] + ":00000000-0000-0000-0000-000000000000"
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        sfn.list_executions(mapRunArn=unknown)
+
+
+def test_follow_reports_and_labels_each_child(endpoint: LocalAwsEndpoint) -> None:
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/{}-AbC123"
+    items = [
+        {"secretArn": secret.format("north"), "fail": False},
+        {"secretArn": secret.format("south"), "label": "South", "fail": False},
+    ]
+    machine = state_machine(endpoint, FLEET)
+    sfn = endpoint.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
+    out = io.StringIO()
+
+    result = follow_execution(
+        sfn, arn["executionArn"], out=out, poll_seconds=0.05, timeout_seconds=60
+    )
+
+    assert result.status == "SUCCEEDED"
+    assert result.portal_states == {
+        secret.format("north"): ["Pick", "Work"],
+        secret.format("south"): ["Pick", "Work"],
+    }
+    assert result.states == ["Fleet", "Pick", "Work", "Pick", "Work"]
+    lines = out.getvalue().splitlines()
+    assert any(line.endswith("[portal-admin/north] -> Work") for line in lines), lines
+    assert any(line.endswith("[South] -> Work") for line in lines), lines
+    for portal, child in result.portal_executions.items():
+        described = sfn.describe_execution(executionArn=child)
+        assert json.loads(described["input"])["item"]["secretArn"] == portal

@@ -372,6 +372,33 @@ def test_a_fleet_summary_stays_small_and_the_whole_report_goes_to_s3(world: Fake
     assert len(world.work.get_json(report["report"])["portals"]) == 1800
 
 
+def test_a_summary_of_portals_with_long_values_stays_under_the_payload_quotas(
+    world: FakeWorld,
+) -> None:
+    """Each portal changed a 12 KB proxy-host list: 25 of them as they are would make
+    Summarize's output, and the notification, pass 256 KiB (Step Functions'
+    States.DataLimitExceeded, SNS's message limit)."""
+    hosts = ",".join(f"host{i:04d}.gis.example.com" for i in range(450))
+    arns = [f"arn-{i:04d}" for i in range(25)]
+    world.work.put_json("manifests/r.json", [{"secretArn": a} for a in arns])
+    world.ledger.put_run(
+        "r", {"runId": "r", "action": "apply-security-config", "manifest": "manifests/r.json"}
+    )
+    change = {"name": "allowedProxyHosts", "current": hosts[:-30], "desired": hosts}
+    for arn in arns:
+        world.ledger.put_result(
+            "r", arn, {"secretArn": arn, "status": "verified", "changes": [change]}
+        )
+
+    report = summarize("r", world.ledger, world.work)
+
+    assert len(json.dumps(report).encode()) < 200 * 1024
+    listed = report["portals"][0]["changes"][0]
+    assert listed["name"] == "allowedProxyHosts"
+    assert "characters: see the report" in listed["desired"]
+    assert world.work.get_json(report["report"])["portals"][0]["changes"] == [change]
+
+
 def test_a_generated_key_not_yet_read_back_is_reported(world: FakeWorld) -> None:
     portal, arn = world.portal(version="11.4")
     parts: dict[str, Any] = {

@@ -123,6 +123,17 @@ PORTALS: dict[str, dict[str, Any]] = {
         "initial_security_config": {"userStoreConfig": LDAP_STORE},
         "ignored_config_properties": ("disableServicesDirectory",),
     },
+    # Fleets (issue 11): selections, the fleet status, the dashboard's metrics.
+    "evtredo": {"version": "11.3"},
+    "evtfleet1": {"version": "11.3"},
+    "evtfleet2": {"version": "11.4"},
+    "evtfleet3": {"version": "11.3"},
+    "sel1": {"version": "11.3"},
+    "sel2": {"version": "11.4"},
+    "sel3": {"version": "11.3"},
+    "dash1": {"version": "11.3"},
+    "dash2": {"version": "11.3"},
+    **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(24)},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most. 30 is

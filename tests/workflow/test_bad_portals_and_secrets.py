@@ -146,22 +146,11 @@ def test_a_portal_on_this_host_is_refused_unless_the_deployment_allows_it(
 ) -> None:
     """FAULTS row 39 through the entry point: with AllowLocalPortalAddresses off (the
     default), a secret whose url is 127.0.0.1 is refused before any request."""
-    lam = workflow.aws.client("lambda")
-    name = workflow.aws.outputs["PreflightFunctionArn"]
-    config = lam.get_function_configuration(FunctionName=name)
-    variables = dict(config["Environment"]["Variables"])
     arn = workflow.secret_for("input113")
     workflow.emulator.clear_log()
-    lam.update_function_configuration(
-        FunctionName=name,
-        Environment={
-            "Variables": {**variables, "PORTAL_AUTOMATION_ALLOW_LOCAL_PORTAL_ADDRESSES": "false"}
-        },
-    )
-    try:
+    production = {"PORTAL_AUTOMATION_ALLOW_LOCAL_PORTAL_ADDRESSES": "false"}
+    with workflow.aws.redeployed({"PreflightFunctionArn": production}):
         result = workflow.rotate(arn)
-    finally:
-        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
 
     report = portal_result(result, arn)
     assert report["error"]["name"] == "InsecurePortalUrl"

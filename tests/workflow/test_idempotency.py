@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from typing import Any
 
 import pytest
-from portal_automation.aws.secrets_store import SecretsStore
-from portal_automation.settings import PlanExecutionSettings
-from portal_automation.workflow.plan import plan_execution
+from portal_automation.workflow.plan import rotation_version_id
 
 from .conftest import TIMING, Workflow, portal_result
 
@@ -42,7 +41,9 @@ def test_change_step_rerun_after_a_crash_does_not_update_twice(
             "executionId": f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}",
         },
     )
-    state: dict[str, Any] = {"item": plan["items"][0]}
+    manifest = plan["manifest"]  # the items the Map reads, one per portal
+    listed = workflow.aws.client("s3").get_object(Bucket=manifest["Bucket"], Key=manifest["Key"])
+    state: dict[str, Any] = {"item": json.loads(listed["Body"].read())[0]}
     state["preflight"] = invoke(workflow, "PreflightFunctionArn", state)
 
     first = invoke(workflow, "ApplyChangeFunctionArn", state)
@@ -122,11 +123,7 @@ def test_a_weak_pending_key_is_refused_before_the_portal_sees_it(workflow: Workf
     name = f"weak-{uuid.uuid4().hex[:8]}"
     payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn}], "timing": TIMING}
     execution_arn = workflow.aws.state_machine_arn.replace(":stateMachine:", ":execution:")
-    secrets = SecretsStore(workflow.aws.client("secretsmanager"))
-    planned = plan_execution(
-        payload, f"{execution_arn}:{name}", PlanExecutionSettings(secret_arn_prefix=""), secrets
-    )
-    version_id = planned["items"][0]["versionId"]
+    version_id = rotation_version_id(f"{execution_arn}:{name}", arn)
     workflow.plant_pending(arn, version_id, "a" * 32)
     workflow.emulator.clear_log()
 

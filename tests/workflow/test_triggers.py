@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from portal_automation.aws.run_ledger import RunLedger
 from portal_local.aws.moto_endpoint import match_event_pattern
 from portal_local.emulator import Fault
 
@@ -200,6 +201,62 @@ def test_drift_schedule_reports_drift_without_changing(workflow: Workflow) -> No
     assert workflow.emulator.portal("evtdrift").update_count == 0
 
 
+def test_a_redelivery_after_the_document_changed_attaches_to_the_first_run(
+    workflow: Workflow,
+) -> None:
+    """The start function reads the desired document afresh for each delivery: when the
+    same event comes again after an edit, the input differs, Step Functions refuses the
+    name (ExecutionAlreadyExists), and the function attaches to the first run."""
+    arn = workflow.secret_for("evtredo")
+    name = workflow.aws.outputs["DesiredConfigParameterName"]
+    ssm = workflow.aws.client("ssm")
+    document = {
+        "portals": [{"secretArn": arn}],
+        "securityConfig": {"disableServicesDirectory": True},
+    }
+    ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)
+    event = with_parameter_name(sample("eventbridge-desired-config-changed.json"), workflow)
+    event["id"] = str(uuid.uuid4())
+    first = invoke(workflow, "StartFromEventFunctionArn", event)
+    document["securityConfig"] = {"disableServicesDirectory": False}
+    ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)
+
+    again = invoke(workflow, "StartFromEventFunctionArn", event)
+
+    assert "errorType" not in again, again
+    assert again["executionArn"] == first["executionArn"]
+    assert _execution_names(workflow).count(f"event-{event['id']}") == 1
+    assert portal_result(finish(workflow, first["executionArn"]), arn)["status"] == "verified"
+
+
+def test_the_fleet_rotation_schedule_rotates_the_portals_it_selects(workflow: Workflow) -> None:
+    """The event the FleetRotationSchedule rule delivers (its input transformer's output:
+    events/eventbridge-fleet-rotation-schedule.json) rotates every secret with the tag,
+    found by ListSecrets inside SecretArnPrefix, and no other."""
+    tag = {"Key": "rotation-group", "Value": uuid.uuid4().hex[:12]}
+    sm = workflow.aws.client("secretsmanager")
+    chosen = [workflow.secret_for(context) for context in ("evtfleet1", "evtfleet2")]
+    other = workflow.secret_for("evtfleet3")
+    for arn in chosen:
+        sm.tag_resource(SecretId=arn, Tags=[tag])
+    untouched = workflow.emulator.portal("evtfleet3").update_count
+    event = sample("eventbridge-fleet-rotation-schedule.json")
+    event["id"] = str(uuid.uuid4())
+    event["detail"] = {"select": {"tags": {tag["Key"]: tag["Value"]}}}
+
+    started = invoke(workflow, "StartFromEventFunctionArn", event)
+
+    result = finish(workflow, started["executionArn"])
+    assert result.status == "SUCCEEDED", result.error
+    assert sorted(p["secretArn"] for p in (result.summary or {})["portals"]) == sorted(chosen)
+    for arn, context in zip(chosen, ("evtfleet1", "evtfleet2"), strict=True):
+        assert (
+            workflow.secret_json(arn)["sharedKey"] == workflow.emulator.portal(context).shared_key
+        )
+    assert workflow.emulator.portal("evtfleet3").update_count == untouched
+    assert "sharedKey" not in workflow.secret_json(other)
+
+
 def test_unknown_event_is_refused_clearly(workflow: Workflow) -> None:
     event = {**sample("eventbridge-rotate-shared-key.json"), "detail-type": "Reboot"}
     answer = invoke(workflow, "StartFromEventFunctionArn", event)
@@ -288,7 +345,8 @@ STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 def rotation_steps(workflow: Workflow, since: int) -> list[tuple[str, str | None]]:
     """(step, errorType) of the rotation-function invocations after index ``since``:
     RotateSecret invokes the four steps in order, and nothing else invokes it."""
-    name = workflow.aws.outputs["RotationFunctionArn"].rsplit(":", 1)[-1]
+    # The output is the function's alias (...:function:<name>:live).
+    name = workflow.aws.outputs["RotationFunctionArn"].split(":function:")[1].split(":")[0]
     records = workflow.aws.endpoint.invocations()[since:]
     errors = [r.error_type for r in records if r.function_name == name]
     assert len(errors) == len(STEPS), errors
@@ -423,13 +481,9 @@ def test_rotation_retried_after_a_failed_run_reuses_its_version(workflow: Workfl
     update, the token becomes AWSCURRENT."""
     arn = workflow.secret_for("smretry")
     portal = workflow.emulator.portal("smretry")
-    dynamodb = workflow.aws.client("dynamodb")
     table = workflow.aws.outputs["RunsTableName"]
-    lock = {"pk": {"S": f"lock#{arn}"}}
-    dynamodb.put_item(
-        TableName=table,
-        Item={**lock, "owner": {"S": "crashed-run"}, "expiresAt": {"N": "9999999999"}},
-    )
+    ledger = RunLedger(workflow.aws.client("dynamodb"), table, lock_ttl_seconds=86_400)
+    ledger.acquire(arn, "crashed-run")
     before = len(workflow.aws.endpoint.invocations())
 
     token = rotate(workflow, arn)
@@ -437,7 +491,7 @@ def test_rotation_retried_after_a_failed_run_reuses_its_version(workflow: Workfl
     assert dict(rotation_steps(workflow, before))["setSecret"] == "RotationFailed"
     assert workflow.stages(arn)[token] == ["AWSPENDING"]
     versions = set(workflow.stages(arn))
-    dynamodb.delete_item(TableName=table, Key=lock)  # the crashed run's lock expired
+    ledger.release(arn, "crashed-run")  # the crashed run's lock expired
 
     retry = sample("secretsmanager-rotation-create-secret.json")
     retry.update(SecretId=arn, ClientRequestToken=token)

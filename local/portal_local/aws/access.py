@@ -429,10 +429,24 @@ def install_recorder(patches: Any, recorder: CallRecorder) -> None:
             params: dict[str, Any] = {"Bucket": bucket_name or "", "Keys": keys}
             params["KmsKey"] = _s3_kms_key(recorder, response, bucket_name, key_name, action)
             recorder.record("s3", action, params)
+            if action == "GetObject" and _missing(response, bucket_name, key_name):
+                # S3 API reference, GetObject: for a key that does not exist, S3 answers
+                # 404 to a caller with s3:ListBucket on the bucket, and 403 AccessDenied
+                # to one without: reading "no such object" needs ListBucket.
+                recorder.record("s3", "ListBucket", {"Bucket": bucket_name or "", "Keys": []})
         return original_s3(response, bucket_name=bucket_name, key_name=key_name)
 
     patches.set(BaseResponse, "call_action", call_action)
     patches.set(S3Response, "_authenticate_and_authorize_s3_action", authorize_s3)
+
+
+def _missing(response: Any, bucket: str | None, key: str | None) -> bool:
+    if not bucket or not key:
+        return False
+    try:
+        return response.backend.get_object(bucket, key) is None
+    except Exception:  # noqa: BLE001 - moto raises for a missing key or bucket
+        return True
 
 
 def _s3_kms_key(

@@ -814,7 +814,9 @@ def secret_version_value_overwritten(patches: Patches, endpoint: LocalAwsEndpoin
     versions only), and with the same value re-adds it. AWS (API reference,
     PutSecretValue ``ClientRequestToken``): the same value is ignored (idempotent),
     another value fails with ``ResourceExistsException`` ("you can't modify a secret
-    version"), whatever the version's stages."""
+    version"), whatever the version's stages. A version without a value, which
+    ``RotateSecret`` creates for its token, takes one: that is a rotation's createSecret
+    step (AWS's rotation templates call PutSecretValue with the token)."""
     original: Any = SecretsManagerBackend.put_secret_value
 
     def put_secret_value(backend: Any, secret_id: str, **kwargs: Any) -> Any:
@@ -822,7 +824,8 @@ def secret_version_value_overwritten(patches: Patches, endpoint: LocalAwsEndpoin
         if token and backend._is_valid_identifier(secret_id):
             secret = backend.secrets[secret_id]
             version = secret.versions.get(token)
-            if version is not None:
+            held = (version or {}).get("secret_string"), (version or {}).get("secret_binary")
+            if version is not None and held != (None, None):
                 given = (kwargs.get("secret_string"), kwargs.get("secret_binary"))
                 if (version.get("secret_string"), version.get("secret_binary")) != given:
                     raise ResourceExistsException(

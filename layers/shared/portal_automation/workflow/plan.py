@@ -49,6 +49,12 @@ class Planner:
     work: WorkStorePort
 
 
+def rotation_version_id(execution_id: str, secret_arn: str) -> str:
+    """The secret version a rotation of ``secret_arn`` in this execution writes: the same
+    on every attempt of the execution, so a resumed run finds the key it stored."""
+    return str(uuid.uuid5(_VERSION_NAMESPACE, f"{execution_id}|{secret_arn}"))
+
+
 def manifest_key(run_id: str) -> str:
     return f"manifests/{run_id}.json"
 
@@ -80,7 +86,7 @@ def plan_execution(raw: Any, execution_id: str, planner: Planner) -> dict[str, A
                 timing=timing,
                 run_id=run_id,
                 version_id=request.rotation_token
-                or str(uuid.uuid5(_VERSION_NAMESPACE, f"{execution_id}|{target.secret_arn}")),
+                or rotation_version_id(execution_id, target.secret_arn),
             )
         )
         for target in targets

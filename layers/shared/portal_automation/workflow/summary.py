@@ -9,6 +9,7 @@ goes to the work bucket (``reports/<run id>.json``), so no payload grows with th
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any, Final
 
@@ -18,6 +19,11 @@ from ..ports import LedgerPort, WorkStorePort
 SUCCESS: Final = frozenset({"verified", "no-change", "dry-run"})
 MAX_LISTED: Final = 25
 MAX_FAILED_ARNS: Final = 100
+# The summary is Summarize's output and the notification's body: Step Functions caps a
+# state's output at 256 KiB and SNS a message at 256 KiB. Listed portals stop at this
+# many bytes, and a changed value longer than MAX_VALUE characters is left to the report.
+MAX_LISTED_BYTES: Final = 160_000
+MAX_VALUE: Final = 200
 
 
 def report_key(run_id: str) -> str:
@@ -51,7 +57,7 @@ def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str,
         "subject": f"Portal {action}: {outcome} ({ok}/{len(portals)} portals OK)"[:99],
     }
     work.put_json(key, {**report, "portals": portals})
-    listed = (failed + [p for p in portals if p.get("status") in SUCCESS])[:MAX_LISTED]
+    listed = _bounded(failed + [p for p in portals if p.get("status") in SUCCESS])
     return {
         **report,
         "failedPortals": [p.get("secretArn") for p in failed][:MAX_FAILED_ARNS],
@@ -59,6 +65,36 @@ def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str,
         "truncated": len(portals) > len(listed) or len(failed) > MAX_FAILED_ARNS,
         "report": key,
     }
+
+
+def _bounded(portals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first MAX_LISTED portals, compacted, while they fit in MAX_LISTED_BYTES."""
+    listed, size = [], 0
+    for portal in portals[:MAX_LISTED]:
+        entry = _compact(portal)
+        size += len(json.dumps(entry, separators=(",", ":")))
+        if size > MAX_LISTED_BYTES:
+            break
+        listed.append(entry)
+    return listed
+
+
+def _compact(portal: dict[str, Any]) -> dict[str, Any]:
+    """The portal's report with long changed values replaced by their length (a long
+    proxy-host list, say); the whole report in the work bucket keeps them."""
+    changes = portal.get("changes")
+    if not changes:
+        return portal
+    return {**portal, "changes": [_short_change(c) for c in changes]}
+
+
+def _short_change(change: dict[str, Any]) -> dict[str, Any]:
+    short = dict(change)
+    for side in ("current", "desired"):
+        text = json.dumps(change.get(side))
+        if len(text) > MAX_VALUE:
+            short[side] = f"({len(text)} characters: see the report)"
+    return short
 
 
 def _unrecorded(item: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""Fleets (issue 11): a fleet that would break a design carrying every portal through
+one execution's payload, portals selected by name prefix and by tag, the fleet's
+status function, and the dashboard's metrics as the functions emit them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from portal_local.aws.deploy import load_template
+from portal_local.deployment import PortalLogin
+from portal_local.emulator import Fault
+
+from .conftest import CANARY_PASSWORD, TIMING, Workflow, portal_result
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+# 450 hosts: about 12 KB. Copied into each of 24 portals' items, or their results
+# carried through the Map's output, a run passes Step Functions' 256 KiB per payload.
+HOSTS = ",".join(f"gis{i:04d}.portal-proxy.example.com" for i in range(450))
+
+
+def test_a_fleet_with_long_proxy_host_lists_finishes_with_every_portal_reported(
+    workflow: Workflow,
+) -> None:
+    """FAULTS row 35: the local endpoint enforces the 256 KiB payload and 25,000-event
+    quotas; the run finishes and every portal is reported and verified."""
+    contexts = [f"big{i:02d}" for i in range(24)]
+    arns = {ctx: workflow.secret_for(ctx) for ctx in contexts}
+    config = {"allowedProxyHosts": HOSTS}
+
+    result = workflow.apply(config, *arns.values())
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.summary is not None
+    assert (result.summary["total"], result.summary["failed"]) == (24, 0)
+    assert len(json.dumps(result.summary).encode()) < 256 * 1024
+    for ctx, arn in arns.items():
+        assert workflow.emulator.portal(ctx).security_config["allowedProxyHosts"] == HOSTS
+        assert set(result.portal_states[arn]) >= {"Preflight", "ApplyChange", "Verify", "Finalize"}
+    report = json.loads(
+        workflow.aws.client("s3")
+        .get_object(Bucket=workflow.aws.outputs["WorkBucketName"], Key=result.summary["report"])[
+            "Body"
+        ]
+        .read()
+    )
+    assert sorted(p["secretArn"] for p in report["portals"]) == sorted(arns.values())
+    assert all(p["status"] == "verified" for p in report["portals"])
+
+
+def test_portals_selected_by_name_prefix(workflow: Workflow) -> None:
+    chosen = [workflow.secret_for(ctx) for ctx in ("sel1", "sel2")]
+    prefix = f"portal-admin/{workflow.test_name}-sel"
+    login = PortalLogin(workflow.emulator.url("sel3"), "portaladmin", CANARY_PASSWORD)
+    outside = workflow.aws.create_portal_secret(f"{workflow.test_name}-other", login)
+    untouched = workflow.emulator.portal("sel3").update_count
+
+    result = workflow.run(
+        {"action": "rotate-shared-key", "select": {"namePrefix": prefix}, "timing": dict(TIMING)}
+    )
+
+    assert result.status == "SUCCEEDED", result.error
+    assert sorted(p["secretArn"] for p in (result.summary or {})["portals"]) == sorted(chosen)
+    for arn, ctx in zip(chosen, ("sel1", "sel2"), strict=True):
+        assert workflow.secret_json(arn)["sharedKey"] == workflow.emulator.portal(ctx).shared_key
+    assert workflow.emulator.portal("sel3").update_count == untouched
+    assert "sharedKey" not in workflow.secret_json(outside)
+
+
+def test_a_selection_outside_the_deployment_is_refused(workflow: Workflow) -> None:
+    result = workflow.run(
+        {"action": "rotate-shared-key", "select": {"namePrefix": "other/"}, "timing": TIMING}
+    )
+
+    assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
+
+
+def dashboard_metrics() -> set[tuple[str, frozenset[str]]]:
+    """(metric name, dimension names) of every metric the template's dashboard shows."""
+    board = load_template(ROOT / "template.yaml")["Resources"]["FleetDashboard"]
+    body, names = board["Properties"]["DashboardBody"]["Fn::Sub"]
+    shown: set[tuple[str, frozenset[str]]] = set()
+    for dims, metric in re.findall(
+        r"SEARCH\('\{\$\{Namespace\},([^}]*)\} MetricName=\\\\?\"(\w+)", body
+    ):
+        shown.add((metric, frozenset(d.strip() for d in dims.split(","))))
+    text = body.replace("${Namespace}", names["Namespace"]).replace("${AWS::Region}", "r")
+    for widget in json.loads(text)["widgets"]:
+        for line in widget["properties"]["metrics"]:
+            if isinstance(line[0], str):  # [namespace, name, dim, value, ..., {options}]
+                pairs = [x for x in line[2:] if isinstance(x, str)]
+                shown.add((line[1], frozenset(pairs[0::2])))
+    return shown
+
+
+def emitted_metrics(workflow: Workflow) -> set[tuple[str, frozenset[str]]]:
+    """(metric name, dimension names) of every metric in the functions' EMF log lines."""
+    emitted: set[tuple[str, frozenset[str]]] = set()
+    for log in workflow.aws.endpoint.function_logs().values():
+        for line in log.splitlines():
+            if '"_aws"' not in line:
+                continue
+            blob = json.loads(line[line.index("{") :])
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                assert directive["Namespace"] == "PortalSecurityAutomation"
+                for dims in directive["Dimensions"]:
+                    for metric in directive["Metrics"]:
+                        emitted.add((metric["Name"], frozenset(dims)))
+    return emitted
+
+
+def test_the_fleet_status_function_and_the_dashboard_show_what_the_functions_emit(
+    workflow: Workflow,
+) -> None:
+    """Every metric the dashboard shows (name and dimensions) is one the functions emit
+    in a local run: a rotation with a failure, and the daily fleet status."""
+    workflow.emulator.faults.add(
+        Fault(action="error", code=500, context="dash2", path="portaladmin/security/tokens/update")
+    )
+    ok, failed = workflow.secret_for("dash1"), workflow.secret_for("dash2")
+    result = workflow.rotate(ok, failed)
+    assert portal_result(result, ok)["status"] == "verified"
+
+    status = workflow.invoke("FleetStatusFunctionArn", {})
+
+    assert "errorType" not in status, status
+    assert status["portals"] >= 2
+    assert failed in status["overMaxAge"] or status["keysOverMaxAge"] > 100
+    shown, emitted = dashboard_metrics(), emitted_metrics(workflow)
+    assert {name for name, _ in shown} == {
+        "Runs",
+        "PortalFailures",
+        "RestartSeconds",
+        "OldestKeyAgeDays",
+    }
+    assert shown <= emitted, shown - emitted

@@ -14,9 +14,11 @@ help:
 	@echo "make security  checkov on template.yaml, bandit on the Python code"
 	@echo "make bench     run the benchmarks (figures quoted in README.md)"
 
-$(STAMP): pyproject.toml constraints.txt
+# The product (portal_automation, its operator CLI) with the test tools, and the local
+# stand-ins (local/: portal-local), both editable.
+$(STAMP): pyproject.toml local/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' -e ./local
 	touch $@
 
 venv: $(STAMP)
@@ -26,7 +28,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/portal-automation demo
+	$(BIN)/portal-local demo
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -2,5 +2,5 @@
 
 ``portal_local.emulator`` is a faithful ArcGIS Enterprise Portal emulator (see
 ``docs/PORTAL_API.md`` for the behaviour it reproduces); ``portal_local.cli`` is
-the ``portal-automation`` command line.
+the ``portal-local`` command line.
 """

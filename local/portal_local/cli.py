@@ -1,4 +1,9 @@
-"""The ``portal-automation`` command line (local tooling; never deployed).
+"""The ``portal-local`` command line: the project on one machine (never deployed).
+
+``emulator`` runs emulated portals, ``up`` the local AWS endpoint with template.yaml
+deployed, ``demo`` both with three runs. The operator's commands (``start``,
+``follow``, ``status``) are the product's ``portal-automation``; they work against
+this local endpoint with ``--outputs``.
 
 One subcommand = one entry in COMMANDS: a name, a one-line help, a function that adds its
 arguments and a function that runs it and returns the exit code.
@@ -14,7 +19,6 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import NamedTuple
 
-from portal_local import executions
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.emulator.settings import (
     DEFAULT_ADMIN_PASSWORD,
@@ -144,7 +148,7 @@ def run_emulator(args: argparse.Namespace) -> int:
         ]
         emulator = PortalEmulator(settings, port=args.port, host=args.host)
     except ValueError as exc:
-        print(f"portal-automation emulator: {exc}", file=sys.stderr)
+        print(f"portal-local emulator: {exc}", file=sys.stderr)
         return 2
     emulator.start()
     try:
@@ -185,49 +189,23 @@ def run_demo(args: argparse.Namespace) -> int:
     return demo_main(args.args)
 
 
-def run_local(args: argparse.Namespace) -> int:
-    rest = list(args.args)
-    if not rest or rest[0] != "up":
-        print("usage: portal-automation local up [--port P] [--outputs FILE] ...", file=sys.stderr)
-        return 2
+def run_up(args: argparse.Namespace) -> int:
     from portal_local.aws.up import main as up_main  # noqa: PLC0415 - loads moto
 
-    return up_main(rest[1:])
-
-
-def run_start(args: argparse.Namespace) -> int:
-    return executions.run_start(args)
-
-
-def run_follow(args: argparse.Namespace) -> int:
-    return executions.run_follow(args)
+    return up_main(list(args.args))
 
 
 COMMANDS: list[Command] = [
     Command("emulator", "run the local ArcGIS Portal emulator", _emulator_arguments, run_emulator),
+    Command("up", "the local AWS endpoint with template.yaml deployed", _passthrough, run_up),
     Command(
         "demo", "the local demo: emulator + local AWS + three executions", _passthrough, run_demo
-    ),
-    Command(
-        "local",
-        "local AWS endpoint with template.yaml deployed ('local up')",
-        _passthrough,
-        run_local,
-    ),
-    Command(
-        "start",
-        "start an execution from an input file and follow it",
-        executions.add_start_arguments,
-        run_start,
-    ),
-    Command(
-        "follow", "follow an execution until it ends", executions.add_follow_arguments, run_follow
     ),
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portal-automation")
+    parser = argparse.ArgumentParser(prog="portal-local")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)

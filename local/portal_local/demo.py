@@ -16,9 +16,10 @@ import sys
 import time
 from typing import Any, TextIO
 
+from portal_automation.cli.follow import FollowResult, print_summary
+
 from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
-from portal_local.follow import FollowResult, print_summary
 
 DESIRED_CONFIG = {
     "allowedProxyHosts": "(.*).example.com",
@@ -30,7 +31,7 @@ DESIRED_CONFIG = {
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="portal-automation demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="portal-local demo", description=__doc__)
     parser.add_argument("--restart-seconds", type=float, default=3.0)
     parser.add_argument("--restart-lag-seconds", type=float, default=1.0)
     args = parser.parse_args(argv)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from portal_automation.cli.follow import FollowResult, follow_execution, start_execution
+
 from portal_local.aws.deploy import Stack, deploy_stack
 from portal_local.aws.moto_endpoint import OPERATOR_ARN, LocalAwsEndpoint
-from portal_local.follow import FollowResult, follow_execution, start_execution
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "template.yaml"

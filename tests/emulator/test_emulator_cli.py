@@ -1,4 +1,4 @@
-"""`portal-automation emulator` as a separate process: prints what a user needs, stops."""
+"""`portal-local emulator` as a separate process: prints what a user needs, stops."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from portal_automation.cli.follow import follow_execution
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
-from portal_local.follow import follow_execution
 
 from tests.local_aws._support import history, state_machine, wait_for_execution
 

@@ -1,4 +1,4 @@
-"""``portal-automation local up`` (portal_local.aws.up) as a user runs it: a process."""
+"""``portal-local up`` (portal_local.aws.up) as a user runs it: a process."""
 
 from __future__ import annotations
 

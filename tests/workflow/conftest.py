@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from portal_automation.cli.follow import FollowResult
 from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
-from portal_local.follow import FollowResult
 from portal_local.leaks import (
     find_leaks,
     observable_texts,

@@ -8,7 +8,7 @@
   Lambda execution environments;
 * :mod:`portal_local.aws.deploy` -- ``deploy_stack``: package, the real SAM transform,
   then CloudFormation ``CreateStack`` on the endpoint;
-* :mod:`portal_local.aws.up` -- ``portal-automation local up``.
+* :mod:`portal_local.aws.up` -- ``portal-local up``.
 
 Nothing is imported here, so importing a submodule does not pull moto in.
 """

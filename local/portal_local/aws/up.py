@@ -1,4 +1,4 @@
-"""``portal-automation local up``: the local AWS endpoint with the stack deployed, until stopped.
+"""``portal-local up``: the local AWS endpoint with the stack deployed, until stopped.
 
 Starts :class:`~portal_local.aws.moto_endpoint.LocalAwsEndpoint`, deploys the SAM template
 with :func:`~portal_local.aws.deploy.deploy_stack` (SAM transform, then CloudFormation
@@ -33,7 +33,7 @@ DEFAULT_OUTPUTS = Path(".local-run/aws-outputs.json")
 DEFAULT_RUN_DIR = Path(".local-run/aws")
 
 
-def build_parser(prog: str = "portal-automation local up") -> argparse.ArgumentParser:
+def build_parser(prog: str = "portal-local up") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description=(

@@ -1,0 +1,91 @@
+"""The operator's CLI against the local deployment, as against AWS: ``start`` through the
+state machine's alias, and ``status`` over succeeded, failed and drifted portals (issue
+11 section 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from portal_automation.cli import main
+from portal_local.aws.up import outputs_document
+from portal_local.emulator import Fault
+
+from .conftest import TIMING, Workflow
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+
+DRIFTING = {"allowedProxyHosts": "cli-drift.example.com"}
+
+
+@pytest.fixture
+def outputs(workflow: Workflow, tmp_path: Path) -> Path:
+    assert workflow.aws.stack is not None
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
+    return path
+
+
+def test_start_runs_through_the_alias_and_follows_to_the_end(
+    workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = workflow.secret_for("rot113")
+    request = tmp_path / "input.json"
+    request.write_text(
+        json.dumps(
+            {
+                "action": "rotate-shared-key",
+                "portals": [{"secretArn": arn, "label": "cli-start"}],
+                "timing": TIMING,
+            }
+        )
+    )
+
+    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "execution SUCCEEDED" in printed
+    assert "[cli-start]" in printed  # the child's lines, labelled with its portal
+    assert workflow.secret_json(arn)["sharedKey"] == workflow.emulator.portal("rot113").shared_key
+
+
+def test_status_shows_each_portal_key_age_last_run_and_drift(
+    workflow: Workflow, outputs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow.emulator.faults.add(
+        Fault(action="error", code=500, context="fleet1", path="portaladmin/security/tokens/update")
+    )
+    ok, failed = workflow.secret_for("rot113"), workflow.secret_for("fleet1")
+    drifted, never = workflow.secret_for("cfg113"), workflow.secret_for("fleet2")
+    assert workflow.rotate(ok, failed).status == "FAILED"  # one of two failed
+    assert workflow.apply(DRIFTING, drifted, dryRun=True).status == "SUCCEEDED"
+    capsys.readouterr()
+
+    code = main(["status", "--outputs", str(outputs), "--json", "--max-key-age", "30"])
+
+    document = json.loads(capsys.readouterr().out)
+    assert code == 3  # keys of unknown age: an audit cannot vouch for them
+    portals = {p["secretArn"]: p for p in document["portals"]}
+    assert portals[ok]["keyAgeDays"] == 0.0
+    assert portals[ok]["keyAgeSource"] == "run"
+    assert portals[ok]["lastRun"]["status"] == "verified"
+    assert portals[ok]["version"] == "11.3"
+    assert portals[failed]["lastRun"]["status"] == "failed"
+    assert portals[failed]["lastRun"]["error"] == "PortalRequestRejected"
+    assert portals[failed]["keyAgeDays"] is None
+    assert portals[drifted]["drift"]["changes"] == ["allowedProxyHosts"]
+    assert portals[drifted]["lastRun"]["dryRun"] is True
+    assert portals[never]["lastRun"] is None
+    over = set(document["keyAges"]["overMaxAge"])
+    assert {failed, drifted, never} <= over
+    assert ok not in over
+
+    assert main(["status", "--outputs", str(outputs)]) == 0
+    table = capsys.readouterr().out
+    row = {line.split()[0]: line for line in table.splitlines()[1:]}
+    name = ok.split(":secret:")[1][:-7]
+    assert "verified" in row[name]
+    assert "failed (PortalRequestRejected)" in row[failed.split(":secret:")[1][:-7]]
+    assert "allowedProxyHosts" in row[drifted.split(":secret:")[1][:-7]]

@@ -30,7 +30,8 @@ DESIRED_CONFIG = {
 }
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     parser = argparse.ArgumentParser(prog="portal-local demo", description=__doc__)
     parser.add_argument("--restart-seconds", type=float, default=3.0)
     parser.add_argument("--restart-lag-seconds", type=float, default=1.0)

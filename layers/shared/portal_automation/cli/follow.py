@@ -219,12 +219,13 @@ def follow_execution(
     sfn: Any,
     execution_arn: str,
     *,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     poll_seconds: float = 0.5,
     timeout_seconds: float = 3600.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> FollowResult:
     """Print progress until the execution ends (or ``timeout_seconds`` pass)."""
+    out = out or sys.stdout  # looked up per call: a redirected stdout is honoured
     follower = _Follower(sfn, execution_arn, out, clock)
     while True:
         follower.poll()
@@ -275,7 +276,8 @@ def _describe(
     return None, summary
 
 
-def print_summary(summary: dict[str, Any] | None, out: TextIO = sys.stdout) -> None:
+def print_summary(summary: dict[str, Any] | None, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up per call: a redirected stdout is honoured
     if not summary:
         out.write("  (no summary: the execution ended before the Summarize step)\n")
         return

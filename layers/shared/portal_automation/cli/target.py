@@ -47,7 +47,7 @@ class Target:
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
             if session.get_credentials() is None:  # a local endpoint takes any key
-                kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+                kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106  # nosec B106
         return session.client(service, **kwargs)  # type: ignore[call-overload]
 
     def output(self, key: str) -> str | None:

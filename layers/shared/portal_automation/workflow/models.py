@@ -26,7 +26,7 @@ def secret_name_prefix(arn_prefix: str) -> str:
 # What a label may hold: it is shown in notifications, audit events and logs.
 LABEL = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$"
 # A Secrets Manager ClientRequestToken (32 to 64 characters; UUIDs in practice).
-ROTATION_TOKEN = r"^[A-Za-z0-9-]{32,64}$"  # noqa: S105 - a pattern, not a token
+ROTATION_TOKEN = r"^[A-Za-z0-9-]{32,64}$"  # noqa: S105  # nosec B105 - a pattern, not a token
 
 
 class _Model(BaseModel):

@@ -7,8 +7,8 @@ from portal_automation.aws.clients import lazy_client
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
 from portal_automation.settings import PublishAuditSettings, load_settings
-from portal_automation.workflow.audit import publish_audit
 from portal_automation.wiring import run_ledger
+from portal_automation.workflow.audit import publish_audit
 
 SETTINGS = load_settings(PublishAuditSettings)
 LEDGER = run_ledger(SETTINGS)

@@ -15,7 +15,6 @@ instead of starting another. What an event asks for:
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema security security-template security-python bench clean
+.PHONY: help venv demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema validate-layer layer-lock security security-template security-python bench clean
 
 help:
 	@echo "make demo      run the local demo (portal emulator + local AWS endpoint)"
@@ -13,6 +13,7 @@ help:
 	@echo "make check     lint, types, template and ASL validation, security scans, then the tests"
 	@echo "make security  checkov on template.yaml, bandit on the Python code"
 	@echo "make bench     run the benchmarks (figures quoted in README.md)"
+	@echo "make layer-lock    regenerate layers/shared/requirements.txt from requirements.in"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +61,15 @@ validate-asl: $(STAMP) node_modules/.installed
 validate-schema: $(STAMP)
 	$(BIN)/python -m portal_local.tools.schema --check
 
-validate: validate-template validate-asl validate-schema
+# The layer's lock: the whole closure for Lambda (arm64, CPython 3.12), pinned to
+# constraints.txt, with hashes. --check resolves it again with pip (needs the index).
+layer-lock: $(STAMP)
+	$(BIN)/python -m portal_local.tools.layer_lock
+
+validate-layer: $(STAMP)
+	$(BIN)/python -m portal_local.tools.layer_lock --check
+
+validate: validate-template validate-asl validate-schema validate-layer
 
 # --- static security analysis -------------------------------------------------------
 # checkov pins boto3==1.35.49, packaging<24 and networkx<2.7, which conflict with the

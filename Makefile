@@ -4,7 +4,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema security security-template security-python bench clean
+# The Lambda runtime's Python: on PATH, else pyenv's (where a fresh machine has it, off
+# PATH). CI makes its venv with it (PYTHON=$$(make -s python312)); `sam build` needs it.
+ifndef PYTHON312
+PYTHON312 := $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
+	&& { command -v "$$p"; break; }; done)
+endif
+
+.PHONY: help venv python312 demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema validate-layer layer-lock sam-validate sam-build security security-template security-python bench clean
 
 help:
 	@echo "make demo      run the local demo (portal emulator + local AWS endpoint)"
@@ -13,6 +21,9 @@ help:
 	@echo "make check     lint, types, template and ASL validation, security scans, then the tests"
 	@echo "make security  checkov on template.yaml, bandit on the Python code"
 	@echo "make bench     run the benchmarks (figures quoted in README.md)"
+	@echo "make layer-lock    regenerate layers/shared/requirements.txt from requirements.in"
+	@echo "make sam-validate  sam validate --lint on template.yaml (offline)"
+	@echo "make sam-build     sam build for Lambda (needs Python 3.12 and the package index)"
 
 # The product (portal_automation, its operator CLI) with the test tools, and the local
 # stand-ins (local/: portal-local), both editable.
@@ -22,6 +33,10 @@ $(STAMP): pyproject.toml local/pyproject.toml constraints.txt
 	touch $@
 
 venv: $(STAMP)
+
+python312:
+	@test -n "$(PYTHON312)" || { echo "no Python 3.12 on PATH or in pyenv" >&2; exit 1; }
+	@echo "$(PYTHON312)"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -72,7 +87,39 @@ validate-asl: $(STAMP) node_modules/.installed
 validate-schema: $(STAMP)
 	$(BIN)/python -m portal_local.tools.schema --check
 
-validate: validate-template validate-asl validate-schema
+# The layer's lock: the whole closure for Lambda (arm64, CPython 3.12), pinned to
+# constraints.txt, with hashes. --check resolves it again with pip (needs the index).
+layer-lock: $(STAMP)
+	$(BIN)/python -m portal_local.tools.layer_lock
+
+validate-layer: $(STAMP)
+	$(BIN)/python -m portal_local.tools.layer_lock --check
+
+validate: validate-template validate-asl validate-schema validate-layer sam-validate
+
+# --- the SAM CLI --------------------------------------------------------------------
+# aws-sam-cli pins boto3 and aws-sam-translator (and through it pydantic) to other
+# versions than constraints.txt, so it lives in its own venv, pinned by constraints-sam.txt.
+# No AWS account is needed: a region for the CLI, dummy credentials it never sends.
+SAM_VENV  := $(VENV)/tools/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_ENV   := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+
+$(SAM_STAMP): constraints-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-sam.txt aws-sam-cli
+	touch $@
+
+# Offline: the SAM transform and cfn-lint, run by the CLI on template.yaml.
+sam-validate: $(SAM_STAMP)
+	$(SAM_ENV) $(SAM_VENV)/bin/sam validate --lint --template template.yaml
+
+# Not in `make check`: it downloads the layer's wheels from the package index. It
+# builds in place (no container), with the Lambda runtime's Python on PATH.
+sam-build: $(SAM_STAMP)
+	@test -n "$(PYTHON312)" || { echo "sam build needs Python 3.12 (PATH or pyenv)" >&2; exit 1; }
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM_ENV) $(SAM_VENV)/bin/sam build --template template.yaml
 
 # --- static security analysis -------------------------------------------------------
 # checkov pins boto3==1.35.49, packaging<24 and networkx<2.7, which conflict with the

@@ -3,7 +3,6 @@
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
@@ -16,6 +15,9 @@ EXECUTIONS = executions(SETTINGS)
 
 
 def desired_document() -> Any:
+    # Imported here: the parameters utility imports boto3, which the first call pays for.
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
     # Always fresh: the event may be the very change of this parameter.
     return json.loads(
         str(parameters.get_parameter(SETTINGS.desired_config_parameter, force_fetch=True))

@@ -28,7 +28,8 @@ def _json_object(value: object) -> object:
 
 
 class _Env(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: each function builds the validator of its own model only.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 # --- the parts --------------------------------------------------------------------

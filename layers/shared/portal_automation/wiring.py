@@ -1,7 +1,8 @@
 """Build the real adapters of one function from its settings (its cold start).
 
 Nothing here touches the network at import: clients are made on first use, and the
-CA bundle held in SSM is fetched by the first portal session.
+CA bundle held in SSM is fetched by the first portal session. What only that first use
+needs (boto3, requests) is imported then too.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 from .aws.clients import lazy_client
 from .aws.executions import Executions
@@ -16,10 +18,12 @@ from .aws.run_ledger import RunLedger
 from .aws.secrets_store import SecretsStore
 from .aws.work_store import WorkStore
 from .portal.connector import HttpPortalConnector
-from .portal.transport import TransportSettings
 from .portal.url import UrlPolicy
 from .settings import LedgerAccess, StateMachineAccess, StepSettings, WorkStoreAccess
 from .workflow.services import Services, digest, not_configured
+
+if TYPE_CHECKING:
+    from .portal.transport import TransportSettings
 
 
 def step_services(settings: StepSettings) -> Services:
@@ -58,6 +62,8 @@ def executions(settings: StateMachineAccess) -> Executions:
 
 
 def _transport(settings: StepSettings) -> TransportSettings:
+    from .portal.transport import TransportSettings  # noqa: PLC0415 - it imports requests
+
     return TransportSettings(
         connect_timeout=settings.connect_timeout_seconds,
         read_timeout=settings.read_timeout_seconds,

@@ -14,6 +14,7 @@ from ..domain.version import PortalVersion
 from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalTlsError
 from ..sensitive import Secret
 from .models import (
+    DEFAULT_TOKEN_MINUTES,
     HealthStatus,
     Machine,
     PortalInfo,
@@ -27,7 +28,6 @@ from .transport import Transport, TransportSettings
 from .url import UrlPolicy, normalise_portal_url
 
 MAX_TOKEN_MINUTES: Final = 525_600
-DEFAULT_TOKEN_MINUTES: Final = 5
 DEFAULT_RECHECK_SECONDS: Final = 10
 
 

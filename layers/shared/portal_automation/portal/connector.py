@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ..domain.credentials import PortalCredentials
-from .client import PortalClient
 from .session import AdminSession
-from .transport import TransportSettings
 from .url import UrlPolicy
+
+if TYPE_CHECKING:
+    from .transport import TransportSettings
 
 
 class HttpPortalConnector:
@@ -21,6 +23,9 @@ class HttpPortalConnector:
 
     @contextmanager
     def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
+        # requests comes with the client, on the first session rather than at cold start.
+        from .client import PortalClient  # noqa: PLC0415
+
         client = PortalClient(
             creds.url,
             referer=creds.referer,

@@ -13,6 +13,7 @@ from ..domain.version import PortalVersion
 from ..sensitive import Secret, register_found
 
 TokenClient = Literal["referer", "ip", "requestip"]
+DEFAULT_TOKEN_MINUTES: Final = 5
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import PortalAuthFailed
 from ..sensitive import Secret
-from .client import DEFAULT_TOKEN_MINUTES
-from .models import PortalToken
+from .models import DEFAULT_TOKEN_MINUTES, PortalToken
 
 if TYPE_CHECKING:
     from ..ports import PortalApi

@@ -14,7 +14,7 @@ from ..ports import LedgerPort
 AUDIT_SOURCE: Final = "portal-security"
 _BATCH: Final = 10  # PutEvents takes at most 10 entries
 _PARALLEL: Final = 8
-_KINDS: Final = {
+_KINDS: Final[Mapping[tuple[object, object], str]] = {
     ("rotate-shared-key", "verified"): "Shared Key Rotated",
     ("apply-security-config", "verified"): "Security Config Applied",
     ("apply-security-config", "rolled-back"): "Security Config Rolled Back",

@@ -31,7 +31,11 @@ ROTATION_TOKEN = r"^[A-Za-z0-9-]{32,64}$"  # noqa: S105  # nosec B105 - a patter
 
 class _Model(BaseModel):
     # strict: "no" is not a boolean and "30" is not a number (FAULTS row 38).
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
+    # defer_build: a model's validator is built when first used, so a function's cold
+    # start does not build the execution-input models that only the planner uses.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, strict=True, defer_build=True
+    )
 
 
 class Timing(_Model):

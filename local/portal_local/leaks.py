@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import ahocorasick
@@ -77,41 +78,75 @@ def secret_values(emulator: PortalEmulator, passwords: Iterable[str]) -> set[str
     return values
 
 
+@dataclass
+class Seen:
+    """What earlier searches of the same deployment read in full, so later ones need not
+    read it again: executions read after they had ended, parents whose children all were
+    too, and S3 objects by ETag. A text complete before a value existed cannot hold it,
+    and every value that existed then was searched for: a session's searches stay linear
+    in what its runs produced instead of growing with every test."""
+
+    ended: set[str] = field(default_factory=set)
+    closed: set[str] = field(default_factory=set)
+    objects: dict[str, str] = field(default_factory=dict)
+
+
 def observable_texts(
-    aws: LocalDeployment, notifications_queue: str, bus_queue: str | None = None
+    aws: LocalDeployment,
+    notifications_queue: str,
+    bus_queue: str | None = None,
+    seen: Seen | None = None,
 ) -> dict[str, str]:
+    """Every text the rules protect, but what ``seen`` says was read in full before."""
+    seen = seen if seen is not None else Seen()
     texts: dict[str, str] = {}
     sfn = aws.client("stepfunctions")
-    for arn in executions(sfn, aws.state_machine_arn):
+    for arn in executions(sfn, aws.state_machine_arn, seen):
+        description = sfn.describe_execution(executionArn=arn)  # before the history
         events = [
             e
             for page in _pages(sfn, "get_execution_history", executionArn=arn)
             for e in page["events"]
         ]
         texts[f"history:{arn}"] = json.dumps(events, default=str)
-        texts[f"describe:{arn}"] = json.dumps(sfn.describe_execution(executionArn=arn), default=str)
+        texts[f"describe:{arn}"] = json.dumps(description, default=str)
+        if description["status"] != "RUNNING":
+            seen.ended.add(arn)
     for name, log in aws.endpoint.function_logs().items():
         texts[f"log:{name}"] = log
     for kind, queue in (("notification", notifications_queue), ("event", bus_queue)):
         if queue is not None:
             texts.update(_drain(aws, queue, kind))
-    items = aws.client("dynamodb").scan(TableName=aws.outputs["RunsTableName"])["Items"]
-    texts["dynamodb"] = json.dumps(items)
-    texts.update(_s3_objects(aws))
+    scan = aws.client("dynamodb").get_paginator("scan")
+    pages = scan.paginate(TableName=aws.outputs["RunsTableName"])
+    texts["dynamodb"] = json.dumps([item for page in pages for item in page["Items"]])
+    texts.update(_s3_objects(aws, seen.objects))
     return texts
 
 
-def executions(sfn: Any, state_machine_arn: str) -> list[str]:
+def executions(sfn: Any, state_machine_arn: str, seen: Seen | None = None) -> list[str]:
     """Every execution of the state machine, and every child execution of their map runs
-    (a Distributed Map's children are listed under their map run only)."""
+    (a Distributed Map's children are listed under their map run only); with ``seen``,
+    only those not read in full before."""
+    seen = seen if seen is not None else Seen()
     found: list[str] = []
     for page in _pages(sfn, "list_executions", stateMachineArn=state_machine_arn):
         for execution in page["executions"]:
-            found.append(execution["executionArn"])
-            for runs in _pages(sfn, "list_map_runs", executionArn=execution["executionArn"]):
-                for run in runs["mapRuns"]:
-                    for children in _pages(sfn, "list_executions", mapRunArn=run["mapRunArn"]):
-                        found.extend(c["executionArn"] for c in children["executions"])
+            parent = execution["executionArn"]
+            if parent in seen.closed:
+                continue
+            children = [
+                child["executionArn"]
+                for runs in _pages(sfn, "list_map_runs", executionArn=parent)
+                for run in runs["mapRuns"]
+                for listed in _pages(sfn, "list_executions", mapRunArn=run["mapRunArn"])
+                for child in listed["executions"]
+            ]
+            unread = [arn for arn in (parent, *children) if arn not in seen.ended]
+            if unread:
+                found.extend(unread)
+            else:
+                seen.closed.add(parent)
     return found
 
 
@@ -132,7 +167,8 @@ def _drain(aws: LocalDeployment, queue: str, kind: str) -> dict[str, str]:
     return texts
 
 
-def _s3_objects(aws: LocalDeployment) -> dict[str, str]:
+def _s3_objects(aws: LocalDeployment, read: dict[str, str]) -> dict[str, str]:
+    """Every object's text, but those read before with the same ETag (``read``)."""
     s3 = aws.client("s3")
     texts = {}
     for bucket in s3.list_buckets().get("Buckets", []):
@@ -142,8 +178,11 @@ def _s3_objects(aws: LocalDeployment) -> dict[str, str]:
                 key = obj["Key"]
                 if key.rsplit("/", 1)[-1] in SCRATCH_NAMES:
                     continue
+                if read.get(f"{name}/{key}") == obj["ETag"]:
+                    continue
                 body = s3.get_object(Bucket=name, Key=key)["Body"].read()
                 texts[f"s3:{name}/{key}"] = body.decode("utf-8", "replace")
+                read[f"{name}/{key}"] = obj["ETag"]
     return texts
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from portal_automation.sensitive import FRAGMENT
-from portal_local.leaks import find_leaks
+from portal_local.leaks import Seen, executions, find_leaks
 
 SECRET = 'CANARY+pw/with "quotes" & <tags>-0123456789'
 
@@ -37,3 +37,36 @@ def test_a_shorter_run_is_not_a_leak() -> None:
 
 def test_a_short_value_is_found_whole() -> None:
     assert find_leaks({"a": "pw is p4ss!", "b": "p4s"}, {"p4ss"}) == ["a"]
+
+
+class _Executions:
+    """Step Functions' listing calls over a parent and its map run's children."""
+
+    def __init__(self) -> None:
+        self.status = {"parent": "RUNNING", "child-1": "RUNNING", "child-2": "SUCCEEDED"}
+        self.children = ["child-1"]
+
+    def get_paginator(self, operation: str) -> _Executions:
+        self.operation = operation
+        return self
+
+    def paginate(self, **kwargs: str) -> list[dict[str, object]]:
+        if self.operation == "list_map_runs":
+            return [{"mapRuns": [{"mapRunArn": "run"}]}]
+        if "mapRunArn" in kwargs:
+            return [{"executions": [{"executionArn": c} for c in self.children]}]
+        return [{"executions": [{"executionArn": "parent", "status": self.status["parent"]}]}]
+
+
+def test_the_search_reads_again_what_had_not_ended_and_skips_what_it_read_in_full() -> None:
+    sfn, seen = _Executions(), Seen()
+    assert executions(sfn, "sm", seen) == ["parent", "child-1"]
+    seen.ended.add("child-1")  # read after it ended; the parent was still running
+    sfn.children.append("child-2")  # a child started since
+    assert executions(sfn, "sm", seen) == ["parent", "child-2"]
+    sfn.status["parent"] = "SUCCEEDED"
+    seen.ended.update({"child-2"})
+    assert executions(sfn, "sm", seen) == ["parent"]  # its last events not read yet
+    seen.ended.add("parent")
+    assert executions(sfn, "sm", seen) == []
+    assert seen.closed == {"parent"}

@@ -22,6 +22,7 @@ from portal_automation.cli.follow import FollowResult
 from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.leaks import (
+    Seen,
     find_leaks,
     observable_texts,
     secret_values,
@@ -187,6 +188,7 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
     ) as aws:
         aws.notifications_queue = subscribe_notifications(aws)  # type: ignore[attr-defined]
         aws.bus_queue = subscribe_bus_events(aws)  # type: ignore[attr-defined]
+        aws.leaks_seen = Seen()  # type: ignore[attr-defined]
         yield aws
 
 
@@ -338,6 +340,7 @@ def assert_nothing_leaked(aws: LocalDeployment, emulator: PortalEmulator) -> Non
         aws,
         aws.notifications_queue,  # type: ignore[attr-defined]
         aws.bus_queue,  # type: ignore[attr-defined]
+        aws.leaks_seen,  # type: ignore[attr-defined]
     )
     leaks = find_leaks(texts, values)
     assert not leaks, f"secret values found in: {leaks}"

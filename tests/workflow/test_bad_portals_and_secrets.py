@@ -157,3 +157,35 @@ def test_a_portal_on_this_host_is_refused_unless_the_deployment_allows_it(
     assert "loopback" in report["error"]["message"]
     assert workflow.emulator.requests_for("input113") == []
     assert "AWSPENDING" not in {s for v in workflow.stages(arn).values() for s in v}
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_portal_that_redirects_the_sign_in_gets_no_password_elsewhere(
+    workflow: Workflow, status: int
+) -> None:
+    """Row 40 through the state machine: the portal answers generateToken with a redirect
+    to another portal. It is not followed: the form with the password reaches nothing
+    else, nothing changes, and the run fails with the portal's answer named."""
+    elsewhere = workflow.emulator.url("cfgnoop") + "/sharing/rest/generateToken"
+    workflow.emulator.faults.add(
+        Fault(
+            action="redirect",
+            status=status,
+            location=elsewhere,
+            context="rot113",
+            path="sharing/rest/generateToken",
+        )
+    )
+    arn = workflow.secret_for("rot113")
+    before, mark = workflow.secret_json(arn), len(workflow.emulator.request_log)
+
+    result = workflow.rotate(arn)
+
+    assert portal_result(result, arn)["error"]["name"] == "PortalRequestRejected"
+    since = workflow.emulator.request_log[mark:]
+    assert [r for r in since if r.context == "cfgnoop"] == []
+    redirected = [r for r in since if r.path.endswith("generateToken")]
+    assert redirected and {r.status for r in redirected} == {status}
+    assert not any(r.path.endswith("tokens/update") for r in since)
+    assert workflow.secret_json(arn) == before
+    assert list(workflow.stages(arn).values()) == [["AWSCURRENT"]]

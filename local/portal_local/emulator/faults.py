@@ -40,6 +40,7 @@ FaultAction = Literal[
     "http",
     "html",
     "reset",
+    "redirect",
     "restart_forever",
     "health_flap",
 ]
@@ -51,10 +52,11 @@ ACTIONS: tuple[str, ...] = (
     "http",
     "html",
     "reset",
+    "redirect",
     "restart_forever",
     "health_flap",
 )
-ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset")
+ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset", "redirect")
 HEALTH_STATES = ("ok", "down")
 
 
@@ -73,7 +75,8 @@ class Fault:
     message: str = "Injected fault."  # error
     details: Sequence[str] = ()  # error
     style: Literal["error", "status"] = "error"  # error: {"error":{...}} or {"status":"error"}
-    status: int = 503  # http
+    status: int = 503  # http; redirect: 307 unless given another 3xx
+    location: str = ""  # redirect: where the Location header points
     body: str | None = None  # http / html: the HTML body (a plausible page when None)
     messages: Sequence[str] = ("Injected failure.",)  # status_failed
     sequence: Sequence[str] | None = None  # health_flap: "ok" / "down"; None alternates
@@ -83,6 +86,8 @@ class Fault:
             raise ValueError(f"unknown fault action {self.action!r}; one of {ACTIONS}")
         if self.style not in ("error", "status"):
             raise ValueError("style must be 'error' or 'status'")
+        if self.action == "redirect" and not self.location:
+            raise ValueError("a redirect needs a location")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be >= 1 or None")
         self.details = tuple(self.details)
@@ -127,6 +132,9 @@ class Fault:
             return html_response(self.body or pages.proxy_error_page(self.status), self.status)
         if self.action == "html":
             return html_response(self.body or pages.sign_in_page())
+        if self.action == "redirect":
+            status = self.status if 300 <= self.status < 400 else 307
+            return Response(status, b"", headers=(("Location", self.location),))
         if self.action == "status_failed":
             return json_response({"status": "failed", "messages": list(self.messages)})
         if self.style == "status":

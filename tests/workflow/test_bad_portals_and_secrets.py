@@ -185,7 +185,8 @@ def test_a_portal_that_redirects_the_sign_in_gets_no_password_elsewhere(
     since = workflow.emulator.request_log[mark:]
     assert [r for r in since if r.context == "cfgnoop"] == []
     redirected = [r for r in since if r.path.endswith("generateToken")]
-    assert redirected and {r.status for r in redirected} == {status}
+    assert redirected
+    assert {r.status for r in redirected} == {status}
     assert not any(r.path.endswith("tokens/update") for r in since)
     assert workflow.secret_json(arn) == before
     assert list(workflow.stages(arn).values()) == [["AWSCURRENT"]]

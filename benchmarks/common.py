@@ -159,6 +159,9 @@ class ExecutionSize:
     states: dict[str, int]
     seconds: float
     """From the first event of the history to the last."""
+    work_seconds: float
+    """``seconds`` less the restart wait (from WaitRecheck entered to the last Verify
+    entered): the portal's own work, Lambda tasks and transitions."""
 
     def brief(self) -> dict[str, Any]:
         return {
@@ -166,6 +169,8 @@ class ExecutionSize:
             "largest_payload_bytes": self.largest_payload,
             "largest_payload_at": self.largest_payload_at,
             "state_entries": self.states,
+            "seconds": round(self.seconds, 2),
+            "work_seconds": round(self.work_seconds, 2),
         }
 
 
@@ -176,8 +181,14 @@ def execution_size(aws: LocalDeployment, execution_arn: str) -> ExecutionSize:
     states: dict[str, int] = {}
     for name, _ in state_entries(events):
         states[name] = states.get(name, 0) + 1
+    entries = state_entries(events)
     seconds = (events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds() if events else 0
-    return ExecutionSize(execution_arn, len(events), largest, where, states, float(seconds))
+    waited = [t for name, t in entries if name == "WaitRecheck"][:1]
+    verified = [t for name, t in entries if name == "Verify"][-1:]
+    wait = verified[0] - waited[0] if waited and verified else 0.0
+    return ExecutionSize(
+        execution_arn, len(events), largest, where, states, float(seconds), float(seconds) - wait
+    )
 
 
 @dataclass

@@ -154,9 +154,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     children_payload = max(c.largest_payload for s in sizes.values() for c in s.children)
     beyond = [n for n in fleets if n >= MAX_LISTED]
     parent_payload = max(parents[n].largest_payload for n in fleets)
-    child_seconds = [c.seconds for c in sizes[fleets[0]].children]
-    overhead = statistics.median(child_seconds) - args.restart_seconds
-    per_portal = restart + overhead
+    # A portal's own work (outside the restart wait) in the last run, on warm workers with
+    # two portals in flight: what it costs on AWS, less the cold starts here.
+    work = statistics.median(c.work_seconds for c in calibrated.children)
+    cold_work = statistics.median(c.work_seconds for c in sizes[fleets[0]].children)
+    # Seen back within one health poll (the window the restart ends in polls each second).
+    per_portal = restart + defaults.health_poll_seconds + work
     projection = {
         "portals": args.project_portals,
         "restart_seconds": restart,
@@ -183,9 +186,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "inline_input_bytes_per_portal": arn_bytes + len('{"secretArn": ""}, '),
         "aws_wall_time": {
             "per_portal_seconds": round(per_portal),
-            "per_portal_overhead_seconds (measured locally, child duration - restart)": round(
-                overhead, 1
-            ),
+            "per_portal_work_seconds (median, warm workers, 2 portals in flight)": round(work, 1),
+            f"per_portal_work_seconds ({fleets[0]} portals, cold workers)": round(cold_work, 1),
+            "how": "ceil(portals / MaxConcurrency) waves x (restart + health poll + work); "
+            "each portal in flight holds one Lambda at a time, so MaxConcurrency Lambdas",
             **{
                 f"MaxConcurrency {c}": _duration(math.ceil(args.project_portals / c) * per_portal)
                 for c in (20, 200, 1000)
@@ -218,7 +222,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         "projection": projection,
     }
-    save("fleet_bounds", figures)
+    default = fleets == [10, 50, 200]
+    save("fleet_bounds" if default else "fleet_bounds-" + "-".join(map(str, fleets)), figures)
     print(json.dumps(figures, indent=2, default=str))
     return figures
 

@@ -243,6 +243,14 @@ def _proc_stat(pid: int) -> tuple[int, float, int] | None:
     return ppid, (utime + stime) / _TICKS, rss * _PAGE
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy since boot (/proc/stat: user,
+    nice, system, irq, softirq, steal), whatever process it ran."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
 def process_tree(root: int) -> dict[int, tuple[float, int]]:
     """pid -> (CPU seconds, RSS bytes) of ``root`` and every live descendant."""
     stats: dict[int, tuple[int, float, int]] = {}
@@ -269,7 +277,9 @@ class TreeUsage:
     process), counted from :meth:`start` to :meth:`stop`: a process alive at the start
     counts from its value then, one started later from zero; a process gone between two
     samples counts up to its last sample. Memory: the largest sum of RSS over the tree
-    in any sample (shared pages are counted once per process, so it overstates)."""
+    in any sample (shared pages are counted once per process, so it overstates). The
+    machine's busy CPU over the same stretch, less the tree's, is what other processes
+    took from the same cores."""
 
     interval: float = 0.5
     cpu_seconds: float = 0.0
@@ -280,8 +290,11 @@ class TreeUsage:
     _last: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _machine: float = 0.0
+    _started: float = 0.0
 
     def start(self) -> TreeUsage:
+        self._machine, self._started = machine_busy_seconds(), time.monotonic()
         self._base = {pid: cpu for pid, (cpu, _) in process_tree(os.getpid()).items()}
         self._last = dict(self._base)
         self._stop.clear()
@@ -308,7 +321,13 @@ class TreeUsage:
         self._sample()
         self.cpu_seconds = sum(cpu - self._base.get(pid, 0.0) for pid, cpu in self._last.items())
         own = self._last.get(os.getpid(), 0.0) - self._base.get(os.getpid(), 0.0)
+        machine = machine_busy_seconds() - self._machine
+        elapsed = time.monotonic() - self._started
         return {
+            "cores": os.cpu_count(),
+            "machine_busy_cpu_seconds": round(machine, 1),
+            "cpu_seconds_other_processes": round(max(0.0, machine - self.cpu_seconds), 1),
+            "machine_busy_fraction": round(machine / (elapsed * (os.cpu_count() or 1)), 2),
             "cpu_seconds": round(self.cpu_seconds, 1),
             "cpu_seconds_this_process": round(own, 1),
             "cpu_seconds_lambda_workers": round(self.cpu_seconds - own, 1),

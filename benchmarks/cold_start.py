@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for function in sorted(p for p in (ROOT / "functions").iterdir() if p.is_dir()):
         imports[function.name] = import_seconds("app", [function, LAYER, *site], args.repeat)
     deps = dependency_bytes()
-    figures = {
+    figures: dict[str, object] = {
         "python": sys.version.split()[0],
         "import_ms_median": imports,
         "package_bytes": {

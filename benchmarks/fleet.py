@@ -30,7 +30,18 @@ import argparse
 import json
 from typing import Any
 
-from benchmarks.common import Bench, TreeUsage, bench_stack, save, wait_for, wall_seconds
+from benchmarks.common import (
+    Bench,
+    TreeUsage,
+    bench_stack,
+    children,
+    history,
+    percentiles,
+    save,
+    state_entries,
+    wait_for,
+    wall_seconds,
+)
 
 # Short health windows with a free Wait in between: a portal holds a Lambda worker 5 s
 # of every 10 s of its restart, so N portals need about N / 2 workers, not N.
@@ -64,12 +75,31 @@ def measure(bench: Bench, arns: list[str], name: str, timeout: float) -> dict[st
         raise SystemExit(f"{name}: {summary['total']} portals, {summary['failed']} failed")
     records = bench.aws.endpoint.invocations()[invocations:]
     return {
+        **phases(bench, arn, described["startDate"].timestamp()),
         "portals": len(arns),
         "wall_seconds": wall_seconds(described),
         **used,
         "cpu_seconds_per_portal": round(used["cpu_seconds"] / len(arns), 2),
         "lambda_invocations": len(records),
         "lambda_cold_starts": sum(1 for r in records if r.cold_start),
+    }
+
+
+def phases(bench: Bench, arn: str, start: float) -> dict[str, Any]:
+    """Where a fleet's wall time goes, from each child's history (seconds from the
+    execution's start): when the portal's change was made (WaitRecheck entered), when it
+    was seen back (the last Verify entered), when its child execution ended."""
+    changed, back, ended = [], [], []
+    for child in children(bench.aws, arn):
+        events = history(bench.aws, child)
+        entries = state_entries(events)
+        changed.append(min(t for name, t in entries if name == "WaitRecheck") - start)
+        back.append(max(t for name, t in entries if name == "Verify") - start)
+        ended.append(events[-1]["timestamp"].timestamp() - start)
+    return {
+        "change_made_at": percentiles(changed),
+        "seen_back_at": percentiles(back),
+        "child_ended_at": percentiles(ended),
     }
 
 

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     package = directory_bytes(LAYER / "portal_automation")
     deps = dependency_bytes()
     ratio = max(v["ratio"] for k, v in imports.items() if k != BASELINE)
-    figures = {
+    figures: dict[str, object] = {
         "python": sys.version.split()[0],
         "import_ms_median": imports,
         "max_ratio_to_boto3": ratio,

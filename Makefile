@@ -67,7 +67,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/shared/portal_automation local/portal_local functions
+	$(BIN)/mypy layers/shared/portal_automation local/portal_local functions benchmarks
 
 # template.yaml as written, and as CloudFormation receives it (the real SAM transform,
 # offline): with its conditions kept, and resolved at the defaults and at a

@@ -152,7 +152,9 @@ def _sample(
 def import_figures(repeat: int, layer: Path, runtime: Path) -> dict[str, dict[str, float]]:
     environments = function_environments()
     functions = sorted(p for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
-    cases = {BASELINE: ("boto3", [runtime], {})} | {
+    cases: dict[str, tuple[str, list[Path], dict[str, str]]] = {
+        BASELINE: ("boto3", [runtime], {})
+    } | {
         f.name: ("app", [f, LAYER, layer, runtime], environments.get(f.name, {})) for f in functions
     }
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}

@@ -305,3 +305,40 @@ def test_naming_and_selecting_at_once_is_refused() -> None:
         plan(raw)
 
     assert "not both" in raised.value.message
+
+
+LONG_RESTARTS = PlanExecutionSettings(
+    secret_arn_prefix=PREFIX, max_restart_seconds=86_400, runs_table="runs", work_bucket="work"
+)
+
+
+@pytest.mark.parametrize(
+    ("timing", "refused"),
+    [
+        ({"maxRestartSeconds": 86_400}, False),  # the defaults hold a day-long restart
+        ({"maxRestartSeconds": 86_400, "pollWindowSeconds": 30, "pollIntervalSeconds": 5}, True),
+        ({"maxRestartSeconds": 3_600, "pollWindowSeconds": 1, "pollIntervalSeconds": 0}, True),
+        ({"maxRestartSeconds": 900, "pollWindowSeconds": 1, "pollIntervalSeconds": 0}, False),
+    ],
+)
+def test_a_timing_whose_wait_could_outgrow_the_history_quota_is_refused(
+    timing: dict[str, int], refused: bool
+) -> None:
+    """A child execution past 25,000 events fails uncatchably (no RecordFailure): the
+    planner refuses the timing before any portal is touched."""
+    secrets, work = FakeSecrets(), FakeWorkStore()
+    secrets.create("portal-admin/gis", VALUE, arn=ARN)
+    raw = {"action": "rotate-shared-key", "portals": [{"secretArn": ARN}], "timing": timing}
+    planner = Planner(LONG_RESTARTS, secrets, FakeLedger(), work)
+
+    if not refused:
+        planned = plan_execution(raw, EXECUTION, planner)
+        assert (
+            work.get_json(planned["manifest"]["Key"])[0]["timing"]["maxRestartSeconds"]
+            == (timing["maxRestartSeconds"])
+        )
+        return
+    with pytest.raises(InvalidExecutionInput) as raised:
+        plan_execution(raw, EXECUTION, planner)
+    assert "history" in raised.value.message
+    assert work.keys() == []  # no manifest: nothing was planned

@@ -187,15 +187,43 @@ def _selected(select: Selection, planner: Planner, problems: list[str]) -> list[
     ]
 
 
+# A portal's child execution must end inside Step Functions' history quota, or it fails
+# as States.Runtime, which no Catch handles (no RecordFailure, AWSPENDING left behind).
+# Each health window of the wait costs HISTORY_EVENTS_PER_WINDOW events (PollHealth's
+# task events, HealthChoice and WaitPoll: benchmarks/fleet_bounds.py measures 9); a
+# config change that is rolled back waits twice; the rest of a child stays far below
+# HISTORY_EVENTS_OUTSIDE_WAITS (26 measured).
+HISTORY_QUOTA = 25_000
+HISTORY_EVENTS_PER_WINDOW = 9
+HISTORY_EVENTS_OUTSIDE_WAITS = 500
+WAITS_PER_PORTAL = 2
+
+
+def worst_case_history(timing: Timing) -> int:
+    """The most events one portal's child execution can write with this timing: a portal
+    that never comes back, waited for up to maxRestartSeconds, twice."""
+    cycle = timing.poll_window_seconds + timing.poll_interval_seconds
+    windows = -(-timing.max_restart_seconds // cycle)
+    return WAITS_PER_PORTAL * windows * HISTORY_EVENTS_PER_WINDOW + HISTORY_EVENTS_OUTSIDE_WAITS
+
+
 def _timing(timing: Timing, max_restart: int, problems: list[str]) -> Timing:
     if "max_restart_seconds" not in timing.model_fields_set:
-        return timing.model_copy(
+        timing = timing.model_copy(
             update={"max_restart_seconds": min(timing.max_restart_seconds, max_restart)}
         )
-    if timing.max_restart_seconds > max_restart:
+    elif timing.max_restart_seconds > max_restart:
         problems.append(
             f"timing.maxRestartSeconds {timing.max_restart_seconds} exceeds the "
             f"deployment's maximum of {max_restart}"
+        )
+    if worst_case_history(timing) > HISTORY_QUOTA:
+        problems.append(
+            f"timing: a portal that never comes back would be polled in windows of "
+            f"{timing.poll_window_seconds} s every {timing.poll_interval_seconds} s for up to "
+            f"{timing.max_restart_seconds} s, up to {worst_case_history(timing)} history "
+            f"events, past Step Functions' quota of {HISTORY_QUOTA}: lengthen "
+            f"pollWindowSeconds or shorten maxRestartSeconds"
         )
     return timing
 

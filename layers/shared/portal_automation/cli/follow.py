@@ -11,7 +11,10 @@ Only public Step Functions APIs are used, so the same code follows a run on AWS:
 ``GetExecutionHistory`` (newest first, down to the last event already seen: a poll
 reads only what is new), ``ListMapRuns`` once the parent starts a map run, and
 ``ListExecutions(mapRunArn=...)`` on every poll to find the children and their status;
-a finished child's history is read to its end once, then never again.
+a finished child's history is read to its end once, then never again. A poll reads at
+most ``CHILD_READS_PER_POLL`` children's histories, the least recently read first, so a
+fleet of hundreds stays within GetExecutionHistory's rate on AWS (a bucket of 250,
+refilled at 5 a second in most regions); the last poll reads every child to its end.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 _FIRST_PAGE = 1000  # a history read from its start
 _NEXT_PAGE = 25  # a history read again: what happened since the last poll
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+CHILD_READS_PER_POLL = 2  # 4 a second at the default 0.5 s poll
 
 
 @dataclass
@@ -97,6 +101,7 @@ class _Child:
     secret_arn: str | None = None
     label: str = "?"
     waiting_since: float | None = None
+    last_read: int = -1  # the poll count when its history was last read
 
 
 class _Follower:
@@ -109,15 +114,23 @@ class _Follower:
         self.children: dict[str, _Child] = {}
         self.waiting_since: float | None = None
         self.last_progress = 0.0
+        self.polls = 0
 
     def poll(self, final: bool = False) -> None:
         for event in self.parent.read_new(self.sfn):
             self._show(None, event)
             if event["type"] == "MapRunStarted":
                 self._find_map_runs()
+        unread: list[tuple[_Child, dict[str, Any]]] = []
         for map_run in self.map_runs:
             for listed in self._list_children(map_run):
-                self._follow_child(listed, final)
+                child = self._child(listed)
+                if not child.done:
+                    unread.append((child, listed))
+        unread.sort(key=lambda pair: pair[0].last_read)  # stable: the oldest start first
+        for child, listed in unread if final else unread[:CHILD_READS_PER_POLL]:
+            self._follow_child(child, listed, final)
+        self.polls += 1
 
     def _find_map_runs(self) -> None:
         kwargs: dict[str, Any] = {"executionArn": self.parent.arn}
@@ -140,13 +153,15 @@ class _Follower:
                 return sorted(listed, key=lambda c: (c["startDate"], c["executionArn"]))
             kwargs["nextToken"] = page["nextToken"]
 
-    def _follow_child(self, listed: dict[str, Any], final: bool) -> None:
+    def _child(self, listed: dict[str, Any]) -> _Child:
         arn = listed["executionArn"]
         child = self.children.get(arn)
         if child is None:
             child = self.children[arn] = _Child(_History(arn), listed["startDate"])
-        if child.done:
-            return
+        return child
+
+    def _follow_child(self, child: _Child, listed: dict[str, Any], final: bool) -> None:
+        child.last_read = self.polls
         finished = listed["status"] in TERMINAL
         for event in child.history.read_new(self.sfn):
             if event["type"] == "ExecutionStarted":

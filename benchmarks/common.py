@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portal_local.aws.deploy import deploy_stack
-from portal_local.aws.moto_endpoint import LocalAwsEndpoint
-from portal_local.deployment import TEMPLATE, LocalDeployment, PortalLogin
+from portal_local.aws.lambda_runtime import DEFAULT_MAX_WORKERS
+from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -28,25 +27,6 @@ class Bench:
     emulator: PortalEmulator
     aws: LocalDeployment
     arns: dict[str, str]
-
-
-class _WideDeployment(LocalDeployment):
-    """A local deployment whose Lambda runtime keeps up to ``max_workers`` warm workers
-    per function (LocalDeployment keeps the endpoint's default, 10): with a fleet in
-    flight, each portal holds one PollHealth worker for a whole poll window, as each
-    holds one Lambda execution environment on AWS."""
-
-    def __init__(self, *, max_workers: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._max_workers = max_workers
-
-    def start(self) -> None:
-        self._endpoint = LocalAwsEndpoint(
-            port=self._port,
-            run_dir=self.run_dir / "aws",
-            max_workers_per_function=self._max_workers,
-        )
-        self.stack = deploy_stack(self._endpoint, TEMPLATE, self.parameters)
 
 
 @contextmanager
@@ -102,9 +82,10 @@ def bench_stack(
 def _deployment(
     *, ca_bundle: str | None, parameters: dict[str, str], max_workers: int | None
 ) -> LocalDeployment:
-    if max_workers is None:
-        return LocalDeployment(ca_bundle=ca_bundle, parameters=parameters)
-    return _WideDeployment(ca_bundle=ca_bundle, parameters=parameters, max_workers=max_workers)
+    workers = DEFAULT_MAX_WORKERS if max_workers is None else max_workers
+    return LocalDeployment(
+        ca_bundle=ca_bundle, parameters=parameters, max_workers_per_function=workers
+    )
 
 
 def _pages(sfn: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:

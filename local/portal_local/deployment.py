@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from portal_automation.cli.follow import FollowResult, follow_execution, start_execution
 
 from portal_local.aws.deploy import Stack, deploy_stack
+from portal_local.aws.lambda_runtime import DEFAULT_MAX_WORKERS
 from portal_local.aws.moto_endpoint import OPERATOR_ARN, LocalAwsEndpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,7 @@ class LocalDeployment:
         run_dir: Path | None = None,
         port: int = 0,
         customer_key: bool = False,
+        max_workers_per_function: int = DEFAULT_MAX_WORKERS,
     ) -> None:
         self._tmp = None if run_dir else tempfile.TemporaryDirectory(prefix="portal-local-")
         self.run_dir = run_dir or Path(self._tmp.name)  # type: ignore[union-attr]
@@ -68,6 +70,9 @@ class LocalDeployment:
         }
         self._port = port
         self._customer_key = customer_key
+        # Warm workers a function may keep; a fleet in flight
+        # holds one per portal polling its health, as on AWS one execution environment each.
+        self._max_workers = max_workers_per_function
         self.kms_key_arn: str | None = None
         """With ``customer_key``: the customer managed key of the deployment (KmsKeyArn)
         that the portal secrets are encrypted with too."""
@@ -82,7 +87,11 @@ class LocalDeployment:
         self.stop()
 
     def start(self) -> None:
-        self._endpoint = LocalAwsEndpoint(port=self._port, run_dir=self.run_dir / "aws")
+        self._endpoint = LocalAwsEndpoint(
+            port=self._port,
+            run_dir=self.run_dir / "aws",
+            max_workers_per_function=self._max_workers,
+        )
         if self._customer_key:
             key = self._endpoint.client("kms").create_key(Description="portal-security")
             self.kms_key_arn = str(key["KeyMetadata"]["Arn"])

@@ -65,10 +65,9 @@ def _lags(args: argparse.Namespace, machines: int) -> list[float]:
             result = bench.aws.run(payload, f"lag-{machines}-{run}", timeout_seconds=600)
             if result.status != "SUCCEEDED":
                 raise SystemExit(f"run {run} ended {result.status}: {result.cause}")
+            (child,) = result.portal_executions.values()  # Verify runs in the portal's child
             verify_entered = [
-                t
-                for name, t in state_entries(history(bench.aws, result.execution_arn))
-                if name == "Verify"
+                t for name, t in state_entries(history(bench.aws, child)) if name == "Verify"
             ][-1]
             came_up = portal.came_up_at  # HA: when the last machine came up
             assert came_up is not None

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result = aws.run(payload, "fleet-faults", timeout_seconds=900)
         wall = time.monotonic() - started
         emulator.faults.clear()
-        reports = {p["label"]: p for p in (result.summary or {}).get("portals", [])}
+        reports = {p["label"]: p for p in whole_report(aws, result.summary)}
         problems = []
         sm = aws.client("secretsmanager")
         for ctx, arn in arns.items():
@@ -159,6 +159,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     save("fleet_faults", figures)
     print(json.dumps(figures, indent=2))
     return figures
+
+
+def whole_report(aws: LocalDeployment, summary: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every portal's report: the summary lists at most 25, the work bucket holds all."""
+    if not summary or not summary.get("report"):
+        return []
+    body = aws.client("s3").get_object(Bucket=aws.outputs["WorkBucketName"], Key=summary["report"])
+    portals: list[dict[str, Any]] = json.loads(body["Body"].read())["portals"]
+    return portals
 
 
 if __name__ == "__main__":

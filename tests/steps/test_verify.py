@@ -237,3 +237,46 @@ def test_a_rollback_that_did_not_restore_fails(world: FakeWorld) -> None:
 
     with pytest.raises(RollbackFailed):
         run(world, parts)
+
+
+# --- configuration: an update that was never answered ----------------------------------
+
+
+def unanswered(world: FakeWorld, ago: float, landed: bool) -> tuple[dict[str, Any], str]:
+    """A config change whose task ended without an answer (ChangeOutcomeUnknown), ``ago``
+    seconds back; ``landed``: whether the portal applied it."""
+    portal, arn, parts = config_applied(world, {"disableServicesDirectory": True})
+    if not landed:
+        snapshot = world.work.get_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT)
+        portal.config["disableServicesDirectory"] = snapshot["securityConfig"][
+            "disableServicesDirectory"
+        ] in (True, "true")
+    parts["change"] = change_part("unknown", ago=ago)
+    return parts, arn
+
+
+def test_a_config_task_that_died_before_its_snapshot_sent_nothing(world: FakeWorld) -> None:
+    """The snapshot is stored before the update: without it, the update was never sent,
+    so it is sent (not rolled back from a snapshot that does not exist)."""
+    parts, arn = unanswered(world, ago=120, landed=False)
+    world.work.delete_prefix(work_prefix("run-1", arn) + CONFIG_SNAPSHOT)
+
+    result = run(world, parts)
+
+    assert (result.outcome, result.checks) == ("not-applied", {"updateSent": False})
+
+
+@pytest.mark.parametrize(
+    ("ago", "landed", "outcome"),
+    [
+        (120, False, "not-applied"),  # past 2 x the read timeout: it can no longer land
+        (30, False, "restart-pending"),  # it may still land
+        (120, True, "verified"),
+    ],
+)
+def test_an_unanswered_config_update_is_judged_by_what_the_portal_reads_back(
+    world: FakeWorld, ago: float, landed: bool, outcome: str
+) -> None:
+    parts, _ = unanswered(world, ago=ago, landed=landed)
+
+    assert run(world, parts).outcome == outcome

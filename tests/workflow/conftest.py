@@ -71,6 +71,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "cfgdry": {"version": "11.3"},
     "cfgnoop": {"version": "11.3"},
     "cfgrollback": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
+    "cfgnorestore": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
     "cfgforever": {"version": "11.3"},
     "fleet1": {"version": "11.3"},
     "fleet2": {"version": "11.4"},

@@ -92,6 +92,36 @@ def test_read_back_mismatch_is_rolled_back(workflow: Workflow) -> None:
     assert portal.update_count == 2  # the change, then the rollback
 
 
+def test_a_rollback_that_does_not_read_back_is_rollback_failed(workflow: Workflow) -> None:
+    """FAULTS row 21, its last half: the read-back differs, the snapshot is posted back,
+    and the portal accepts it without restoring anything. The run fails RollbackFailed
+    and keeps the snapshot in the work bucket for the runbook's restore by hand."""
+    portal = workflow.emulator.portal("cfgnorestore")
+    arn = workflow.secret_for("cfgnorestore")
+    updates = portal.update_count
+    workflow.emulator.faults.add(
+        Fault(
+            action="swallow",
+            context="cfgnorestore",
+            path="portaladmin/security/config/update",
+            after=1,  # the change lands; the rollback is answered "success" and dropped
+        )
+    )
+
+    result = workflow.apply(
+        {"disableServicesDirectory": True, "allowedProxyHosts": "b.example.com"}, arn
+    )
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "RollbackFailed", report
+    assert portal.security_config["allowedProxyHosts"] == "b.example.com"  # not restored
+    assert portal.update_count == updates + 1  # the rollback's post changed nothing
+    requests = [r for r in workflow.emulator.request_log if r.context == "cfgnorestore"]
+    assert sum(r.path.endswith("security/config/update") for r in requests) == 2
+    left = workflow.scratch(result.execution_arn.rsplit(":", 1)[-1])
+    assert [key.rsplit("/", 1)[-1] for key in left] == ["config-snapshot.json"]
+
+
 def test_config_change_whose_portal_never_returns_is_reported(workflow: Workflow) -> None:
     emulator = workflow.emulator
     emulator.faults.add(Fault(action="restart_forever", context="cfgforever"))

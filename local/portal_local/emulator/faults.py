@@ -41,6 +41,7 @@ FaultAction = Literal[
     "html",
     "reset",
     "redirect",
+    "swallow",
     "restart_forever",
     "health_flap",
 ]
@@ -53,10 +54,11 @@ ACTIONS: tuple[str, ...] = (
     "html",
     "reset",
     "redirect",
+    "swallow",
     "restart_forever",
     "health_flap",
 )
-ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset", "redirect")
+ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset", "redirect", "swallow")
 HEALTH_STATES = ("ok", "down")
 
 
@@ -70,6 +72,7 @@ class Fault:
     context: str | None = None
     machine: str | None = None  # a machine name; None: any machine
     times: int | None = None
+    after: int = 0  # let this many matching requests through before the fault applies
     seconds: float = 0.0  # delay
     code: int = 500  # error
     message: str = "Injected fault."  # error
@@ -88,6 +91,8 @@ class Fault:
             raise ValueError("style must be 'error' or 'status'")
         if self.action == "redirect" and not self.location:
             raise ValueError("a redirect needs a location")
+        if self.after < 0:
+            raise ValueError("after must be >= 0")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be >= 1 or None")
         self.details = tuple(self.details)
@@ -132,6 +137,8 @@ class Fault:
             return html_response(self.body or pages.proxy_error_page(self.status), self.status)
         if self.action == "html":
             return html_response(self.body or pages.sign_in_page())
+        if self.action == "swallow":  # accepted as done, and nothing done
+            return json_response({"status": "success"}, response_format)
         if self.action == "redirect":
             status = self.status if 300 <= self.status < 400 else 307
             return Response(status, b"", headers=(("Location", self.location),))
@@ -158,6 +165,7 @@ class _Entry:
     fault: Fault
     remaining: int | None
     uses: int = 0
+    passed: int = 0  # matching requests let through (Fault.after)
 
 
 class FaultRegistry:
@@ -222,7 +230,13 @@ class FaultRegistry:
         answer: Fault | None = None
         health: str | None = None
         with self._lock:
-            matching = [e for e in self._entries if e.fault.matches(context, path, method, machine)]
+            matching = []
+            for entry in self._entries:
+                if entry.fault.matches(context, path, method, machine):
+                    if entry.passed < entry.fault.after:
+                        entry.passed += 1
+                    else:
+                        matching.append(entry)
             for entry in matching:
                 action = entry.fault.action
                 if action == "delay":

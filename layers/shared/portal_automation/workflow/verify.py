@@ -215,17 +215,34 @@ def _verify_config(
         expected = PortalConfig.from_snapshot(snapshot).view()
     else:
         expected = desired_config(state, services)
+    unknown = not rollback and bool(state.change and state.change.outcome == "unknown")
+    before: dict[str, Any] | None = None
+    if unknown:
+        stored = services.work.get_json(work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT)
+        if not isinstance(stored, dict):
+            # The snapshot is stored before the update is sent: without it, nothing was.
+            return VerifyResult(outcome="not-applied", checks={"updateSent": False})
+        before = PortalConfig.from_snapshot(stored).view()
     proofs: Proofs = []
     wrong: set[str] = set()
+    unchanged = True
     for target in targets(state, creds):
         with services.session(target.creds) as session:
             proof, read_back = _read_back(state, session, target, restarts, elapsed)
         proofs.append((target, proof))
         if read_back is not None:
             wrong.update(mismatches(read_back, expected))
+            if before is not None:
+                unchanged &= not mismatches(read_back, {k: before[k] for k in wrong if k in before})
     undecided = _combine(state, services, elapsed, proofs)
     if undecided is not None:
         return undecided
+    if wrong and before is not None and unchanged:
+        # An unanswered update that changed nothing it was sent to change: once it can
+        # no longer land, it was not applied (sent again), not a mismatch to roll back.
+        if elapsed < in_flight_grace(services):
+            return _pending(state, services, elapsed, {"updateLanded": False})
+        return VerifyResult(outcome="not-applied", checks={"readBackMatchesSnapshot": True})
     if rollback:
         if wrong:
             raise RollbackFailed(

@@ -15,9 +15,11 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import FrameType
-from typing import NamedTuple
+
+from portal_automation import cli
+from portal_automation.cli import Command
 
 from portal_local.emulator import PortalEmulator, PortalSettings
 from portal_local.emulator.settings import (
@@ -25,14 +27,6 @@ from portal_local.emulator.settings import (
     DEFAULT_ADMIN_USERNAME,
     SUPPORTED_VERSIONS,
 )
-
-
-class Command(NamedTuple):
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
 
 # ---- emulator ----
 
@@ -205,19 +199,11 @@ COMMANDS: list[Command] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portal-local")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
-        command.add_arguments(sub)
-        sub.set_defaults(run=command.run)
-    return parser
+    return cli.build_parser("portal-local", COMMANDS, "The local stand-ins: emulator, AWS, demo.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    result: int = args.run(args)
-    return result
+    return cli.run(build_parser(), argv)
 
 
 if __name__ == "__main__":

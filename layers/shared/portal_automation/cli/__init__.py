@@ -45,23 +45,29 @@ COMMANDS: list[Command] = [
 ]
 
 
-def build_parser(prog: str = "portal-automation") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Start and follow runs, and see the fleet's status, on AWS or locally.",
-    )
+def build_parser(
+    prog: str = "portal-automation",
+    commands: Sequence[Command] = COMMANDS,
+    description: str = "Start and follow runs, and see the fleet's status, on AWS or locally.",
+) -> argparse.ArgumentParser:
+    """One subcommand per command (the local stand-ins' CLI is built the same way)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in commands:
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    args = parser.parse_args(argv)
     result: int = args.run(args)
     return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

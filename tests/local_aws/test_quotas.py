@@ -11,7 +11,6 @@ seconds; ``test_the_quotas_are_the_documented_ones`` pins the real values.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -21,20 +20,10 @@ from portal_local.aws.deploy import Stack
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
 from portal_local.aws.moto_workarounds import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES
 
-from tests.local_aws._support import history, wait_for_execution
+from tests.local_aws._support import history, state_machine, wait_for_execution
 
 pytestmark = pytest.mark.workflow
 
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "states.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 EMPTY_PAD = len(json.dumps({"pad": ""}))
 LOOP = {
     "Count": {
@@ -49,18 +38,6 @@ LOOP = {
     },
     "Done": {"Type": "Succeed"},
 }
-
-
-def _machine(endpoint: LocalAwsEndpoint, definition: dict[str, Any]) -> str:
-    iam = endpoint.client("iam")
-    role = iam.create_role(
-        RoleName=f"quota-{time.monotonic_ns()}", AssumeRolePolicyDocument=json.dumps(TRUST)
-    )["Role"]["Arn"]
-    return str(
-        endpoint.client("stepfunctions").create_state_machine(
-            name=f"quota-{time.monotonic_ns()}", definition=json.dumps(definition), roleArn=role
-        )["stateMachineArn"]
-    )
 
 
 def _run(endpoint: LocalAwsEndpoint, machine: str, document: Any) -> dict[str, Any]:
@@ -87,7 +64,9 @@ def test_the_quotas_are_the_documented_ones() -> None:
 
 
 def test_start_execution_refuses_an_input_over_the_quota(endpoint: LocalAwsEndpoint) -> None:
-    machine = _machine(endpoint, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = state_machine(
+        endpoint, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    )
     sfn = endpoint.client("stepfunctions")
 
     at_the_limit = _run(endpoint, machine, _padded(MAX_PAYLOAD_BYTES))
@@ -109,7 +88,7 @@ def test_start_execution_refuses_an_input_over_the_quota(endpoint: LocalAwsEndpo
 def test_a_task_result_over_the_quota_fails_the_execution_whatever_the_catch(
     endpoint: LocalAwsEndpoint, stack: Stack
 ) -> None:
-    machine = _machine(
+    machine = state_machine(
         endpoint,
         {
             "StartAt": "Call",
@@ -145,7 +124,7 @@ def test_only_a_catch_that_names_data_limit_exceeded_catches_it(
 ) -> None:
     """AWS documents that States.ALL cannot catch it; naming it explicitly is modelled as
     catching it (the documentation excludes only the wildcard)."""
-    machine = _machine(
+    machine = state_machine(
         endpoint,
         {
             "StartAt": "Call",
@@ -178,7 +157,7 @@ def test_a_state_output_over_the_quota_fails_even_inside_a_caught_map(
     endpoint: LocalAwsEndpoint,
 ) -> None:
     doubled = {"Type": "Pass", "Parameters": {"a.$": "$.pad", "b.$": "$.pad"}, "End": True}
-    machine = _machine(
+    machine = state_machine(
         endpoint,
         {
             "StartAt": "Items",
@@ -203,7 +182,7 @@ def test_a_state_output_over_the_quota_fails_even_inside_a_caught_map(
 
 
 def test_a_state_input_over_the_quota_fails(endpoint: LocalAwsEndpoint) -> None:
-    machine = _machine(
+    machine = state_machine(
         endpoint,
         {
             "StartAt": "Items",
@@ -232,7 +211,7 @@ def test_an_execution_fails_when_its_history_reaches_the_quota(
     endpoint: LocalAwsEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(moto_workarounds, "MAX_HISTORY_EVENTS", 200)
-    machine = _machine(endpoint, {"StartAt": "Count", "States": LOOP})
+    machine = state_machine(endpoint, {"StartAt": "Count", "States": LOOP})
     sfn = endpoint.client("stepfunctions")
 
     short = _run(endpoint, machine, {"n": 0, "limit": 10})
@@ -256,7 +235,7 @@ def test_each_distributed_map_child_has_its_own_history_quota(
             config["ExecutionType"] = "STANDARD"
         processor = {"ProcessorConfig": config, "StartAt": "Count", "States": LOOP}
         the_map = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "End": True}
-        return _machine(endpoint, {"StartAt": "Fleet", "States": {"Fleet": the_map}})
+        return state_machine(endpoint, {"StartAt": "Fleet", "States": {"Fleet": the_map}})
 
     items = [{"n": 0, "limit": 8} for _ in range(8)]  # about 35 events per item
     distributed = _run(endpoint, fleet("DISTRIBUTED"), {"items": items})

@@ -217,11 +217,12 @@ def _timing(timing: Timing, max_restart: int, problems: list[str]) -> Timing:
             f"timing.maxRestartSeconds {timing.max_restart_seconds} exceeds the "
             f"deployment's maximum of {max_restart}"
         )
-    if worst_case_history(timing) > HISTORY_QUOTA:
+    events = worst_case_history(timing)
+    if events > HISTORY_QUOTA:
         problems.append(
             f"timing: a portal that never comes back would be polled in windows of "
             f"{timing.poll_window_seconds} s every {timing.poll_interval_seconds} s for up to "
-            f"{timing.max_restart_seconds} s, up to {worst_case_history(timing)} history "
+            f"{timing.max_restart_seconds} s, up to {events} history "
             f"events, past Step Functions' quota of {HISTORY_QUOTA}: lengthen "
             f"pollWindowSeconds or shorten maxRestartSeconds"
         )

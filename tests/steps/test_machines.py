@@ -1,12 +1,12 @@
-"""Highly available portals: every machine reached directly, or refused before a change;
-and 10.7's license step. A portal with one machine is reached through its URL only."""
+"""Highly available portals (workflow/targets.py): every machine reached directly, or
+refused before a change. A portal with one machine is reached through its URL only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from portal_automation.errors import LicensesNotPopulated, MachineUnreachable
+from portal_automation.errors import MachineUnreachable
 from portal_automation.workflow.change import apply_change
 from portal_automation.workflow.finalize import summary
 from portal_automation.workflow.preflight import preflight
@@ -151,32 +151,6 @@ def test_ha_config_change_waits_for_each_machine_restart(world: FakeWorld) -> No
 
     assert result.outcome == "restart-pending"
     assert result.machines["portal-machine-2"] == {"restartSeen": False}
-
-
-def test_10_7_licenses_are_populated_after_the_key_change(world: FakeWorld) -> None:
-    """FAULTS row 34: isLicensePopulated false after the change: populateLicense, checked."""
-    portal, arn = world.portal(version="10.7")
-    parts = changed(world, arn)
-    portal.restart()
-    assert portal.licenses_populated is False
-
-    result = verify(PortalState.model_validate(parts), world.services)
-
-    assert result.outcome == "verified"
-    assert result.checks["licensesPopulated"] == "populated"
-    assert (portal.count("populate_license"), portal.licenses_populated) == (1, True)
-
-
-def test_10_7_licenses_that_stay_unpopulated_fail_the_run(world: FakeWorld) -> None:
-    portal, arn = world.portal(version="10.7")
-    parts = changed(world, arn)
-    portal.restart()
-    portal.populate_license_works = False
-
-    with pytest.raises(LicensesNotPopulated):
-        verify(PortalState.model_validate(parts), world.services)
-
-    assert portal.count("populate_license") == 1
 
 
 def test_the_summary_lists_each_machine_or_says_they_were_not_checked(

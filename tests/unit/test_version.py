@@ -1,4 +1,4 @@
-"""Portal versions compared as int tuples; 10.7 refused (FAULTS row 10)."""
+"""Portal versions compared as int tuples; 10.7 supported, earlier ones refused (FAULTS row 10)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from portal_automation.domain.version import (
     V10_7,
     V11_4,
     PortalVersion,
-    needs_license_repopulation,
     require_supported,
 )
 from portal_automation.errors import UnsupportedPortalVersion
@@ -85,17 +84,12 @@ def test_unparseable_versions_are_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["10.7", "10.7.0", "10.7.0.0"])
-def test_10_7_is_supported_with_its_license_step(text: str) -> None:
-    """PORTAL_API.md 7b: 10.7 exactly repopulates its licenses after a key change."""
+def test_10_7_is_supported(text: str) -> None:
+    """PORTAL_API.md 7b: 10.7 is supported (it repopulates its licenses after a key
+    change: tests/steps/test_post_change.py)."""
     version = v(text)
     assert version == V10_7
     require_supported(version)
-    assert needs_license_repopulation(version)
-
-
-@pytest.mark.parametrize("text", ["10.7.1", "10.8", "11.5"])
-def test_later_versions_have_no_license_step(text: str) -> None:
-    assert not needs_license_repopulation(v(text))
 
 
 @pytest.mark.parametrize("text", ["10.6", "10.6.1", "10.5", "9.9"])

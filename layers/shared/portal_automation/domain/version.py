@@ -59,14 +59,10 @@ OLDEST_SUPPORTED: Final = PortalVersion((10, 7, 1))
 
 def require_supported(version: PortalVersion) -> None:
     """Refuse versions this project does not know how to change safely: before 10.7.1,
-    except 10.7 itself (its licenses are populated again after a key change)."""
+    except 10.7 itself (its licenses are populated again after a key change:
+    workflow/post_change/licenses.py)."""
     if version < OLDEST_SUPPORTED and version != V10_7:
         raise UnsupportedPortalVersion(
             f"portal {version} is older than the oldest supported version "
             f"{OLDEST_SUPPORTED} (and 10.7); upgrade the portal first"
         )
-
-
-def needs_license_repopulation(version: PortalVersion) -> bool:
-    """10.7 exactly: after a key change, license/populateLicense (PORTAL_API.md 7b)."""
-    return version == V10_7

@@ -13,6 +13,7 @@ from .restart_wait import restart_seconds
 from .results import record
 from .services import Services, work_prefix
 from .state import PortalState
+from .targets import machines_report
 
 
 def finalize(state: PortalState, services: Services) -> dict[str, Any]:
@@ -33,21 +34,6 @@ def _status(state: PortalState) -> str:
     if state.preflight is not None:
         return state.preflight.outcome
     return "unknown"
-
-
-def _machines(state: PortalState) -> list[dict[str, Any]]:
-    """Each machine of an HA portal, with its own restart time and verification."""
-    pre, ver = state.preflight, state.verify
-    restarts = dict(restart_seconds(state))
-    machines = []
-    for machine in pre.machines if pre else []:
-        entry: dict[str, Any] = {"name": machine.name, "role": machine.role}
-        if machine.name in restarts:
-            entry["restartSeconds"] = restarts[machine.name]
-        if ver and machine.name in ver.machines:
-            entry["verification"] = ver.machines[machine.name]
-        machines.append(entry)
-    return machines
 
 
 def summary(state: PortalState, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -90,15 +76,7 @@ def summary(state: PortalState, status: str, error: dict[str, Any] | None = None
         report["secretVersionId"] = item.version_id
     if ver and ver.mismatched:
         report["mismatched"] = ver.mismatched
-    if pre and pre.machines:
-        report["machines"] = _machines(state)
-        report["machinesChecked"] = pre.machines_checked
-        if not pre.machines_checked:
-            report["notes"] = [
-                f"the portal has {len(pre.machines)} machines; they were not checked "
-                "directly (checkMachines is false in the credentials secret), so the change "
-                "was verified through the portal URL only"
-            ]
+    report.update(machines_report(state, dict(restart_seconds(state))))
     if error:
         report["error"] = error
     return {k: v for k, v in report.items() if v is not None}

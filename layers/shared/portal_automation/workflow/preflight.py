@@ -6,26 +6,22 @@ import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ..domain.credentials import PortalCredentials
 from ..domain.security_config import account_creation_problem, diff, validate_desired
-from ..domain.version import needs_license_repopulation, require_supported
+from ..domain.version import require_supported
 from ..errors import (
-    InsecurePortalUrl,
     InvalidSecurityConfig,
-    MachineUnreachable,
     PendingVersionConflict,
-    PortalBadResponse,
     PortalRequestRejected,
-    PortalTlsError,
-    PortalUnavailable,
     UnsupportedPortalVersion,
 )
 from ..portal import AdminSession, PortalInfo
 from .portal_config import PortalConfig
+from .post_change import steps_for
 from .regimes import regime_for
 from .run_record import desired_config
 from .services import Services
-from .state import Change, MachineRef, PortalState, PreflightResult
+from .state import Change, PortalState, PreflightResult
+from .targets import discover_machines
 
 Outcome = Literal["planned", "no-change", "dry-run"]
 
@@ -41,7 +37,7 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
     with services.session(creds) as session:
         info = _portal_info(session)
         require_supported(info.version)
-        machines, checked = _machines(session, creds, services)
+        machines, checked = discover_machines(session, creds, services)
 
         def result(outcome: Outcome, **extra: Any) -> PreflightResult:
             return PreflightResult(
@@ -59,10 +55,10 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         if item.action == "rotate-shared-key":
             check_pending(services, item.secret_arn, item.version_id)
             key_mode = regime_for(info.version).mode
-            license_step = needs_license_repopulation(info.version)
+            after = steps_for(info.version, item.action)
             if item.dry_run:
-                return result("dry-run", key_mode=key_mode, license_step=license_step)
-            return result("planned", key_mode=key_mode, license_step=license_step)
+                return result("dry-run", key_mode=key_mode, post_change=after)
+            return result("planned", key_mode=key_mode, post_change=after)
         desired = validate_desired(desired_config(state, services), info.version)
         current = PortalConfig.read(session, info.version).view()
         problem = account_creation_problem(desired, current)
@@ -74,9 +70,10 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         ]
         if not changes:
             return result("no-change")
+        after = steps_for(info.version, item.action)
         if item.dry_run:
-            return result("dry-run", changes=changes)
-        return result("planned", changes=changes)
+            return result("dry-run", changes=changes, post_change=after)
+        return result("planned", changes=changes, post_change=after)
 
 
 def _portal_info(session: AdminSession) -> PortalInfo:
@@ -90,32 +87,6 @@ def _portal_info(session: AdminSession) -> PortalInfo:
                 "Enterprise portals only (PORTAL_API.md 7c)"
             ) from None
         raise
-
-
-def _machines(
-    session: AdminSession, creds: PortalCredentials, services: Services
-) -> tuple[list[MachineRef], bool]:
-    """The machines of an HA portal, each proven reachable from here (or the opt-out)."""
-    listed = session.call(session.client.machines)
-    if len(listed) < 2:
-        return [], True  # one machine: reached through the portal URL only
-    machines = [MachineRef(name=m.name, admin_url=m.admin_url, role=m.role) for m in listed]
-    if not creds.check_machines:
-        return machines, False
-    for machine in machines:
-        try:
-            with services.session(creds.at(machine.admin_url)) as direct:
-                direct.fresh_token()
-        except (PortalUnavailable, PortalTlsError, PortalBadResponse, InsecurePortalUrl) as exc:
-            raise MachineUnreachable(
-                f"machine {machine.name} of the portal does not answer at its adminURL "
-                f"{machine.admin_url} from the functions ({type(exc).__name__}): nothing "
-                "was changed. Open port 7443 of every portal machine to the functions' "
-                'subnets (and trust its certificate\'s CA), or set "checkMachines": false '
-                "in the credentials secret to verify through the portal URL only "
-                "(README 'Highly available portals')"
-            ) from None
-    return machines, True
 
 
 def check_pending(services: Services, secret_arn: str, version_id: str) -> None:

@@ -21,7 +21,7 @@ from ..errors import PortalBadResponse, PortalRestartTimeout, PortalUnavailable
 from ..portal import AdminSession
 from .services import Services
 from .state import MachineHealth, PollResult, PortalState
-from .targets import Target, targets
+from .targets import Target, reaches_machines, targets
 
 _SAFETY_SECONDS: Final = 10.0
 
@@ -125,13 +125,8 @@ def _result(
         went_down=any(m.went_down for m in machines),
         healthy_at=now if ready else None,
         wait_seconds=0 if ready else state.item.timing.poll_interval_seconds,
-        machines=machines if len(machines) > 1 or _is_machine(state) else [],
+        machines=machines if len(machines) > 1 or reaches_machines(state) else [],
     )
-
-
-def _is_machine(state: PortalState) -> bool:
-    pre = state.preflight
-    return bool(pre and pre.machines and pre.machines_checked)
 
 
 def old_processes(state: PortalState) -> list[str]:

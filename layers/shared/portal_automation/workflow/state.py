@@ -47,8 +47,8 @@ class PreflightResult(_Result):
     # credentials secret opts out ("checkMachines": false). Empty: one machine.
     machines: list[MachineRef] = []
     machines_checked: Annotated[bool, Field(alias="machinesChecked")] = True
-    # 10.7: licenses are populated again after the key change (PORTAL_API.md 7b).
-    license_step: Annotated[bool, Field(alias="licenseStep")] = False
+    # What Verify does once the change is proven (workflow/post_change), by step name.
+    post_change: Annotated[list[str], Field(alias="postChange")] = []
 
 
 class ChangeResult(_Result):

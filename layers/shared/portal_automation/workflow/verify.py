@@ -3,10 +3,12 @@
 Rotation: health OK, the probe token made before the update is now rejected (the
 process answering runs with the new key), a fresh token works, and the key the portal
 reports is the one in AWSPENDING (11.3-) or a new one, which is then stored as
-AWSPENDING (11.4+); on 10.7, the licenses are populated again. Configuration: health
+AWSPENDING (11.4+). Configuration: health
 OK, the restart seen (or ``settleSeconds`` passed), and the read-back matches what was
 asked (or, after a rollback, the snapshot). An HA portal is verified on each machine
 directly (``targets``); a token service still warming up is "not ready", not a failure.
+Once proven, the steps Preflight chose for the portal's version run (``post_change``:
+on 10.7, the licenses are populated again).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any, Literal
 from ..domain.credentials import PortalCredentials
 from ..domain.security_config import mismatches
 from ..errors import (
-    LicensesNotPopulated,
     PortalAuthFailed,
     PortalBadResponse,
     PortalUnavailable,
@@ -28,6 +29,7 @@ from ..portal import AdminSession, PortalToken
 from ..sensitive import Secret
 from .change import CONFIG_SNAPSHOT, PROBE_TOKEN, portal_version
 from .portal_config import SECURITY_CONFIG, PortalConfig
+from .post_change import run_post_change
 from .regimes import KeyRegime, Rotation, regime_named
 from .restart_wait import (
     max_restart_seconds,
@@ -124,11 +126,7 @@ def _verify_key(
     undecided = _combine(state, services, elapsed, proofs)
     if undecided is not None:
         return undecided
-    extra = {}
-    if state.preflight and state.preflight.license_step:
-        with services.session(creds) as session:
-            extra["licensesPopulated"] = _populate_licenses(state, session)
-    return _verified(proofs, extra)
+    return _verified(proofs, run_post_change(state, services, creds))
 
 
 def _prove_key(
@@ -176,19 +174,6 @@ def _prove_key(
         "freshTokenWorks": True,
         "keyMatchesSecret": True,
     }
-
-
-def _populate_licenses(state: PortalState, session: AdminSession) -> str:
-    """10.7: populate the licenses again when the portal says they are not (7b)."""
-    if session.call(session.client.info).licenses_populated is not False:
-        return "already"
-    session.call(session.client.populate_license)
-    if session.call(session.client.info).licenses_populated is False:
-        raise LicensesNotPopulated(
-            f"the portal of {state.item.secret_arn} still reports its licenses not "
-            "populated after license/populateLicense; the new key is not promoted"
-        )
-    return "populated"
 
 
 def in_flight_grace(services: Services) -> float:
@@ -262,7 +247,7 @@ def _verify_config(
             mismatched=sorted(wrong, key=list(expected).index),
             checks={"health": "ok", "readBackMatches": False},
         )
-    return _verified(proofs, {"readBackMatches": True})
+    return _verified(proofs, {"readBackMatches": True, **run_post_change(state, services, creds)})
 
 
 def _read_back(

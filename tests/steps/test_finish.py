@@ -147,6 +147,49 @@ def test_a_pending_key_is_kept_when_the_portal_cannot_be_asked(world: FakeWorld)
     assert world.ledger.holder(arn) is None
 
 
+@pytest.mark.parametrize("fault", ["update-never-took", "portal-runs-pending", "portal-down"])
+def test_record_failure_run_again_settles_the_same_way(world: FakeWorld, fault: str) -> None:
+    """FAULTS row 11: a re-run RecordFailure (a retried task) leaves the state the first
+    run left: the same stages, no scratch object, no lock."""
+    portal, arn, parts = changed_rotation(world)
+    if fault == "update-never-took":
+        portal.stored_key = portal.running_key
+    elif fault == "portal-runs-pending":
+        portal.restart()
+    else:
+        portal.go_down()
+    st = PortalState.model_validate({**parts, "error": caught("VerificationFailed", "x")})
+    first = record_failure(st, world.services)
+    settled = world.secrets.stages(arn)
+
+    second = record_failure(st, world.services)
+
+    assert world.secrets.stages(arn) == settled
+    assert (first["status"], second["status"]) == ("failed", "failed")
+    assert first["error"]["name"] == second["error"]["name"] == "VerificationFailed"
+    assert world.work.keys("runs/run-1/") == []
+    assert world.ledger.holder(arn) is None
+
+
+def test_record_failure_after_the_key_was_promoted_keeps_it(world: FakeWorld) -> None:
+    """FAULTS row 11: Finalize promoted the key and then failed (its report not
+    recorded): RecordFailure must not undo the promotion."""
+    portal, arn, parts = changed_rotation(world)
+    portal.restart()
+    finalize(PortalState.model_validate({**parts, "verify": VERIFIED}), world.services)
+    promoted = world.secrets.stages(arn)
+
+    record_failure(
+        PortalState.model_validate(
+            {**parts, "verify": VERIFIED, "error": caught("LedgerUnavailable", "x")}
+        ),
+        world.services,
+    )
+
+    assert world.secrets.stages(arn) == promoted
+    assert world.secrets.value(arn)["sharedKey"] == portal.running_key
+
+
 def portal_with_known_key(world: FakeWorld, name: str) -> tuple[FakePortal, str]:
     """A portal whose AWSCURRENT secret holds the key it runs (rotated before)."""
     portal = world.portals.add(FakePortal(f"https://{name}.example.com/portal"))

@@ -64,6 +64,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "forever113": {"version": "11.3"},
     "rerun113": {"version": "11.3"},
     "rerun114": {"version": "11.4"},
+    "reruncfg": {"version": "11.3"},
     "slowupdate113": {"version": "11.3"},
     "resetupdate113": {"version": "11.3"},
     "cfg113": {"version": "11.3"},

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from portal_automation.workflow.plan import rotation_version_id
 
-from .conftest import TIMING, Workflow, portal_result
+from .conftest import TIMING, Workflow, managed, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -21,23 +21,33 @@ def invoke(workflow: Workflow, function_output: str, payload: dict[str, Any]) ->
     return body
 
 
-@pytest.mark.parametrize("context", ["rerun113", "rerun114"])
-def test_change_step_rerun_after_a_crash_does_not_update_twice(
-    workflow: Workflow, context: str
+RERUN_CONFIG = {"disableServicesDirectory": True}
+
+
+@pytest.mark.parametrize(
+    ("context", "action"),
+    [
+        ("rerun113", "rotate-shared-key"),
+        ("rerun114", "rotate-shared-key"),
+        ("reruncfg", "apply-security-config"),
+    ],
+)
+def test_each_step_rerun_after_a_crash_changes_nothing_twice(
+    workflow: Workflow, context: str, action: str
 ) -> None:
-    """FAULTS row 11: the change task runs again after its update was accepted (a crash
-    before its result was recorded): it sees the change applied and sends nothing."""
+    """FAULTS row 11: each task runs again after it did its work (a crash before its
+    result was recorded). ApplyChange sees the change applied and sends nothing; Verify,
+    Finalize and RecordFailure run twice leave the same state as once."""
     portal = workflow.emulator.portal(context)
     arn = workflow.secret_for(context)
+    run_input: dict[str, Any] = {"action": action, "portals": [{"secretArn": arn}]}
+    if action == "apply-security-config":
+        run_input["securityConfig"] = RERUN_CONFIG
     plan = invoke(
         workflow,
         "PlanExecutionFunctionArn",
         {
-            "input": {
-                "action": "rotate-shared-key",
-                "portals": [{"secretArn": arn}],
-                "timing": TIMING,
-            },
+            "input": {**run_input, "timing": TIMING},
             "executionId": f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}",
         },
     )
@@ -59,9 +69,28 @@ def test_change_step_rerun_after_a_crash_does_not_update_twice(
     state["poll"] = invoke(workflow, "PollHealthFunctionArn", state)
     state["verify"] = invoke(workflow, "VerifyFunctionArn", state)
     assert state["verify"]["outcome"] == "verified", state["verify"]
+    again = invoke(workflow, "VerifyFunctionArn", state)
+    assert again["outcome"] == "verified", again
     report = invoke(workflow, "FinalizeFunctionArn", state)
+    stages = workflow.stages(arn)
+    assert invoke(workflow, "FinalizeFunctionArn", state)["status"] == "verified"
     assert report["status"] == "verified"
-    assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+    assert workflow.stages(arn) == stages  # promoted once
+    assert portal.update_count == 1
+    if action == "rotate-shared-key":
+        assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
+        assert sorted(map(tuple, stages.values())) == [("AWSCURRENT",), ("AWSPREVIOUS",)]
+    else:
+        assert managed(portal)["disableServicesDirectory"] is True
+    assert workflow.scratch(state["item"]["runId"]) == []
+    # RecordFailure after a failure on this portal, twice: the same settlement both times.
+    failed = {**state, "error": {"Error": "VerificationFailed", "Cause": "{}"}}
+    failed.pop("verify")
+    reports = [invoke(workflow, "RecordFailureFunctionArn", failed) for _ in range(2)]
+    assert [r["status"] for r in reports] == ["failed", "failed"]
+    assert reports[0]["error"]["name"] == reports[1]["error"]["name"] == "VerificationFailed"
+    assert workflow.stages(arn) == stages
+    assert portal.update_count == 1
 
 
 def test_two_rotations_of_one_secret_at_once(workflow: Workflow) -> None:

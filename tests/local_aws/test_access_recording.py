@@ -1,8 +1,12 @@
 """What the endpoint records of a function's calls, for the least-privilege proof
-(tests/workflow/test_zz_least_privilege.py): the IAM action and resource each needed."""
+(tests/workflow/test_zz_least_privilege.py): the IAM action and resource each needed;
+and what it refuses, as IAM would: a call the function's role (or the secret's resource
+policy) does not allow is answered AccessDenied and not run."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 import boto3
@@ -11,7 +15,33 @@ from botocore.exceptions import ClientError
 from portal_local.aws.access import Principal, access_key_id
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
 
-ROLE = "arn:aws:iam::123456789012:role/recorded-function-role"
+ROLE_NAME = "recorded-function-role"
+ROLE = f"arn:aws:iam::123456789012:role/{ROLE_NAME}"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def grant(endpoint: LocalAwsEndpoint, *statements: dict[str, Any]) -> None:
+    """The recorded function's role, with only ``statements`` (replacing any earlier)."""
+    iam = endpoint.client("iam")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST))
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam.put_role_policy(
+        RoleName=ROLE_NAME, PolicyName="grants", PolicyDocument=json.dumps(document)
+    )
+
+
+def allow(action: str, resource: str) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
 
 
 def as_function(endpoint: LocalAwsEndpoint, service: str) -> Any:
@@ -33,6 +63,11 @@ def test_reading_a_missing_object_needs_list_bucket(endpoint: LocalAwsEndpoint) 
     scratch object as "none" needs the grant, so the recorder counts it."""
     endpoint.client("s3").create_bucket(Bucket="recorded-bucket")
     endpoint.client("s3").put_object(Bucket="recorded-bucket", Key="there", Body=b"x")
+    grant(
+        endpoint,
+        allow("s3:GetObject", "arn:aws:s3:::recorded-bucket/*"),
+        allow("s3:ListBucket", "arn:aws:s3:::recorded-bucket"),
+    )
     s3 = as_function(endpoint, "s3")
     before = len(endpoint.aws_calls())
 
@@ -46,3 +81,72 @@ def test_reading_a_missing_object_needs_list_bucket(endpoint: LocalAwsEndpoint) 
         ("s3:GetObject", "arn:aws:s3:::recorded-bucket/absent"),
         ("s3:ListBucket", "arn:aws:s3:::recorded-bucket"),
     ]
+
+
+def test_a_missing_object_is_access_denied_without_list_bucket(endpoint: LocalAwsEndpoint) -> None:
+    endpoint.client("s3").create_bucket(Bucket="unlisted-bucket")
+    grant(endpoint, allow("s3:GetObject", "arn:aws:s3:::unlisted-bucket/*"))
+    s3 = as_function(endpoint, "s3")
+
+    with pytest.raises(ClientError) as refused:
+        s3.get_object(Bucket="unlisted-bucket", Key="absent")
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"  # not NoSuchKey
+
+
+def test_a_call_the_role_does_not_allow_is_refused_and_not_run(
+    endpoint: LocalAwsEndpoint,
+) -> None:
+    operator = endpoint.client("secretsmanager")
+    inside = operator.create_secret(Name="granted/one", SecretString="v1")["ARN"]
+    outside = operator.create_secret(Name="other/one", SecretString="v1")["ARN"]
+    grant(endpoint, allow("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:granted/*"))
+    sm = as_function(endpoint, "secretsmanager")
+
+    assert sm.get_secret_value(SecretId=inside)["SecretString"] == "v1"
+    for call in (
+        lambda: sm.get_secret_value(SecretId=outside),
+        lambda: sm.put_secret_value(SecretId=outside, SecretString="v2"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert operator.get_secret_value(SecretId=outside)["SecretString"] == "v1"  # not run
+
+
+def test_an_explicit_deny_in_the_secret_s_policy_wins(endpoint: LocalAwsEndpoint) -> None:
+    operator = endpoint.client("secretsmanager")
+    arn = operator.create_secret(Name="granted/denied", SecretString="v1")["ARN"]
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": ROLE},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ],
+    }
+    operator.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps(deny))
+    grant(endpoint, allow("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:granted/*"))
+    sm = as_function(endpoint, "secretsmanager")
+
+    with pytest.raises(ClientError) as refused:
+        sm.get_secret_value(SecretId=arn)
+
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert sm.describe_secret(SecretId=arn)["ARN"] == arn  # only GetSecretValue is denied
+
+
+def test_a_query_protocol_service_is_refused_in_its_own_format(
+    endpoint: LocalAwsEndpoint,
+) -> None:
+    topic = endpoint.client("sns").create_topic(Name="ungranted")["TopicArn"]
+    grant(endpoint, allow("s3:GetObject", "arn:aws:s3:::elsewhere/*"))
+    sns = as_function(endpoint, "sns")
+
+    with pytest.raises(ClientError) as refused:
+        sns.publish(TopicArn=topic, Message="x")
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"

@@ -367,6 +367,20 @@ def test_raw_moto_event_bus_policy_not_enforced(aws: Any) -> None:
     assert answer["FailedEntryCount"] == 0
 
 
+def test_raw_moto_function_role_policies_not_enforced(aws: Any) -> None:
+    role = aws("iam").create_role(RoleName="no-grants", AssumeRolePolicyDocument=TRUST)["Role"]
+    creds = aws("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="fn")["Credentials"]
+    sm = boto3.client(
+        "secretsmanager",
+        region_name=REGION,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    sm.create_secret(Name="anything", SecretString="x")  # AWS: AccessDeniedException
+    assert sm.get_secret_value(SecretId="anything")["SecretString"] == "x"
+
+
 # -- CloudFormation ---------------------------------------------------------------------
 
 

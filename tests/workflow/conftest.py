@@ -96,6 +96,8 @@ PORTALS: dict[str, dict[str, Any]] = {
     "throttle113": {"version": "11.3"},
     "smretry": {"version": "11.3"},
     "echo113": {"version": "11.3"},
+    "denied113": {"version": "11.3"},
+    "forged113": {"version": "11.3"},
     "cfgunhealthy": {"version": "11.3"},
     # Real portals (issue 8): what Esri documents, modelled by the emulator.
     "cfgstr": {"version": "11.3"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import uuid
 
 import pytest
 from portal_local.emulator import Fault
@@ -117,6 +118,69 @@ def test_secret_that_does_not_exist_is_named(workflow: Workflow) -> None:
     result = workflow.rotate(arn)
     assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
     assert f"{arn} does not exist" in plan_failure_cause(workflow, result)
+
+
+def test_a_secret_whose_policy_denies_the_functions_is_named_and_nothing_changes(
+    workflow: Workflow,
+) -> None:
+    """Row 22, access denied: the secret's resource policy denies reading its value (the
+    local endpoint evaluates it as IAM does). Preflight fails with SecretAccessDenied
+    naming the ARN; the portal sees no request and the secret keeps its one version."""
+    arn = workflow.secret_for("denied113")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": "*operator*"}},
+            }
+        ],
+    }
+    sm = workflow.aws.client("secretsmanager")
+    sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps(deny))
+    stages, mark = workflow.stages(arn), len(workflow.emulator.request_log)
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "SecretAccessDenied"
+    assert arn in report["error"]["message"]
+    assert [r for r in workflow.emulator.request_log[mark:] if r.context == "denied113"] == []
+    assert workflow.stages(arn) == stages
+
+
+def test_a_forged_item_outside_the_prefix_is_refused_by_the_role(workflow: Workflow) -> None:
+    """Row 28 at the deployed role: PlanExecution refuses an input outside
+    SecretArnPrefix (test_fleet_and_inputs); an item forged past it (Preflight invoked
+    directly) is refused by IAM, as the role grants secrets under the prefix only:
+    SecretAccessDenied naming the ARN, and the portal sees no request."""
+    inside = workflow.secret_for("forged113")
+    sm = workflow.aws.client("secretsmanager")
+    outside = sm.create_secret(
+        Name=f"elsewhere/{workflow.test_name}",
+        SecretString=json.dumps(workflow.secret_json(inside)),
+    )["ARN"]
+    plan = workflow.invoke(
+        "PlanExecutionFunctionArn",
+        {
+            "input": {"action": "rotate-shared-key", "portals": [{"secretArn": inside}]},
+            "executionId": f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}",
+        },
+    )
+    manifest = plan["manifest"]
+    listed = workflow.aws.client("s3").get_object(Bucket=manifest["Bucket"], Key=manifest["Key"])
+    forged = {**json.loads(listed["Body"].read())[0], "secretArn": outside}
+    mark = len(workflow.emulator.request_log)
+
+    answer = workflow.invoke("PreflightFunctionArn", {"item": forged})
+
+    assert answer["errorType"] == "SecretAccessDenied"
+    assert outside in answer["errorMessage"]
+    assert [r for r in workflow.emulator.request_log[mark:] if r.context == "forged113"] == []
+    assert list(workflow.stages(outside).values()) == [["AWSCURRENT"]]
 
 
 def test_a_portal_error_that_echoes_the_password_is_masked(workflow: Workflow) -> None:

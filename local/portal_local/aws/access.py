@@ -12,7 +12,9 @@
   how a test shows a plain-HTTP request) in a thread-local :func:`current` context.
 * **Calls.** :class:`CallRecorder` records every call a function makes (service, IAM
   action, resource ARNs derived from the parameters, and the KMS use the call implies),
-  server-side, from moto's own request parsing.
+  server-side, from moto's own request parsing, and asks its ``authorize`` hook (set by
+  ``moto_workarounds.function_role_policies_not_enforced``) whether IAM would allow
+  them: a refused call is answered ``AccessDenied`` as AWS answers it, and not run.
 * **Evaluation.** :func:`evaluate` applies IAM's evaluation logic to a set of policy
   statements (AWS IAM user guide, "Policy evaluation logic" and "IAM JSON policy
   elements": an explicit Deny wins, else an Allow is needed; ``Action``/``NotAction``,
@@ -25,7 +27,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import html
 import json
 import re
 import threading
@@ -123,6 +127,10 @@ class Call:
 _IAM_PREFIX = {"stepfunctions": "states", "monitoring": "cloudwatch"}
 
 
+Authorize = Callable[[RequestContext, list[tuple[str, str]]], str | None]
+"""(the request, the authorizations it needs) -> why IAM refuses it (None: allowed)."""
+
+
 class CallRecorder:
     """Every authorization each function's calls needed, derived at the endpoint."""
 
@@ -130,15 +138,17 @@ class CallRecorder:
         self.region, self.account_id = region, account_id
         self._calls: list[Call] = []
         self._lock = threading.Lock()
+        self.authorize: Authorize | None = None
 
     def calls(self) -> list[Call]:
         with self._lock:
             return list(self._calls)
 
-    def record(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
+    def record(self, service: str, operation: str, params: Mapping[str, Any]) -> str | None:
+        """Record what a function's call needs; why IAM would refuse it (None: allowed)."""
         context = current()
         if context is None or not context.principal.function:
-            return
+            return None
         prefix = _IAM_PREFIX.get(service, service)
         needed = list(self.authorizations(prefix, operation, params))
         with self._lock:
@@ -152,6 +162,7 @@ class CallRecorder:
                         f"{prefix}:{operation}",
                     )
                 )
+        return self.authorize(context, needed) if self.authorize else None
 
     def authorizations(
         self, prefix: str, operation: str, params: Mapping[str, Any]
@@ -396,6 +407,7 @@ def install_recorder(patches: Any, recorder: CallRecorder) -> None:
     the parameters from the body), S3 through its authorization hook (moto names the S3
     IAM action of each request: ``ListBucket``, ``GetObject`` for GET and HEAD...)."""
     from moto.core.responses import BaseResponse  # noqa: PLC0415
+    from moto.s3.exceptions import S3AccessDeniedError  # noqa: PLC0415
     from moto.s3.responses import S3Response  # noqa: PLC0415
 
     original_call: Any = BaseResponse.call_action
@@ -410,9 +422,11 @@ def install_recorder(patches: Any, recorder: CallRecorder) -> None:
             except (TypeError, ValueError):
                 params = {}
             service = str(response.service_name or "")
-            recorder.record(
+            refusal = recorder.record(
                 service, str(response._get_action()), params if isinstance(params, dict) else {}
             )
+            if refusal:
+                return _access_denied(service, refusal)
         return original_call(response)
 
     def authorize_s3(
@@ -428,16 +442,46 @@ def install_recorder(patches: Any, recorder: CallRecorder) -> None:
                 )
             params: dict[str, Any] = {"Bucket": bucket_name or "", "Keys": keys}
             params["KmsKey"] = _s3_kms_key(recorder, response, bucket_name, key_name, action)
-            recorder.record("s3", action, params)
+            if recorder.record("s3", action, params):
+                raise S3AccessDeniedError
             if action == "GetObject" and _missing(response, bucket_name, key_name):
                 # S3 API reference, GetObject: for a key that does not exist, S3 answers
                 # 404 to a caller with s3:ListBucket on the bucket, and 403 AccessDenied
                 # to one without: reading "no such object" needs ListBucket.
-                recorder.record("s3", "ListBucket", {"Bucket": bucket_name or "", "Keys": []})
+                listing = {"Bucket": bucket_name or "", "Keys": []}
+                if recorder.record("s3", "ListBucket", listing):
+                    raise S3AccessDeniedError
         return original_s3(response, bucket_name=bucket_name, key_name=key_name)
 
     patches.set(BaseResponse, "call_action", call_action)
     patches.set(S3Response, "_authenticate_and_authorize_s3_action", authorize_s3)
+
+
+def _access_denied(service: str, message: str) -> tuple[int, dict[str, str], str]:
+    """The error AWS answers a refused call with, in the service's protocol: JSON
+    protocols ``AccessDeniedException``, query (XML) protocols ``AccessDenied``."""
+    if _protocol(service) in ("json", "rest-json"):
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        headers["x-amzn-ErrorType"] = "AccessDeniedException"
+        body = {"__type": "AccessDeniedException", "message": message}
+        return 400, headers, json.dumps(body)
+    xml = (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>"
+        f"{html.escape(message)}</Message></Error><RequestId>local</RequestId></ErrorResponse>"
+    )
+    return 403, {"Content-Type": "text/xml"}, xml
+
+
+@functools.cache
+def _protocol(service: str) -> str:
+    import botocore.session  # noqa: PLC0415
+
+    name = {"stepfunctions": "stepfunctions", "monitoring": "cloudwatch"}.get(service, service)
+    try:
+        model = botocore.session.get_session().get_service_model(name)
+    except Exception:  # noqa: BLE001 - a service botocore does not know: JSON, as most are
+        return "json"
+    return str(model.metadata.get("protocol", "json"))
 
 
 def _missing(response: Any, bucket: str | None, key: str | None) -> bool:

@@ -50,7 +50,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.s3.models import FakeBucket
 from moto.secretsmanager.exceptions import InvalidRequestException, ResourceExistsException
-from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 from moto.stepfunctions.exceptions import (
     InvalidExecutionInput,
     InvalidName,
@@ -110,6 +110,7 @@ from werkzeug.serving import make_server
 
 from portal_local.aws.access import (
     Principals,
+    RequestContext,
     current,
     evaluate,
     request_context,
@@ -918,6 +919,65 @@ def event_bus_policy_not_enforced(patches: Patches, endpoint: LocalAwsEndpoint) 
     patches.set(EventsBackend, "put_events", put_events)
 
 
+def function_role_policies_not_enforced(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """moto authorizes every request (unless ``INITIAL_NO_AUTH_ACTION_COUNT`` is set, and
+    then only for access keys its own IAM and STS issued): a function's call runs
+    whatever its role allows. AWS evaluates the caller's identity policies and, for
+    Secrets Manager, the secret's resource policy (IAM user guide, "Policy evaluation
+    logic": an explicit Deny in either refuses; within one account an Allow in either
+    suffices; otherwise the implicit deny), and answers ``AccessDeniedException``.
+    Patched: each authorization a function's request needs
+    (:meth:`access.CallRecorder.authorizations`, KMS use included) is evaluated with
+    :func:`access.evaluate` against the role's inline and managed policies as moto's IAM
+    holds them, and the secret's policy; a refused request is answered as AWS answers it
+    and not run. Not modelled: KMS key policies (the functions' keys are the stack's,
+    whose policies delegate to IAM), permission boundaries, SCPs and session policies."""
+
+    def authorize(context: RequestContext, needed: list[tuple[str, str]]) -> str | None:
+        principal = context.principal.arn
+        try:
+            statements = _role_statements(endpoint.account_id, principal)
+        except Exception:  # noqa: BLE001 - no such role: nothing allows the call
+            statements = []
+        request = request_context(principal, context.secure_transport)
+        for action, resource in needed:
+            identity = evaluate(statements, action, resource, request)
+            resource_policy = _secret_policy(endpoint, action, resource)
+            on_resource = evaluate(resource_policy, action, resource, request)
+            if "Deny" in (identity, on_resource):
+                return (
+                    f"User: {principal} is not authorized to perform: {action} on resource: "
+                    f"{resource} with an explicit deny"
+                )
+            if "Allow" not in (identity, on_resource):
+                return (
+                    f"User: {principal} is not authorized to perform: {action} on resource: "
+                    f"{resource} because no identity-based policy allows the {action} action"
+                )
+        return None
+
+    patches.set(endpoint.recorder, "authorize", authorize)
+
+
+def _role_statements(account_id: str, role_arn: str) -> list[dict[str, Any]]:
+    role = iam_backends[account_id]["global"].get_role_by_arn(role_arn)
+    documents: list[Any] = list(role.policies.values())
+    for policy in role.managed_policies.values():
+        documents += [
+            v.document for v in policy.versions if v.version_id == policy.default_version_id
+        ]
+    return [s for document in documents for s in statements_of(document)]
+
+
+def _secret_policy(endpoint: LocalAwsEndpoint, action: str, resource: str) -> list[dict[str, Any]]:
+    if not action.lower().startswith("secretsmanager:"):
+        return []
+    backend = secretsmanager_backends[endpoint.account_id][endpoint.region]
+    secret = backend.secrets.get(resource) if backend._is_valid_identifier(resource) else None
+    policy = getattr(secret, "policy", None)  # a replica has none of its own
+    return statements_of(policy) if policy else []
+
+
 # == CloudFormation ==========================================================================
 
 
@@ -1538,6 +1598,7 @@ WORKAROUNDS: tuple[Workaround, ...] = (
     unlabelled_versions_listed,
     bucket_policy_conditions_deny,
     event_bus_policy_not_enforced,
+    function_role_policies_not_enforced,
     stack_failure_is_a_500,
     conditional_resources_listed_empty,
     list_parameter_defaults_not_split,

@@ -122,13 +122,24 @@ class Call:
     operation: str
     """The API operation (``s3:DeleteObjects`` needs ``s3:DeleteObject`` per key, a
     ``PutObject`` to an SSE-KMS bucket needs ``kms:GenerateDataKey`` too)."""
+    refused: bool = False
+    """The endpoint answered the request AccessDenied (and did not run it)."""
 
 
 _IAM_PREFIX = {"stepfunctions": "states", "monitoring": "cloudwatch"}
 
 
-Authorize = Callable[[RequestContext, list[tuple[str, str]]], str | None]
-"""(the request, the authorizations it needs) -> why IAM refuses it (None: allowed)."""
+@dataclass(frozen=True)
+class Refusal:
+    """The authorization IAM refuses a request for, and what AWS says then."""
+
+    action: str
+    resource: str
+    message: str
+
+
+Authorize = Callable[[RequestContext, list[tuple[str, str]]], Refusal | None]
+"""(the request, the authorizations it needs) -> the one IAM refuses (None: allowed)."""
 
 
 class CallRecorder:
@@ -151,6 +162,9 @@ class CallRecorder:
             return None
         prefix = _IAM_PREFIX.get(service, service)
         needed = list(self.authorizations(prefix, operation, params))
+        refusal = self.authorize(context, needed) if self.authorize else None
+        if refusal is not None:  # not run: only the refused authorization was asked for
+            needed = [(refusal.action, refusal.resource)]
         with self._lock:
             for action, resource in needed:
                 self._calls.append(
@@ -160,9 +174,10 @@ class CallRecorder:
                         action,
                         resource,
                         f"{prefix}:{operation}",
+                        refused=refusal is not None,
                     )
                 )
-        return self.authorize(context, needed) if self.authorize else None
+        return refusal.message if refusal else None
 
     def authorizations(
         self, prefix: str, operation: str, params: Mapping[str, Any]

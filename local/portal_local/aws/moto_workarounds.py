@@ -110,6 +110,7 @@ from werkzeug.serving import make_server
 
 from portal_local.aws.access import (
     Principals,
+    Refusal,
     RequestContext,
     current,
     evaluate,
@@ -933,7 +934,7 @@ def function_role_policies_not_enforced(patches: Patches, endpoint: LocalAwsEndp
     and not run. Not modelled: KMS key policies (the functions' keys are the stack's,
     whose policies delegate to IAM), permission boundaries, SCPs and session policies."""
 
-    def authorize(context: RequestContext, needed: list[tuple[str, str]]) -> str | None:
+    def authorize(context: RequestContext, needed: list[tuple[str, str]]) -> Refusal | None:
         principal = context.principal.arn
         try:
             statements = _role_statements(endpoint.account_id, principal)
@@ -944,15 +945,15 @@ def function_role_policies_not_enforced(patches: Patches, endpoint: LocalAwsEndp
             identity = evaluate(statements, action, resource, request)
             resource_policy = _secret_policy(endpoint, action, resource)
             on_resource = evaluate(resource_policy, action, resource, request)
+            refused = f"User: {principal} is not authorized to perform: {action} on resource: "
             if "Deny" in (identity, on_resource):
-                return (
-                    f"User: {principal} is not authorized to perform: {action} on resource: "
-                    f"{resource} with an explicit deny"
-                )
+                return Refusal(action, resource, f"{refused}{resource} with an explicit deny")
             if "Allow" not in (identity, on_resource):
-                return (
-                    f"User: {principal} is not authorized to perform: {action} on resource: "
-                    f"{resource} because no identity-based policy allows the {action} action"
+                return Refusal(
+                    action,
+                    resource,
+                    f"{refused}{resource} because no identity-based policy allows the "
+                    f"{action} action",
                 )
         return None
 

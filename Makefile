@@ -45,8 +45,11 @@ node_modules/.installed: package.json package-lock.json
 demo: $(STAMP)
 	$(BIN)/portal-local demo
 
+# Two workers (pytest-xdist): every test that runs moto goes to one of them, in order
+# (tests/conftest.py, MOTO_GROUP); the rest spreads over both. `pytest` alone runs serially.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit
 # tests: no sockets, no moto server. Fails when they cover less than 90% of the

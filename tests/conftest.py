@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from portal_automation import sensitive
@@ -20,3 +21,34 @@ def _isolated_redactor() -> Iterator[None]:
     saved = sensitive._REDACTOR.snapshot()
     yield
     sensitive._REDACTOR.restore(saved)
+
+
+# moto's state is per process (its backends are module globals): a test that runs it, in
+# process (``mock_aws``) or as the local endpoint, must never overlap another in the same
+# process. Under pytest-xdist (``make test`` runs two workers) they all go to one worker,
+# in collection order, as in a serial run; the rest (pure logic, the fakes, the emulator
+# and the client over sockets, the translated template) spreads over the others.
+MOTO_GROUP = "moto"
+_MOTO_DIRECTORIES = ("local_aws", "workflow")
+
+
+def _runs_moto(item: pytest.Item) -> bool:
+    path = Path(str(item.path))
+    if path.parent.name in _MOTO_DIRECTORIES:
+        return True
+    module = getattr(item, "module", None)
+    return (
+        any(
+            getattr(value, "__module__", "").startswith("moto")
+            for value in vars(module).values()
+            if callable(value)
+        )
+        if module is not None
+        else False
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _runs_moto(item):
+            item.add_marker(pytest.mark.xdist_group(MOTO_GROUP))

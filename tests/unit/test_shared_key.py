@@ -119,8 +119,8 @@ def test_rejects_44_chars_that_are_not_base64(value: str) -> None:
     ("raw_length", "value"),
     [
         # 44 base64 characters without padding decode to 33 bytes; with "==" to 31.
-        (33, base64.b64encode(secrets.token_bytes(33)).decode("ascii")),
-        (31, base64.b64encode(secrets.token_bytes(31)).decode("ascii")),
+        pytest.param(33, base64.b64encode(secrets.token_bytes(33)).decode("ascii"), id="33"),
+        pytest.param(31, base64.b64encode(secrets.token_bytes(31)).decode("ascii"), id="31"),
     ],
 )
 def test_rejects_44_char_base64_that_is_not_32_bytes(raw_length: int, value: str) -> None:
@@ -200,7 +200,8 @@ BAD_KEYS = [
 ]
 
 
-@pytest.mark.parametrize("value", BAD_KEYS)
+# Ids by position: some values are random, and pytest-xdist workers must collect the same.
+@pytest.mark.parametrize("value", BAD_KEYS, ids=[f"bad-key-{i}" for i in range(len(BAD_KEYS))])
 def test_rejection_message_never_contains_the_key(value: str) -> None:
     error = _rejection(value)
     for text in (str(error), repr(error), error.message, *map(str, error.args)):

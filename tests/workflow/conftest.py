@@ -65,6 +65,8 @@ PORTALS: dict[str, dict[str, Any]] = {
     "rerun113": {"version": "11.3"},
     "rerun114": {"version": "11.4"},
     "reruncfg": {"version": "11.3"},
+    "early113": {"version": "11.3"},
+    "earlycfg": {"version": "11.3"},
     "slowupdate113": {"version": "11.3"},
     "resetupdate113": {"version": "11.3"},
     "cfg113": {"version": "11.3"},

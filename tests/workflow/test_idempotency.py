@@ -24,22 +24,9 @@ def invoke(workflow: Workflow, function_output: str, payload: dict[str, Any]) ->
 RERUN_CONFIG = {"disableServicesDirectory": True}
 
 
-@pytest.mark.parametrize(
-    ("context", "action"),
-    [
-        ("rerun113", "rotate-shared-key"),
-        ("rerun114", "rotate-shared-key"),
-        ("reruncfg", "apply-security-config"),
-    ],
-)
-def test_each_step_rerun_after_a_crash_changes_nothing_twice(
-    workflow: Workflow, context: str, action: str
-) -> None:
-    """FAULTS row 11: each task runs again after it did its work (a crash before its
-    result was recorded). ApplyChange sees the change applied and sends nothing; Verify,
-    Finalize and RecordFailure run twice leave the same state as once."""
-    portal = workflow.emulator.portal(context)
-    arn = workflow.secret_for(context)
+def preflighted(workflow: Workflow, arn: str, action: str) -> dict[str, Any]:
+    """One portal's state after the deployed PlanExecution and Preflight, as the Map
+    passes it to ApplyChange."""
     run_input: dict[str, Any] = {"action": action, "portals": [{"secretArn": arn}]}
     if action == "apply-security-config":
         run_input["securityConfig"] = RERUN_CONFIG
@@ -55,6 +42,51 @@ def test_each_step_rerun_after_a_crash_changes_nothing_twice(
     listed = workflow.aws.client("s3").get_object(Bucket=manifest["Bucket"], Key=manifest["Key"])
     state: dict[str, Any] = {"item": json.loads(listed["Body"].read())[0]}
     state["preflight"] = invoke(workflow, "PreflightFunctionArn", state)
+    return state
+
+
+@pytest.mark.parametrize(
+    ("context", "action"),
+    [("early113", "rotate-shared-key"), ("earlycfg", "apply-security-config")],
+)
+def test_a_change_task_that_died_before_sending_is_judged_not_applied(
+    workflow: Workflow, context: str, action: str
+) -> None:
+    """FAULTS rows 11 and 16: the change task ended without an answer (the ASL's
+    ChangeOutcomeUnknown) before it stored its probe token or snapshot, so before it
+    sent anything. The deployed Verify finds nothing stored (a missing object: S3 says
+    so only to a role with s3:ListBucket) and says not applied; ApplyChange then runs
+    once: one update."""
+    portal = workflow.emulator.portal(context)
+    state = preflighted(workflow, workflow.secret_for(context), action)
+    state["change"] = {"phase": "change", "outcome": "unknown", "attempts": 1, "recheckSeconds": 0}
+
+    verdict = invoke(workflow, "VerifyFunctionArn", state)
+
+    assert (verdict["outcome"], verdict["checks"]) == ("not-applied", {"updateSent": False})
+    assert portal.update_count == 0
+    assert invoke(workflow, "ApplyChangeFunctionArn", state)["outcome"] == "accepted"
+    assert portal.update_count == 1
+    assert portal.wait_until_up(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("context", "action"),
+    [
+        ("rerun113", "rotate-shared-key"),
+        ("rerun114", "rotate-shared-key"),
+        ("reruncfg", "apply-security-config"),
+    ],
+)
+def test_each_step_rerun_after_a_crash_changes_nothing_twice(
+    workflow: Workflow, context: str, action: str
+) -> None:
+    """FAULTS row 11: each task runs again after it did its work (a crash before its
+    result was recorded). ApplyChange sees the change applied and sends nothing; Verify,
+    Finalize and RecordFailure run twice leave the same state as once."""
+    portal = workflow.emulator.portal(context)
+    state = preflighted(workflow, workflow.secret_for(context), action)
+    arn = state["item"]["secretArn"]
 
     first = invoke(workflow, "ApplyChangeFunctionArn", state)
     second = invoke(workflow, "ApplyChangeFunctionArn", state)

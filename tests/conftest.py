@@ -25,30 +25,26 @@ def _isolated_redactor() -> Iterator[None]:
 
 # moto's state is per process (its backends are module globals): a test that runs it, in
 # process (``mock_aws``) or as the local endpoint, must never overlap another in the same
-# process. Under pytest-xdist (``make test`` runs two workers) they all go to one worker,
-# in collection order, as in a serial run; the rest (pure logic, the fakes, the emulator
-# and the client over sockets, the translated template) spreads over the others.
-MOTO_GROUP = "moto"
+# process. They are marked ``moto``: ``make test`` runs them in one process, in order,
+# and the rest (pure logic, the fakes, the emulator and the client over sockets, the
+# translated template) in a second process alongside.
 _MOTO_DIRECTORIES = ("local_aws", "workflow")
 
 
 def _runs_moto(item: pytest.Item) -> bool:
-    path = Path(str(item.path))
-    if path.parent.name in _MOTO_DIRECTORIES:
+    if Path(str(item.path)).parent.name in _MOTO_DIRECTORIES:
         return True
     module = getattr(item, "module", None)
-    return (
-        any(
-            getattr(value, "__module__", "").startswith("moto")
-            for value in vars(module).values()
-            if callable(value)
-        )
-        if module is not None
-        else False
+    if module is None:
+        return False
+    return any(
+        getattr(value, "__module__", "").startswith("moto")
+        for value in vars(module).values()
+        if callable(value)
     )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _runs_moto(item):
-            item.add_marker(pytest.mark.xdist_group(MOTO_GROUP))
+            item.add_marker(pytest.mark.moto)

@@ -3,7 +3,7 @@
 Each item of a map run is a child execution: listed with ``ListExecutions(mapRunArn=)``
 (paged, newest first, filtered by status), described with ``DescribeExecution`` and read
 with ``GetExecutionHistory`` (paged, in either order); ``DescribeMapRun`` counts items
-and executions by status.
+and executions by status. A failed child fails the map run unless the Map tolerates it.
 """
 
 from __future__ import annotations
@@ -158,11 +158,55 @@ def test_the_map_run_counts_children_by_status(
         sfn.list_executions(mapRunArn=unknown)
 
 
+def test_a_failed_child_fails_the_map_run_unless_tolerated(
+    endpoint: LocalAwsEndpoint, fleet_run: dict[str, Any]
+) -> None:
+    """ToleratedFailurePercentage and ToleratedFailureCount default to 0: one failed
+    child of seven fails the map run and the Map state (States.ALL catches that)."""
+    sfn = endpoint.client("stepfunctions")
+    parent = fleet_run["parent"]
+    assert (parent["status"], parent["error"]) == (
+        "FAILED",
+        "States.ExceedToleratedFailureThreshold",
+    )
+    assert sfn.describe_map_run(mapRunArn=fleet_run["run"]["mapRunArn"])["status"] == "FAILED"
+
+    items = [{"n": n, "fail": n == 3} for n in range(7)]
+    outcomes = {}
+    for name, extra in {
+        "caught": {
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}]
+        },
+        "tolerated-percentage": {"ToleratedFailurePercentage": 20.0},  # moto parses no int here
+        "tolerated-count": {"ToleratedFailureCount": 1},
+        "one-too-many": {"ToleratedFailureCount": 0, "ToleratedFailurePercentage": 10.0},
+    }.items():
+        fleet = {**FLEET["States"]["Fleet"], **extra}  # type: ignore[dict-item]
+        if "Catch" in extra:
+            fleet.pop("End")
+            fleet["Next"] = "Caught"
+        states = {"Fleet": fleet, "Caught": {"Type": "Pass", "End": True}}
+        machine = state_machine(endpoint, {"StartAt": "Fleet", "States": states})
+        arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
+        done = wait_for_execution(sfn, arn["executionArn"], timeout_s=60)
+        outcomes[name] = done["status"]
+        if name == "caught":
+            output = json.loads(done["output"])
+            assert output["error"]["Error"] == "States.ExceedToleratedFailureThreshold"
+
+    assert outcomes == {
+        "caught": "SUCCEEDED",
+        "tolerated-percentage": "SUCCEEDED",
+        "tolerated-count": "SUCCEEDED",
+        "one-too-many": "FAILED",
+    }
+
+
 def test_follow_reports_and_labels_each_child(endpoint: LocalAwsEndpoint) -> None:
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/{}-AbC123"
     items = [
-        {"secretArn": secret.format("north"), "fail": False},
-        {"secretArn": secret.format("south"), "label": "South", "fail": False},
+        {"secretArn": secret.format("north"), "n": 1, "fail": False},
+        {"secretArn": secret.format("south"), "label": "South", "n": 2, "fail": False},
     ]
     machine = state_machine(endpoint, FLEET)
     sfn = endpoint.client("stepfunctions")

@@ -254,7 +254,8 @@ def test_raw_moto_map_iteration_states_errors_become_runtime(aws: Any) -> None:
     assert output["Error"] == "States.Runtime"  # AWS: States.Timeout
 
 
-def test_raw_moto_distributed_map_children_not_executions(aws: Any) -> None:
+def _one_child_fails(aws: Any) -> dict[str, Any]:
+    """A Distributed Map over two items, the second one failing, run to its end."""
     work = {"Type": "Pass", "End": True}
     failing = {"Type": "Fail", "Error": "Broken", "Cause": "an item failed"}
     choice = {
@@ -269,7 +270,11 @@ def test_raw_moto_distributed_map_children_not_executions(aws: Any) -> None:
     }
     the_map = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "End": True}
     items = [{"fail": False}, {"fail": True}]
-    done = _run(aws, {"StartAt": "Fleet", "States": {"Fleet": the_map}}, {"items": items})
+    return _run(aws, {"StartAt": "Fleet", "States": {"Fleet": the_map}}, {"items": items})
+
+
+def test_raw_moto_distributed_map_children_not_executions(aws: Any) -> None:
+    done = _one_child_fails(aws)
     sfn = aws("stepfunctions")
     run = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"][0]["mapRunArn"]
     with pytest.raises(Exception):  # noqa: B017, PT011 - a 500 (AWS: the two children)
@@ -278,6 +283,11 @@ def test_raw_moto_distributed_map_children_not_executions(aws: Any) -> None:
     assert counts["running"] == 1  # the failed child (AWS: running 0, failed 1)
     events = sfn.get_execution_history(executionArn=done["executionArn"], maxResults=1)
     assert len(events["events"]) > 1  # AWS: one event and a nextToken
+
+
+def test_raw_moto_map_run_tolerates_any_failure(aws: Any) -> None:
+    done = _one_child_fails(aws)
+    assert done["status"] == "SUCCEEDED"  # AWS: FAILED, States.ExceedToleratedFailureThreshold
 
 
 # -- Secrets Manager, S3 ----------------------------------------------------------------

@@ -76,6 +76,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.state import state as sfn_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component as distributed_component,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     iteration_worker,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
@@ -679,6 +682,40 @@ def distributed_map_children_not_executions(patches: Patches, endpoint: LocalAws
     patches.set(responses, "describe_execution", describe_execution)
     patches.set(responses, "get_execution_history", get_execution_history)
     patches.set(StepFunctionsParserBackend, "describe_map_run", describe_map_run)
+
+
+def map_run_tolerates_any_failure(patches: Patches, endpoint: LocalAwsEndpoint) -> None:
+    """moto ends a map run ``SUCCEEDED`` whatever its children did: a failed child
+    execution is an item with a null result, and the Map state goes on. AWS (developer
+    guide "Setting failure thresholds for Distributed Map states"; ASL
+    ``ToleratedFailurePercentage``/``ToleratedFailureCount``, both 0 by default): once
+    more children fail (or time out, or are aborted) than the thresholds tolerate, the
+    map run fails and the Map state fails with ``States.ExceedToleratedFailureThreshold``
+    (a Catch on the Map state may catch it). Patched: the thresholds are checked when
+    the last child has ended (AWS checks as children end, and stops starting more: the
+    local run lets the others finish); when both thresholds are given, both must be
+    exceeded here (AWS: either)."""
+    original: Any = distributed_component.DistributedIterationComponent._map_run
+    failed_statuses = ("failed", "timedOut", "aborted")
+
+    def map_run(component: Any, env: Any, eval_input: Any) -> None:
+        original(component, env, eval_input)
+        counts = endpoint.map_run_children.counts(eval_input.map_run_record.map_run_arn)
+        failed, total = sum(counts[s] for s in failed_statuses), max(counts["total"], 1)
+        if failed <= int(eval_input.tolerated_failure_count):
+            return
+        if 100.0 * failed / total <= float(eval_input.tolerated_failure_percentage):
+            return
+        name = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
+        cause = "The specified tolerated failure threshold was exceeded"
+        details: Any = {"executionFailedEventDetails": {"error": name, "cause": cause}}
+        raise FailureEventException(
+            FailureEvent(
+                env, StatesErrorName.from_name(name), HistoryEventType.MapRunFailed, details
+            )
+        )
+
+    patches.set(distributed_component.DistributedIterationComponent, "_map_run", map_run)
 
 
 def _run_child(children: MapRunChildren, worker: Any, env: Any, job: Any) -> None:
@@ -1594,6 +1631,7 @@ WORKAROUNDS: tuple[Workaround, ...] = (
     step_functions_quotas_not_enforced,
     map_iteration_states_errors_become_runtime,
     distributed_map_children_not_executions,
+    map_run_tolerates_any_failure,
     secret_default_version_stale,
     secret_version_value_overwritten,
     unlabelled_versions_listed,

@@ -45,16 +45,8 @@ node_modules/.installed: package.json package-lock.json
 demo: $(STAMP)
 	$(BIN)/portal-local demo
 
-# The suite in two processes at once: the tests that run moto (marked `moto` by
-# tests/conftest.py: moto's state is per process) in order in one, the rest alongside in
-# the other, whose report follows. `pytest` alone runs everything in one process.
 test: $(STAMP)
-	@log=$$(mktemp); \
-	$(BIN)/pytest -p no:cacheprovider -m "not moto" >"$$log" 2>&1 & other=$$!; \
-	$(BIN)/pytest -p no:cacheprovider -m moto; moto=$$?; \
-	wait $$other; rest=$$?; \
-	echo "== the tests without moto, run alongside =="; cat "$$log"; rm -f "$$log"; \
-	test $$moto -eq 0 && test $$rest -eq 0
+	$(BIN)/pytest
 
 # The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit
 # tests: no sockets, no moto server. Fails when they cover less than 90% of the

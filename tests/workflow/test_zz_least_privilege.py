@@ -73,12 +73,13 @@ def test_every_call_a_function_made_is_allowed_by_its_role(deployment: LocalDepl
     refusals = json.loads(REASONS.read_text(encoding="utf-8"))["refusals"]
     recorded = deployment.endpoint.aws_calls()
     assert recorded, "no function call was recorded"
-    refused = []
+    refused, roles = [], {}
     for call in sorted(set(recorded), key=lambda c: (c.function, c.action, c.resource)):
         assert isinstance(call, Call)
         logical, role_arn = functions[call.function]
-        statements = role_from_iam(deployment.endpoint, role_arn).statements
-        verdict = evaluate(statements, call.action, call.resource, request_context(role_arn))
+        if role_arn not in roles:
+            roles[role_arn] = role_from_iam(deployment.endpoint, role_arn).statements
+        verdict = evaluate(roles[role_arn], call.action, call.resource, request_context(role_arn))
         if verdict == "Allow" and not call.refused:
             continue
         if call.refused and _provoked(refusals, logical, call.action, call.resource):

@@ -491,7 +491,7 @@ def _access_denied(service: str, message: str) -> tuple[int, dict[str, str], str
 def _protocol(service: str) -> str:
     import botocore.session  # noqa: PLC0415
 
-    name = {"stepfunctions": "stepfunctions", "monitoring": "cloudwatch"}.get(service, service)
+    name = "cloudwatch" if service == "monitoring" else service  # moto's name for it
     try:
         model = botocore.session.get_session().get_service_model(name)
     except Exception:  # noqa: BLE001 - a service botocore does not know: JSON, as most are

@@ -49,16 +49,16 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
                 started_at=started,
                 machines=machines,
                 machines_checked=checked,
+                post_change=steps_for(info.version, item.action),
                 **extra,
             )
 
         if item.action == "rotate-shared-key":
             check_pending(services, item.secret_arn, item.version_id)
             key_mode = regime_for(info.version).mode
-            after = steps_for(info.version, item.action)
             if item.dry_run:
-                return result("dry-run", key_mode=key_mode, post_change=after)
-            return result("planned", key_mode=key_mode, post_change=after)
+                return result("dry-run", key_mode=key_mode)
+            return result("planned", key_mode=key_mode)
         desired = validate_desired(desired_config(state, services), info.version)
         current = PortalConfig.read(session, info.version).view()
         problem = account_creation_problem(desired, current)
@@ -70,10 +70,9 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         ]
         if not changes:
             return result("no-change")
-        after = steps_for(info.version, item.action)
         if item.dry_run:
-            return result("dry-run", changes=changes, post_change=after)
-        return result("planned", changes=changes, post_change=after)
+            return result("dry-run", changes=changes)
+        return result("planned", changes=changes)
 
 
 def _portal_info(session: AdminSession) -> PortalInfo:

@@ -3,10 +3,10 @@
 Rotation: health OK, the probe token made before the update is now rejected (the
 process answering runs with the new key), a fresh token works, and the key the portal
 reports is the one in AWSPENDING (11.3-) or a new one, which is then stored as
-AWSPENDING (11.4+). Configuration: health
-OK, the restart seen (or ``settleSeconds`` passed), and the read-back matches what was
-asked (or, after a rollback, the snapshot). An HA portal is verified on each machine
-directly (``targets``); a token service still warming up is "not ready", not a failure.
+AWSPENDING (11.4+). Configuration: health OK, the restart seen (or ``settleSeconds``
+passed), and the read-back matches what was asked (or, after a rollback, the snapshot).
+An HA portal is verified on each machine directly (``targets``); a token service still
+warming up is "not ready", not a failure.
 Once proven, the steps Preflight chose for the portal's version run (``post_change``:
 on 10.7, the licenses are populated again).
 """
@@ -191,10 +191,9 @@ def _verify_config(
     posted = state.change.posted if state.change else None
     restarts = posted is None or SECURITY_CONFIG in posted  # user defaults apply at once
     rollback = bool(state.change and state.change.phase == "rollback")
+    snapshot_key = work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
     if rollback:
-        snapshot = services.work.get_json(
-            work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
-        )
+        snapshot = services.work.get_json(snapshot_key)
         if not isinstance(snapshot, dict):
             raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}")
         expected = PortalConfig.from_snapshot(snapshot).view()
@@ -203,7 +202,7 @@ def _verify_config(
     unknown = not rollback and bool(state.change and state.change.outcome == "unknown")
     before: dict[str, Any] | None = None
     if unknown:
-        stored = services.work.get_json(work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT)
+        stored = services.work.get_json(snapshot_key)
         if not isinstance(stored, dict):
             # The snapshot is stored before the update is sent: without it, nothing was.
             return VerifyResult(outcome="not-applied", checks={"updateSent": False})

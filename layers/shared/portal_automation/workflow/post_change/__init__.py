@@ -39,12 +39,11 @@ def run_post_change(
 ) -> dict[str, Any]:
     """Run the steps Preflight recorded; their checks, by step name."""
     names = state.preflight.post_change if state.preflight else []
-    checks: dict[str, Any] = {}
-    for step in _STEPS:
-        if step.name in names:
-            with services.session(creds) as session:
-                checks[step.name] = step.run(state, session)
-    return checks
+    steps = [step for step in _STEPS if step.name in names]
+    if not steps:
+        return {}
+    with services.session(creds) as session:
+        return {step.name: step.run(state, session) for step in steps}
 
 
 __all__ = ["PostChangeStep", "run_post_change", "steps_for"]

@@ -40,21 +40,17 @@ def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     return [event for page in pages for event in page["events"]]
 
 
+def trust_policy(service: str) -> str:
+    """A role's trust policy (JSON text) letting ``service`` assume it."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def state_machine(endpoint: LocalAwsEndpoint, definition: dict[str, Any]) -> str:
     """A state machine (with a role of its own) made from ``definition``."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "states.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
     name = f"machine-{time.monotonic_ns()}"
     role = endpoint.client("iam").create_role(
-        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+        RoleName=name, AssumeRolePolicyDocument=trust_policy("states.amazonaws.com")
     )["Role"]["Arn"]
     return str(
         endpoint.client("stepfunctions").create_state_machine(

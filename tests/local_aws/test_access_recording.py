@@ -15,25 +15,19 @@ from botocore.exceptions import ClientError
 from portal_local.aws.access import Principal, access_key_id
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
 
+from tests.local_aws._support import trust_policy
+
 ROLE_NAME = "recorded-function-role"
 ROLE = f"arn:aws:iam::123456789012:role/{ROLE_NAME}"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 def grant(endpoint: LocalAwsEndpoint, *statements: dict[str, Any]) -> None:
     """The recorded function's role, with only ``statements`` (replacing any earlier)."""
     iam = endpoint.client("iam")
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST))
+        iam.create_role(
+            RoleName=ROLE_NAME, AssumeRolePolicyDocument=trust_policy("lambda.amazonaws.com")
+        )
     document = {"Version": "2012-10-17", "Statement": list(statements)}
     iam.put_role_policy(
         RoleName=ROLE_NAME, PolicyName="grants", PolicyDocument=json.dumps(document)

@@ -25,19 +25,10 @@ from moto import mock_aws
 from portal_local.aws import moto_workarounds
 from portal_local.aws.moto_workarounds import API_CREATED, MOTO_CONFIG, WORKAROUNDS
 
+from tests.local_aws._support import trust_policy
+
 REGION = "us-east-1"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+TRUST = trust_policy("lambda.amazonaws.com")
 
 
 @pytest.fixture

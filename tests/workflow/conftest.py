@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,6 +252,18 @@ class Workflow:
         if "FunctionError" in answer:
             return {"errorType": body.get("errorType"), "errorMessage": body.get("errorMessage")}
         return dict(body)
+
+    def planned_items(self, run_input: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Map items the deployed PlanExecution makes of ``run_input`` (the manifest
+        it writes to the work bucket), for tests that invoke the per-portal steps."""
+        execution = f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}"
+        plan = self.invoke(
+            "PlanExecutionFunctionArn", {"input": run_input, "executionId": execution}
+        )
+        assert "errorType" not in plan, plan
+        manifest = plan["manifest"]
+        listed = self.aws.client("s3").get_object(Bucket=manifest["Bucket"], Key=manifest["Key"])
+        return list(json.loads(listed["Body"].read()))
 
     def plant_pending(self, arn: str, version_id: str, shared_key: str) -> None:
         """An AWSPENDING version holding ``shared_key``, as an earlier run would leave it."""

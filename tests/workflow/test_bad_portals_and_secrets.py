@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 
 import pytest
 from portal_local.emulator import Fault
@@ -163,16 +162,10 @@ def test_a_forged_item_outside_the_prefix_is_refused_by_the_role(workflow: Workf
         Name=f"elsewhere/{workflow.test_name}",
         SecretString=json.dumps(workflow.secret_json(inside)),
     )["ARN"]
-    plan = workflow.invoke(
-        "PlanExecutionFunctionArn",
-        {
-            "input": {"action": "rotate-shared-key", "portals": [{"secretArn": inside}]},
-            "executionId": f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}",
-        },
+    planned = workflow.planned_items(
+        {"action": "rotate-shared-key", "portals": [{"secretArn": inside}]}
     )
-    manifest = plan["manifest"]
-    listed = workflow.aws.client("s3").get_object(Bucket=manifest["Bucket"], Key=manifest["Key"])
-    forged = {**json.loads(listed["Body"].read())[0], "secretArn": outside}
+    forged = {**planned[0], "secretArn": outside}
     mark = len(workflow.emulator.request_log)
 
     answer = workflow.invoke("PreflightFunctionArn", {"item": forged})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from typing import Any
@@ -30,17 +29,7 @@ def preflighted(workflow: Workflow, arn: str, action: str) -> dict[str, Any]:
     run_input: dict[str, Any] = {"action": action, "portals": [{"secretArn": arn}]}
     if action == "apply-security-config":
         run_input["securityConfig"] = RERUN_CONFIG
-    plan = invoke(
-        workflow,
-        "PlanExecutionFunctionArn",
-        {
-            "input": {**run_input, "timing": TIMING},
-            "executionId": f"arn:aws:states:us-east-1:123456789012:execution:sm:{uuid.uuid4()}",
-        },
-    )
-    manifest = plan["manifest"]  # the items the Map reads, one per portal
-    listed = workflow.aws.client("s3").get_object(Bucket=manifest["Bucket"], Key=manifest["Key"])
-    state: dict[str, Any] = {"item": json.loads(listed["Body"].read())[0]}
+    state: dict[str, Any] = {"item": workflow.planned_items({**run_input, "timing": TIMING})[0]}
     state["preflight"] = invoke(workflow, "PreflightFunctionArn", state)
     return state
 

@@ -56,18 +56,6 @@ def _calls(aws: LocalDeployment) -> dict[str, set[tuple[str, str, str]]]:
     return by_function
 
 
-def _provoked(refusals: list[dict[str, str]], logical: str, action: str, resource: str) -> bool:
-    for entry in refusals:
-        assert entry.get("reason"), f"a refusal in {REASONS.name} without a reason: {entry}"
-        if (
-            fnmatch.fnmatchcase(logical, entry.get("function", "*"))
-            and fnmatch.fnmatchcase(action.lower(), entry["action"].lower())
-            and fnmatch.fnmatchcase(resource, entry["resource"])
-        ):
-            return True
-    return False
-
-
 def test_every_call_a_function_made_is_allowed_by_its_role(deployment: LocalDeployment) -> None:
     functions = _functions(deployment)
     refusals = json.loads(REASONS.read_text(encoding="utf-8"))["refusals"]
@@ -82,7 +70,9 @@ def test_every_call_a_function_made_is_allowed_by_its_role(deployment: LocalDepl
         verdict = evaluate(roles[role_arn], call.action, call.resource, request_context(role_arn))
         if verdict == "Allow" and not call.refused:
             continue
-        if call.refused and _provoked(refusals, logical, call.action, call.resource):
+        if call.refused and _listed_with_reason(
+            refusals, logical, call.action, "resource", call.resource
+        ):
             continue
         refused.append(
             f"{logical}: {call.action} on {call.resource} (for {call.operation}): {verdict}"
@@ -118,7 +108,9 @@ def test_every_grant_is_used_or_has_a_reason(
                             _like(action, a, case=False) and _like(resource, r) for a, r, _ in used
                         ):
                             continue
-                        if _reason(reasons, logical, action, policy):
+                        if _listed_with_reason(
+                            reasons, logical, action, "policy", _short(policy), default="*"
+                        ):
                             continue
                         unused.append(f"{logical}: {action} on {resource} ({_short(policy)})")
     assert not unused, "granted, never used, no reason given (over-grants):\n" + "\n".join(unused)
@@ -132,13 +124,25 @@ def _short(policy: str) -> str:
     return policy.rsplit("/", 1)[-1]
 
 
-def _reason(reasons: list[dict[str, str]], logical: str, action: str, policy: str) -> bool:
-    for entry in reasons:
+def _listed_with_reason(
+    entries: list[dict[str, str]],
+    logical: str,
+    action: str,
+    field: str,
+    value: str,
+    *,
+    default: str | None = None,
+) -> bool:
+    """Whether an entry of ``least_privilege_reasons.json`` (each must give its reason)
+    names this function (any when it names none), action and ``field`` (shell-style
+    wildcards; an entry without ``field`` matches ``default``, or is an error)."""
+    for entry in entries:
         assert entry.get("reason"), f"an entry of {REASONS.name} without a reason: {entry}"
+        pattern = entry[field] if default is None else entry.get(field, default)
         if (
             fnmatch.fnmatchcase(logical, entry.get("function", "*"))
             and fnmatch.fnmatchcase(action.lower(), entry["action"].lower())
-            and fnmatch.fnmatchcase(_short(policy), entry.get("policy", "*"))
+            and fnmatch.fnmatchcase(value, pattern)
         ):
             return True
     return False

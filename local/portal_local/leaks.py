@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import ahocorasick
 from portal_automation.sensitive import FRAGMENT, encoded_forms
 
 from portal_local.deployment import LocalDeployment
@@ -78,17 +77,50 @@ def secret_values(emulator: PortalEmulator, passwords: Iterable[str]) -> set[str
     return values
 
 
+class Patterns:
+    """What counts as a leak of the values added so far: each form shorter than
+    ``FRAGMENT`` whole, and every ``FRAGMENT``-long run of the longer ones. Values are
+    turned into patterns once, however many searches follow."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._windows: set[str] = set()
+        self._short: set[str] = set()
+
+    def add(self, values: Iterable[str]) -> None:
+        for value in set(values) - self._values:
+            self._values.add(value)
+            for form in encoded_forms(value) if value else ():
+                if len(form) < FRAGMENT:
+                    self._short.add(form)
+                else:
+                    self._windows.update(
+                        form[i : i + FRAGMENT] for i in range(len(form) - FRAGMENT + 1)
+                    )
+
+    def found_in(self, text: str) -> bool:
+        if any(form in text for form in self._short):
+            return True
+        windows = self._windows
+        return any(text[i : i + FRAGMENT] in windows for i in range(len(text) - FRAGMENT + 1))
+
+
 @dataclass
 class Seen:
     """What earlier searches of the same deployment read in full, so later ones need not
     read it again: executions read after they had ended, parents whose children all were
-    too, and S3 objects by ETag. A text complete before a value existed cannot hold it,
-    and every value that existed then was searched for: a session's searches stay linear
-    in what its runs produced instead of growing with every test."""
+    too, S3 objects by ETag, ledger items by content, and each function log up to its
+    last whole line; and the patterns of every value searched for so far. A text
+    complete before a value existed cannot hold it, and every value that existed then
+    was searched for: a session's searches stay linear in what its runs produced
+    instead of growing with every test."""
 
     ended: set[str] = field(default_factory=set)
     closed: set[str] = field(default_factory=set)
     objects: dict[str, str] = field(default_factory=dict)
+    items: set[str] = field(default_factory=set)
+    log_offsets: dict[str, int] = field(default_factory=dict)
+    patterns: Patterns = field(default_factory=Patterns)
 
 
 def observable_texts(
@@ -112,14 +144,19 @@ def observable_texts(
         texts[f"describe:{arn}"] = json.dumps(description, default=str)
         if description["status"] != "RUNNING":
             seen.ended.add(arn)
-    for name, log in aws.endpoint.function_logs().items():
-        texts[f"log:{name}"] = log
+    for (function, worker), log in aws.endpoint.worker_logs().items():
+        name = f"{function}/{worker}"
+        start = seen.log_offsets.get(name, 0)
+        texts[f"log:{name}"] = log[start:]
+        seen.log_offsets[name] = max(start, log.rfind("\n") + 1)  # a line still written: again
     for kind, queue in (("notification", notifications_queue), ("event", bus_queue)):
         if queue is not None:
             texts.update(_drain(aws, queue, kind))
     scan = aws.client("dynamodb").get_paginator("scan")
     pages = scan.paginate(TableName=aws.outputs["RunsTableName"])
-    texts["dynamodb"] = json.dumps([item for page in pages for item in page["Items"]])
+    items = [json.dumps(item, sort_keys=True) for page in pages for item in page["Items"]]
+    texts["dynamodb"] = "\n".join(item for item in items if item not in seen.items)
+    seen.items.update(items)
     texts.update(_s3_objects(aws, seen.objects))
     return texts
 
@@ -186,25 +223,11 @@ def _s3_objects(aws: LocalDeployment, read: dict[str, str]) -> dict[str, str]:
     return texts
 
 
-def find_leaks(texts: dict[str, str], values: set[str]) -> list[str]:
+def find_leaks(
+    texts: dict[str, str], values: set[str], patterns: Patterns | None = None
+) -> list[str]:
     """Where any value, encoding or FRAGMENT-long run of one appears (the places, never
-    the values). One Aho-Corasick automaton over every pattern keeps it linear in the
-    size of the texts."""
-    patterns: set[str] = set()
-    for value in values:
-        for form in encoded_forms(value) if value else ():
-            if len(form) < FRAGMENT:
-                patterns.add(form)
-            else:
-                patterns.update(form[i : i + FRAGMENT] for i in range(len(form) - FRAGMENT + 1))
-    if not patterns:
-        return []
-    automaton = ahocorasick.Automaton()
-    for pattern in patterns:
-        automaton.add_word(pattern, None)
-    automaton.make_automaton()
-    return sorted(where for where, text in texts.items() if _any_match(automaton, text))
-
-
-def _any_match(automaton: Any, text: str) -> bool:
-    return next(automaton.iter(text), None) is not None
+    the values). ``patterns`` keeps the values of earlier searches turned into patterns."""
+    patterns = patterns if patterns is not None else Patterns()
+    patterns.add(values)
+    return sorted(where for where, text in texts.items() if text and patterns.found_in(text))

@@ -3,13 +3,15 @@
 Each item of a map run is a child execution: listed with ``ListExecutions(mapRunArn=)``
 (paged, newest first, filtered by status), described with ``DescribeExecution`` and read
 with ``GetExecutionHistory`` (paged, in either order); ``DescribeMapRun`` counts items
-and executions by status. A failed child fails the map run unless the Map tolerates it.
+and executions by status. A failed child fails the map run unless the Map tolerates it,
+and a failed map run stops the children still running.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -46,9 +48,17 @@ FLEET = {
             "ItemsPath": "$.items",
             "ItemSelector": {"item.$": "$$.Map.Item.Value"},
             "ItemProcessor": PROCESSOR,
+            "ToleratedFailurePercentage": 100.0,  # moto parses no int here
             "ResultPath": None,
             "End": True,
         }
+    },
+}
+SLOW = {  # items that wait two seconds, or fail at once
+    **PROCESSOR,
+    "States": {
+        **PROCESSOR["States"],
+        "Work": {"Type": "Wait", "Seconds": 2, "End": True},
     },
 }
 
@@ -158,30 +168,41 @@ def test_the_map_run_counts_children_by_status(
         sfn.list_executions(mapRunArn=unknown)
 
 
-def test_a_failed_child_fails_the_map_run_unless_tolerated(
-    endpoint: LocalAwsEndpoint, fleet_run: dict[str, Any]
-) -> None:
+def _fleet(
+    endpoint: LocalAwsEndpoint, processor: dict[str, Any], items: list[Any], **extra: Any
+) -> tuple[str, str]:
+    """Start a Distributed Map over ``items``: (state machine, execution) ARNs."""
+    fleet = {**FLEET["States"]["Fleet"], "ItemProcessor": processor, **extra}
+    fleet = {k: v for k, v in fleet.items() if v is not None}
+    machine = state_machine(endpoint, {"StartAt": "Fleet", "States": {"Fleet": fleet}})
+    sfn = endpoint.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
+    return machine, arn["executionArn"]
+
+
+def _children(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    runs = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    return sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])["executions"] if runs else []
+
+
+def test_a_failed_child_fails_the_map_run_unless_tolerated(endpoint: LocalAwsEndpoint) -> None:
     """ToleratedFailurePercentage and ToleratedFailureCount default to 0: one failed
     child of seven fails the map run and the Map state (States.ALL catches that)."""
     sfn = endpoint.client("stepfunctions")
-    parent = fleet_run["parent"]
-    assert (parent["status"], parent["error"]) == (
-        "FAILED",
-        "States.ExceedToleratedFailureThreshold",
-    )
-    assert sfn.describe_map_run(mapRunArn=fleet_run["run"]["mapRunArn"])["status"] == "FAILED"
-
     items = [{"n": n, "fail": n == 3} for n in range(7)]
     outcomes = {}
     for name, extra in {
+        "default": {"ToleratedFailurePercentage": None},
         "caught": {
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}]
+            "ToleratedFailurePercentage": None,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
         },
         "tolerated-percentage": {"ToleratedFailurePercentage": 20.0},  # moto parses no int here
-        "tolerated-count": {"ToleratedFailureCount": 1},
+        "tolerated-count": {"ToleratedFailurePercentage": None, "ToleratedFailureCount": 1},
         "one-too-many": {"ToleratedFailureCount": 0, "ToleratedFailurePercentage": 10.0},
     }.items():
         fleet = {**FLEET["States"]["Fleet"], **extra}  # type: ignore[dict-item]
+        fleet = {k: v for k, v in fleet.items() if v is not None}
         if "Catch" in extra:
             fleet.pop("End")
             fleet["Next"] = "Caught"
@@ -193,13 +214,77 @@ def test_a_failed_child_fails_the_map_run_unless_tolerated(
         if name == "caught":
             output = json.loads(done["output"])
             assert output["error"]["Error"] == "States.ExceedToleratedFailureThreshold"
+        if name == "default":
+            assert done["error"] == "States.ExceedToleratedFailureThreshold"
+            run = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"][0]
+            assert sfn.describe_map_run(mapRunArn=run["mapRunArn"])["status"] == "FAILED"
 
     assert outcomes == {
+        "default": "FAILED",
         "caught": "SUCCEEDED",
         "tolerated-percentage": "SUCCEEDED",
         "tolerated-count": "SUCCEEDED",
         "one-too-many": "FAILED",
     }
+
+
+def test_a_failed_map_run_stops_the_children_still_running(endpoint: LocalAwsEndpoint) -> None:
+    """Once the map run fails, Step Functions stops its running children: with the
+    default thresholds, one child failing at once leaves none of the slow ones to end."""
+    sfn = endpoint.client("stepfunctions")
+    items = [{"n": n, "fail": n == 0} for n in range(5)]
+    _, arn = _fleet(endpoint, SLOW, items, ToleratedFailurePercentage=None)
+
+    done = wait_for_execution(sfn, arn, timeout_s=60)
+
+    assert (done["status"], done["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    statuses = sorted(c["status"] for c in _children(sfn, arn))
+    assert statuses.count("FAILED") == 1
+    assert "SUCCEEDED" not in statuses
+    assert "ABORTED" in statuses
+
+
+@pytest.mark.parametrize("tolerated", [100.0, None], ids=["tolerated", "default"])
+def test_a_child_stopped_by_an_operator_ends_aborted(
+    endpoint: LocalAwsEndpoint, tolerated: float | None
+) -> None:
+    """``StopExecution`` on one child: it ends ABORTED and counts as a failure. A Map
+    that tolerates every failure lets the others finish; by default the map run fails
+    and every other child is stopped with it."""
+    sfn = endpoint.client("stepfunctions")
+    _, arn = _fleet(
+        endpoint,
+        SLOW,
+        [{"n": n, "fail": False} for n in range(4)],
+        ToleratedFailurePercentage=tolerated,
+    )
+    children: list[dict[str, Any]] = []
+    for _ in range(100):  # the four children start within a second; bounded at 10 s
+        children = _children(sfn, arn)
+        if len(children) == 4:
+            break
+        time.sleep(0.1)
+    assert [c["status"] for c in children] == ["RUNNING"] * 4
+    stopped = children[0]["executionArn"]
+
+    sfn.stop_execution(executionArn=stopped, cause="operator")
+    done = wait_for_execution(sfn, arn, timeout_s=60)
+
+    statuses = {c["executionArn"]: c["status"] for c in _children(sfn, arn)}
+    assert statuses.pop(stopped) == "ABORTED"
+    assert sfn.describe_execution(executionArn=stopped)["status"] == "ABORTED"
+    assert history(sfn, stopped)[-1]["type"] == "ExecutionAborted"
+    if tolerated:
+        assert done["status"] == "SUCCEEDED"
+        assert sorted(statuses.values()) == ["SUCCEEDED"] * 3
+        run = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+        assert sfn.describe_map_run(mapRunArn=run)["executionCounts"]["aborted"] == 1
+    else:
+        assert (done["status"], done["error"]) == (
+            "FAILED",
+            "States.ExceedToleratedFailureThreshold",
+        )
+        assert sorted(statuses.values()) == ["ABORTED"] * 3
 
 
 def test_follow_reports_and_labels_each_child(endpoint: LocalAwsEndpoint) -> None:

@@ -19,7 +19,6 @@ LOCAL_ONLY = (
     "cfnlint",
     "cryptography",
     "yaml",
-    "ahocorasick",
     "pytest",
     "hypothesis",
 )

@@ -143,6 +143,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "dash1": {"version": "11.3"},
     "dash2": {"version": "11.3"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(24)},
+    **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most. 30 is
@@ -322,6 +323,34 @@ def portal_result(result: FollowResult, arn: str) -> dict[str, Any]:
     raise AssertionError(f"{arn} not in the summary")
 
 
+def notification_for(workflow: Workflow, run_id: str) -> dict[str, Any]:
+    """The outcome notification of one run, read from the queue subscribed to the topic
+    and left there (visibility reset) for the leak check that follows every test."""
+    sqs = workflow.aws.client("sqs")
+    queue = workflow.aws.notifications_queue  # type: ignore[attr-defined]
+    found: dict[str, Any] | None = None
+    for _ in range(10):
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            body = json.loads(envelope["Message"])
+            if body.get("runId") == run_id:
+                found = {
+                    "subject": envelope.get("Subject"),
+                    "body": body,
+                    "attributes": {
+                        k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()
+                    },
+                }
+            sqs.change_message_visibility(
+                QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        if found or not messages:
+            break
+    assert found is not None, f"no notification for {run_id}"
+    return found
+
+
 def managed(portal: Any) -> dict[str, Any]:
     """The managed properties a portal holds, by meaning: its security config and, from
     10.8, the default role and user type from its user default settings."""
@@ -364,7 +393,7 @@ def assert_nothing_leaked(aws: LocalDeployment, emulator: PortalEmulator) -> Non
         aws.bus_queue,  # type: ignore[attr-defined]
         aws.leaks_seen,  # type: ignore[attr-defined]
     )
-    leaks = find_leaks(texts, values)
+    leaks = find_leaks(texts, values, aws.leaks_seen.patterns)  # type: ignore[attr-defined]
     assert not leaks, f"secret values found in: {leaks}"
     for record in emulator.request_log:
         assert "token" not in record.query_keys, record

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow, plan_failure_cause, portal_result
+from .conftest import TIMING, Workflow, notification_for, plan_failure_cause, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -40,34 +40,6 @@ def test_one_failing_portal_does_not_stop_the_others(workflow: Workflow) -> None
         assert (
             workflow.secret_json(arns[ctx])["sharedKey"] == workflow.emulator.portal(ctx).shared_key
         )
-
-
-def notification_for(workflow: Workflow, run_id: str) -> dict[str, Any]:
-    """The outcome notification of one run, read from the queue subscribed to the topic
-    and left there (visibility reset) for the leak check that follows every test."""
-    sqs = workflow.aws.client("sqs")
-    queue = workflow.aws.notifications_queue  # type: ignore[attr-defined]
-    found: dict[str, Any] | None = None
-    for _ in range(10):
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        for message in messages:
-            envelope = json.loads(message["Body"])
-            body = json.loads(envelope["Message"])
-            if body.get("runId") == run_id:
-                found = {
-                    "subject": envelope.get("Subject"),
-                    "body": body,
-                    "attributes": {
-                        k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()
-                    },
-                }
-            sqs.change_message_visibility(
-                QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-        if found or not messages:
-            break
-    assert found is not None, f"no notification for {run_id}"
-    return found
 
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from portal_local.aws.deploy import load_template
 from portal_local.deployment import PortalLogin
 from portal_local.emulator import Fault
 
-from .conftest import CANARY_PASSWORD, TIMING, Workflow, portal_result
+from .conftest import CANARY_PASSWORD, TIMING, Workflow, notification_for, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -53,6 +54,60 @@ def test_a_fleet_with_long_proxy_host_lists_finishes_with_every_portal_reported(
     )
     assert sorted(p["secretArn"] for p in report["portals"]) == sorted(arns.values())
     assert all(p["status"] == "verified" for p in report["portals"])
+
+
+def test_a_portal_whose_child_execution_is_stopped_leaves_the_others_to_finish(
+    workflow: Workflow,
+) -> None:
+    """One portal among four: an operator stops its child execution while the portals
+    restart. On AWS a map run that tolerates no failure then stops every other child
+    too, mid-restart; this one tolerates them, so the other three finish verified. The
+    stopped portal is reported (NoResultRecorded), and its new key is not lost: it is in
+    AWSPENDING, the portal runs it."""
+    contexts = [f"stop{i}" for i in range(4)]
+    arns = {ctx: workflow.secret_for(ctx) for ctx in contexts}
+    portals = {ctx: workflow.emulator.portal(ctx) for ctx in contexts}
+    updates = {ctx: portal.update_count for ctx, portal in portals.items()}
+    payload = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": arn} for arn in arns.values()],
+        "timing": dict(TIMING),
+    }
+    execution = workflow.aws.start_execution(
+        payload, f"{workflow.test_name[:40]}-{workflow.counter}"
+    )
+    for _ in range(600):  # the four updates land within seconds; bounded at 60 s
+        if all(portals[ctx].update_count > updates[ctx] for ctx in contexts):
+            break
+        time.sleep(0.1)
+    sfn = workflow.aws.client("stepfunctions")
+    run = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=run)["executions"]
+    stopped = next(
+        c["executionArn"]
+        for c in children
+        if json.loads(sfn.describe_execution(executionArn=c["executionArn"])["input"])["item"][
+            "secretArn"
+        ]
+        == arns["stop0"]
+    )
+
+    sfn.stop_execution(executionArn=stopped, cause="stopped by an operator")
+    result = workflow.aws.follow(execution, timeout_seconds=120)
+
+    assert (result.status, result.error) == ("FAILED", "PortalsFailed")
+    for ctx in contexts[1:]:
+        assert portal_result(result, arns[ctx])["status"] == "verified"
+        assert workflow.secret_json(arns[ctx])["sharedKey"] == portals[ctx].shared_key
+    assert portal_result(result, arns["stop0"])["error"]["name"] == "NoResultRecorded"
+    assert sfn.describe_execution(executionArn=stopped)["status"] == "ABORTED"
+    assert (
+        workflow.secret_json(arns["stop0"], "AWSPENDING")["sharedKey"]
+        == portals["stop0"].shared_key
+    )
+    assert portals["stop0"].update_count == updates["stop0"] + 1
+    body = notification_for(workflow, result.summary["runId"])["body"]  # type: ignore[index]
+    assert body["failedPortals"] == [arns["stop0"]]
 
 
 def test_portals_selected_by_name_prefix(workflow: Workflow) -> None:

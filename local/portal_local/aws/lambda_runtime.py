@@ -651,15 +651,21 @@ class LambdaRuntime:
     def function_logs(self) -> dict[str, str]:
         """Every function's log so far: ``{function name: all its workers' output}``."""
         logs: dict[str, str] = {}
+        for (function, _), text in self.worker_logs().items():
+            logs[function] = logs.get(function, "") + text
+        return logs
+
+    def worker_logs(self) -> dict[tuple[str, str], str]:
+        """Each worker's log so far: ``{(function name, log file name): its output}``
+        (each file only grows)."""
+        logs: dict[tuple[str, str], str] = {}
         if not self.logs_dir.is_dir():
             return logs
         for function_dir in sorted(self.logs_dir.iterdir()):
             if function_dir.is_dir():
-                parts = [
-                    path.read_text(encoding="utf-8", errors="replace")
-                    for path in sorted(function_dir.glob("worker-*.log"))
-                ]
-                logs[function_dir.name] = "".join(parts)
+                for path in sorted(function_dir.glob("worker-*.log")):
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                    logs[function_dir.name, path.name] = text
         return logs
 
     def invocations(self) -> list[InvocationRecord]:

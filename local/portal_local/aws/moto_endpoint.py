@@ -318,6 +318,10 @@ class LocalAwsEndpoint:
         """``{function name: everything its workers wrote}`` (START/END/REPORT included)."""
         return self.runtime.function_logs()
 
+    def worker_logs(self) -> dict[tuple[str, str], str]:
+        """``{(function name, worker log file): what that worker wrote}``."""
+        return self.runtime.worker_logs()
+
     def aws_calls(self) -> list[Any]:
         """Every authorization the functions' AWS calls needed so far (access.Call)."""
         return self.recorder.calls()

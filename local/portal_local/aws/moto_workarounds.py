@@ -501,6 +501,15 @@ class ChildExecution:
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    env: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    stopped: bool = False
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        """Stop the child if it still runs (``StopExecution``, or its map run failed)."""
+        if self.status == "RUNNING":
+            self.stopped = True
+            self.env.set_stop(stop_date=dt.datetime.now(dt.UTC), cause=cause, error=error)
 
     def list_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -537,8 +546,21 @@ class MapRunChildren:
         self.by_arn: dict[str, ChildExecution] = {}
         self._by_run: dict[str, list[ChildExecution]] = {}
         self._items: dict[str, int] = {}
+        self._failed_runs: set[str] = set()
 
-    def start(self, record: Any, items: int, role_arn: str) -> ChildExecution:
+    def fail_run(self, map_run_arn: str) -> None:
+        """The map run failed: stop its running children; start no more."""
+        with self._lock:
+            self._failed_runs.add(map_run_arn)
+        for child in self.of_run(map_run_arn):
+            child.stop()
+
+    def has_failed(self, map_run_arn: str) -> bool:
+        with self._lock:
+            return map_run_arn in self._failed_runs
+
+    def start(self, record: Any, items: int, role_arn: str, env: Any) -> ChildExecution | None:
+        """Record a new child of ``record``'s map run, or None once that run has failed."""
         name = str(uuid.uuid4())
         head = str(record.map_run_arn).rpartition(":")[0]
         child = ChildExecution(
@@ -548,8 +570,11 @@ class MapRunChildren:
             state_machine_arn=str(record.map_state_machine_arn),
             role_arn=role_arn,
             start_date=dt.datetime.now(dt.UTC),
+            env=env,
         )
         with self._lock:
+            if child.map_run_arn in self._failed_runs:
+                return None
             self.by_arn[child.arn] = child
             self._by_run.setdefault(child.map_run_arn, []).append(child)
             self._items[child.map_run_arn] = items
@@ -614,7 +639,8 @@ def distributed_map_children_not_executions(patches: Patches, endpoint: LocalAws
     id the child's name), state machine ``...:stateMachine:<state machine>/<label>``;
     ``ListExecutions(mapRunArn=...)`` lists them (newest first, paged, with ``mapRunArn``
     and ``itemCount``; naming ``stateMachineArn`` as well is a ``ValidationException``);
-    ``DescribeExecution`` describes one (with ``mapRunArn``); its history starts with
+    ``DescribeExecution`` describes one (with ``mapRunArn``) and ``StopExecution`` stops
+    one (it ends ``ABORTED``); its history starts with
     ``ExecutionStarted`` and ends with ``ExecutionSucceeded``/``Failed``/``Aborted``/
     ``TimedOut``; ``$$.Execution`` inside it is the child (``$$.Map`` is not there);
     ``DescribeMapRun`` counts items and executions by status. Histories are paged: 100
@@ -647,6 +673,13 @@ def distributed_map_children_not_executions(patches: Patches, endpoint: LocalAws
         child = children.by_arn.get(str(response._get_param("executionArn")))
         return ActionResult(child.describe()) if child else original_describe(response)
 
+    def stop_execution(response: Any) -> Any:
+        child = children.by_arn.get(str(response._get_param("executionArn")))
+        if child is None:
+            return original_stop(response)
+        child.stop(response._get_param("error"), response._get_param("cause"))
+        return ActionResult({"stopDate": child.stop_date or dt.datetime.now(dt.UTC)})
+
     def get_execution_history(response: Any) -> Any:
         arn = str(response._get_param("executionArn"))
         child = children.by_arn.get(arn)
@@ -677,9 +710,11 @@ def distributed_map_children_not_executions(patches: Patches, endpoint: LocalAws
     responses = StepFunctionResponse
     original_list: Any = responses.list_executions
     original_describe: Any = responses.describe_execution
+    original_stop: Any = responses.stop_execution
     patches.set(distributed.DistributedItemProcessorWorker, "_eval_job", eval_job)
     patches.set(responses, "list_executions", list_executions)
     patches.set(responses, "describe_execution", describe_execution)
+    patches.set(responses, "stop_execution", stop_execution)
     patches.set(responses, "get_execution_history", get_execution_history)
     patches.set(StepFunctionsParserBackend, "describe_map_run", describe_map_run)
 
@@ -688,23 +723,21 @@ def map_run_tolerates_any_failure(patches: Patches, endpoint: LocalAwsEndpoint) 
     """moto ends a map run ``SUCCEEDED`` whatever its children did: a failed child
     execution is an item with a null result, and the Map state goes on. AWS (developer
     guide "Setting failure thresholds for Distributed Map states"; ASL
-    ``ToleratedFailurePercentage``/``ToleratedFailureCount``, both 0 by default): once
-    more children fail (or time out, or are aborted) than the thresholds tolerate, the
-    map run fails and the Map state fails with ``States.ExceedToleratedFailureThreshold``
-    (a Catch on the Map state may catch it). Patched: the thresholds are checked when
-    the last child has ended (AWS checks as children end, and stops starting more: the
-    local run lets the others finish); when both thresholds are given, both must be
-    exceeded here (AWS: either)."""
+    ``ToleratedFailurePercentage``/``ToleratedFailureCount``, both 0 by default; API
+    reference ``MapRunExecutionCounts.aborted``: children "stopped by the user or by Step
+    Functions because the Map Run failed"): once more children fail (or time out, or are
+    aborted) than the thresholds tolerate, the map run fails, its running children are
+    stopped and no more start, and the Map state fails with
+    ``States.ExceedToleratedFailureThreshold`` (a Catch on the Map state may catch it).
+    Patched: the thresholds (as ``UpdateMapRun`` leaves them) are checked as each child
+    ends; when both are given, both must be exceeded here (AWS: either)."""
     original: Any = distributed_component.DistributedIterationComponent._map_run
-    failed_statuses = ("failed", "timedOut", "aborted")
+    children = endpoint.map_run_children
 
     def map_run(component: Any, env: Any, eval_input: Any) -> None:
         original(component, env, eval_input)
-        counts = endpoint.map_run_children.counts(eval_input.map_run_record.map_run_arn)
-        failed, total = sum(counts[s] for s in failed_statuses), max(counts["total"], 1)
-        if failed <= int(eval_input.tolerated_failure_count):
-            return
-        if 100.0 * failed / total <= float(eval_input.tolerated_failure_percentage):
+        record = eval_input.map_run_record
+        if not (children.has_failed(record.map_run_arn) or _threshold_exceeded(children, record)):
             return
         name = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
         cause = "The specified tolerated failure threshold was exceeded"
@@ -718,11 +751,24 @@ def map_run_tolerates_any_failure(patches: Patches, endpoint: LocalAwsEndpoint) 
     patches.set(distributed_component.DistributedIterationComponent, "_map_run", map_run)
 
 
+def _threshold_exceeded(children: MapRunChildren, record: Any) -> bool:
+    counts = children.counts(str(record.map_run_arn))
+    failed = sum(counts[s] for s in ("failed", "timedOut", "aborted"))
+    percentage = 100.0 * failed / max(counts["total"], 1)
+    return failed > int(record.tolerated_failure_count) and percentage > float(
+        record.tolerated_failure_percentage
+    )
+
+
 def _run_child(children: MapRunChildren, worker: Any, env: Any, job: Any) -> None:
     """Run one item as a child execution: its own history, context and outcome."""
     record = worker._map_run_record
     context = env.states.context_object.context_object_data
-    child = children.start(record, worker._job_pool._jobs_number, context["Execution"]["RoleArn"])
+    role = context["Execution"]["RoleArn"]
+    child = children.start(record, worker._job_pool._jobs_number, role, env)
+    if child is None:  # the map run has failed: no more children start
+        job.job_output = None
+        return
     env.event_manager = child.events  # the child execution's own history
     env.event_history_context.source_event_id = 0
     env.event_history_context.last_published_event_id = 0
@@ -771,12 +817,17 @@ def _run_child(children: MapRunChildren, worker: Any, env: Any, job: Any) -> Non
             event_details=details_of(kind, details),
         )
     except Exception as exc:  # noqa: BLE001 - the child fails, the map run goes on
-        child.error = StatesErrorNameType.StatesRuntime.to_name()
-        child.cause = f"{type(exc).__name__}({exc})"
+        if child.stopped:  # stopped before its first state ran
+            status = "ABORTED"
+        else:
+            child.error = StatesErrorNameType.StatesRuntime.to_name()
+            child.cause = f"{type(exc).__name__}({exc})"
     finally:
         child.stop_date = dt.datetime.now(dt.UTC)
         child.status = status
         job.job_output = output
+        if status != "SUCCEEDED" and _threshold_exceeded(children, record):
+            children.fail_run(child.map_run_arn)
 
 
 def _child_outcome(state: Any, output: Any) -> tuple[str, Any, dict[str, Any]]:

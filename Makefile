@@ -45,8 +45,12 @@ node_modules/.installed: package.json package-lock.json
 demo: $(STAMP)
 	$(BIN)/portal-local demo
 
+# Two workers (pytest-xdist), each with its own emulator and local deployment: the
+# workflow tests mostly wait on emulated restarts. A module's tests stay on one worker;
+# the least-privilege check merges every worker's calls at the end (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit
 # tests: no sockets, no moto server. Fails when they cover less than 90% of the

@@ -1,11 +1,53 @@
-"""Isolation shared by every test package."""
+"""Isolation shared by every test package, and what a parallel run (pytest-xdist, as
+``make test`` runs) checks once every worker has finished."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from portal_automation import sensitive
+
+
+def _controller(config: pytest.Config) -> bool:
+    """Whether this process distributes tests to xdist workers (and runs none)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+# Imported only by a parallel run's controller: serial and fast runs never load moto.
+# ruff: noqa: PLC0415
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _controller(config):  # the workers, started later, inherit it
+        from tests.workflow.least_privilege import FINDINGS_DIR_VARIABLE
+
+        os.environ[FINDINGS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="least-privilege-")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Least privilege over every worker's calls (tests/workflow/least_privilege.py):
+    each worker checked its own deployment; a grant is unused only if no worker used it."""
+    if not _controller(session.config):
+        return
+    from tests.workflow.least_privilege import FINDINGS_DIR_VARIABLE, merged_findings
+
+    directory = os.environ.get(FINDINGS_DIR_VARIABLE)
+    if not directory:
+        return
+    problems = merged_findings(Path(directory))
+    shutil.rmtree(directory, ignore_errors=True)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", f"least privilege, every worker: {len(problems)} problem(s)")
+        for problem in problems:
+            reporter.write_line(problem)
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

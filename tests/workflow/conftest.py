@@ -10,6 +10,7 @@ the canary password and every key and token the emulator ever had or issued.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import time
@@ -31,6 +32,9 @@ from portal_local.leaks import (
     subscribe_bus_events,
     subscribe_notifications,
 )
+
+from .least_privilege import FINDINGS_DIR_VARIABLE as FINDINGS_DIR
+from .least_privilege import whole_suite_ran, write_findings
 
 CANARY_PASSWORD = "CANARY-pw-" + secrets.token_hex(8)
 LDAP_PASSWORD = "CANARY-ldap-" + secrets.token_hex(8)
@@ -186,7 +190,9 @@ def emulator() -> Iterator[PortalEmulator]:
 
 
 @pytest.fixture(scope="session")
-def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
+def deployment(
+    emulator: PortalEmulator, request: pytest.FixtureRequest
+) -> Iterator[LocalDeployment]:
     parameters = {
         "MaxRestartSeconds": "120",
         "PortalReadTimeoutSeconds": str(READ_TIMEOUT),
@@ -201,6 +207,11 @@ def deployment(emulator: PortalEmulator) -> Iterator[LocalDeployment]:
         aws.bus_queue = subscribe_bus_events(aws)  # type: ignore[attr-defined]
         aws.leaks_seen = Seen()  # type: ignore[attr-defined]
         yield aws
+        worker, findings = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(FINDINGS_DIR)
+        if worker and findings:  # a parallel run: the controller merges every worker's
+            deselected = request.config.stash.get(DESELECTED, 0)
+            whole = whole_suite_ran(request.session.items, deselected)
+            write_findings(aws, Path(findings), worker, whole)
 
 
 @dataclass

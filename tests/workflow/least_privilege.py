@@ -1,0 +1,185 @@
+"""Least privilege, proved by use (issue 10 section 3): the two checks over what the
+local endpoint recorded of the deployed functions' AWS calls.
+
+The endpoint recorded every authorization each function's calls needed (service, IAM
+action, resource ARN, and the KMS use a call implies: :mod:`portal_local.aws.access`).
+Each is checked against the function's role as deployed from the translated template
+(the inline and managed policies moto's IAM holds):
+
+* :func:`refused_calls`: a call the role does not allow, unless a test provoked it on
+  purpose (``refusals`` in ``least_privilege_reasons.json``: the endpoint answered it
+  AccessDenied, as AWS would, and the test asserts what the product made of it);
+* :func:`unused_grants`: a granted (action, resource) that no call used, unless
+  ``least_privilege_reasons.json`` gives a reason for it. It needs the calls of the
+  whole workflow suite (a subset leaves grants unused).
+
+Serial runs check both in ``test_zz_least_privilege.py`` (the last module). Parallel
+runs (pytest-xdist: one deployment per worker) write each worker's findings at the end
+of its session (:func:`write_findings`), and the controller merges them
+(:func:`merged_findings`, from ``tests/conftest.py``): a refused call in any worker
+fails, a grant fails only when no worker used it. Resources are named by logical id
+there, since each worker's deployment has its own physical names.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from portal_local.aws.access import Call, _like, evaluate, request_context, role_from_iam
+from portal_local.deployment import LocalDeployment
+
+REASONS = Path(__file__).with_name("least_privilege_reasons.json")
+# Where a parallel run's workers write their findings (set by the controller).
+FINDINGS_DIR_VARIABLE = "PORTAL_TESTS_LEAST_PRIVILEGE_DIR"
+WORKFLOW_DIR = Path(__file__).parent
+
+
+def whole_suite_ran(items: list[Any], deselected: int) -> bool:
+    """Whether the session collected every workflow test module and deselected none."""
+    ran = {Path(str(item.path)).name for item in items}
+    wanted = {p.name for p in WORKFLOW_DIR.glob("test_*.py")}
+    return wanted <= ran and not deselected
+
+
+def refused_calls(aws: LocalDeployment) -> list[str]:
+    """Each call a function made that its role does not allow (or that the endpoint
+    refused) and that no entry of ``refusals`` lists."""
+    functions = _functions(aws)
+    refusals = json.loads(REASONS.read_text(encoding="utf-8"))["refusals"]
+    recorded = aws.endpoint.aws_calls()
+    assert recorded, "no function call was recorded"
+    refused, roles = [], {}
+    for call in sorted(set(recorded), key=lambda c: (c.function, c.action, c.resource)):
+        assert isinstance(call, Call)
+        logical, role_arn = functions[call.function]
+        if role_arn not in roles:
+            roles[role_arn] = role_from_iam(aws.endpoint, role_arn).statements
+        verdict = evaluate(roles[role_arn], call.action, call.resource, request_context(role_arn))
+        if verdict == "Allow" and not call.refused:
+            continue
+        if call.refused and _listed_with_reason(
+            refusals, logical, call.action, "resource", call.resource
+        ):
+            continue
+        refused.append(
+            f"{logical}: {call.action} on {_logical(aws, call.resource)} (for {call.operation}): "
+            f"{verdict}" + (", answered AccessDenied" if call.refused else "")
+        )
+    return refused
+
+
+def unused_grants(aws: LocalDeployment) -> list[str]:
+    """Each granted (action, resource) of a function's role that none of its calls used
+    and no entry of ``reasons`` explains; resources named by logical id."""
+    reasons = json.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
+    functions, calls = _functions(aws), _calls(aws)
+    unused = []
+    for name, (logical, role_arn) in sorted(functions.items()):
+        used = calls.get(name, set())
+        role = role_from_iam(aws.endpoint, role_arn)
+        for policy, statements in role.policies.items():
+            for statement in statements:
+                if statement.get("Effect") != "Allow":
+                    continue
+                for action in _listed(statement.get("Action")):
+                    for resource in _listed(statement.get("Resource", "*")):
+                        if any(
+                            _like(action, a, case=False) and _like(resource, r) for a, r, _ in used
+                        ):
+                            continue
+                        if _listed_with_reason(
+                            reasons, logical, action, "policy", _short(policy), default="*"
+                        ):
+                            continue
+                        unused.append(
+                            f"{logical}: {action} on {_logical(aws, resource)} ({_short(policy)})"
+                        )
+    return unused
+
+
+def write_findings(aws: LocalDeployment, directory: Path, worker: str, whole: bool) -> None:
+    """One worker's findings, for :func:`merged_findings`."""
+    findings = {"whole": whole, "refused": refused_calls(aws), "unused": unused_grants(aws)}
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{worker}.json").write_text(json.dumps(findings), encoding="utf-8")
+
+
+def merged_findings(directory: Path) -> list[str]:
+    """The problems of a parallel session: every worker's refused calls, and the grants
+    no worker used (when the whole suite ran). Empty when no worker had a deployment."""
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.json"))]
+    if not reports:
+        return []
+    problems = [f"refused: {c}" for r in reports for c in r["refused"]]
+    if all(r["whole"] for r in reports):
+        unused = set.intersection(*(set(r["unused"]) for r in reports))
+        problems += [f"granted, never used, no reason given: {g}" for g in sorted(unused)]
+    return problems
+
+
+def _logical(aws: LocalDeployment, resource: str) -> str:
+    """``resource`` with the deployment's physical names replaced by their logical ids."""
+    assert aws.stack is not None
+    names = sorted(aws.stack.physical_ids.items(), key=lambda kv: -len(str(kv[1])))
+    for logical, physical in names:
+        if len(str(physical)) >= 6:
+            resource = resource.replace(str(physical), f"<{logical}>")
+    return resource
+
+
+def _functions(aws: LocalDeployment) -> dict[str, tuple[str, str]]:
+    """Function name -> (logical id, role ARN), for every function of the stack."""
+    assert aws.stack is not None
+    lam = aws.client("lambda")
+    found = {}
+    for logical, kind in aws.stack.resource_types.items():
+        if kind == "AWS::Lambda::Function":
+            name = aws.stack.physical_ids[logical]
+            found[name] = (logical, lam.get_function_configuration(FunctionName=name)["Role"])
+    return found
+
+
+def _calls(aws: LocalDeployment) -> dict[str, set[tuple[str, str, str]]]:
+    """Function name -> {(action, resource, operation)} it needed and was allowed."""
+    by_function: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for call in aws.endpoint.aws_calls():
+        assert isinstance(call, Call)
+        if not call.refused:
+            by_function[call.function].add((call.action, call.resource, call.operation))
+    return by_function
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _short(policy: str) -> str:
+    return policy.rsplit("/", 1)[-1]
+
+
+def _listed_with_reason(
+    entries: list[dict[str, str]],
+    logical: str,
+    action: str,
+    field: str,
+    value: str,
+    *,
+    default: str | None = None,
+) -> bool:
+    """Whether an entry of ``least_privilege_reasons.json`` (each must give its reason)
+    names this function (any when it names none), action and ``field`` (shell-style
+    wildcards; an entry without ``field`` matches ``default``, or is an error)."""
+    for entry in entries:
+        assert entry.get("reason"), f"an entry of {REASONS.name} without a reason: {entry}"
+        pattern = entry[field] if default is None else entry.get(field, default)
+        if (
+            fnmatch.fnmatchcase(logical, entry.get("function", "*"))
+            and fnmatch.fnmatchcase(action.lower(), entry["action"].lower())
+            and fnmatch.fnmatchcase(value, pattern)
+        ):
+            return True
+    return False

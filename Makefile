@@ -46,11 +46,14 @@ demo: $(STAMP)
 	$(BIN)/portal-local demo
 
 # Two workers (pytest-xdist), each with its own emulator and local deployment: the
-# workflow tests mostly wait on emulated restarts. A module's tests stay on one worker;
-# the least-privilege check merges every worker's calls at the end (tests/conftest.py).
+# workflow tests mostly wait on emulated restarts. A module's tests stay on one worker,
+# and modules are handed out in collection order, so each worker runs the tests that
+# start their own moto endpoint or emulator before its workflow session starts the
+# deployment (moto's state is per process). The least-privilege check merges every
+# worker's calls at the end (tests/conftest.py).
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit
 # tests: no sockets, no moto server. Fails when they cover less than 90% of the

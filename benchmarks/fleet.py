@@ -20,8 +20,8 @@ The local Lambda runtime keeps at most ``--max-workers`` warm workers per functi
 (LocalDeployment's 10 cannot hold a fleet's health polls); beyond that an invocation
 waits for a free worker, which on AWS it would not (one execution environment per
 concurrent invocation, up to the account's concurrency). Each worker's cold start
-(importing the handler: boto3, Powertools, the X-Ray SDK) costs about 0.8 CPU seconds
-here, on the same 2 cores as everything else.
+(the interpreter, the handler, boto3 and Powertools) costs about 0.8 CPU seconds here,
+on the same 2 cores as everything else.
 """
 
 from __future__ import annotations

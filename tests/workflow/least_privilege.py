@@ -76,10 +76,33 @@ def unused_grants(aws: LocalDeployment) -> list[str]:
     """Each granted (action, resource) of a function's role that none of its calls used
     and no entry of ``reasons`` explains; resources named by logical id."""
     reasons = json.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
-    functions, calls = _functions(aws), _calls(aws)
+    calls = _calls(aws)
     unused = []
-    for name, (logical, role_arn) in sorted(functions.items()):
+    for name, logical, policy, action, resource in _grants(aws):
         used = calls.get(name, set())
+        if any(_like(action, a, case=False) and _like(resource, r) for a, r, _ in used):
+            continue
+        if _listed_with_reason(reasons, logical, action, "policy", _short(policy), default="*"):
+            continue
+        unused.append(f"{logical}: {action} on {_logical(aws, resource)} ({_short(policy)})")
+    return unused
+
+
+def granted(aws: LocalDeployment) -> list[str]:
+    """Every grant of every function's role, resources named by logical id: the same for
+    every deployment of the template (how a parallel run checks its renaming)."""
+    return sorted(
+        {
+            f"{logical}: {action} on {_logical(aws, resource)} ({_short(policy)})"
+            for _, logical, policy, action, resource in _grants(aws)
+        }
+    )
+
+
+def _grants(aws: LocalDeployment) -> list[tuple[str, str, str, str, str]]:
+    """(function name, logical id, policy, action, resource) of each Allow grant."""
+    grants = []
+    for name, (logical, role_arn) in sorted(_functions(aws).items()):
         role = role_from_iam(aws.endpoint, role_arn)
         for policy, statements in role.policies.items():
             for statement in statements:
@@ -87,23 +110,18 @@ def unused_grants(aws: LocalDeployment) -> list[str]:
                     continue
                 for action in _listed(statement.get("Action")):
                     for resource in _listed(statement.get("Resource", "*")):
-                        if any(
-                            _like(action, a, case=False) and _like(resource, r) for a, r, _ in used
-                        ):
-                            continue
-                        if _listed_with_reason(
-                            reasons, logical, action, "policy", _short(policy), default="*"
-                        ):
-                            continue
-                        unused.append(
-                            f"{logical}: {action} on {_logical(aws, resource)} ({_short(policy)})"
-                        )
-    return unused
+                        grants.append((name, logical, policy, action, resource))
+    return grants
 
 
 def write_findings(aws: LocalDeployment, directory: Path, worker: str, whole: bool) -> None:
     """One worker's findings, for :func:`merged_findings`."""
-    findings = {"whole": whole, "refused": refused_calls(aws), "unused": unused_grants(aws)}
+    findings = {
+        "whole": whole,
+        "refused": refused_calls(aws),
+        "unused": unused_grants(aws),
+        "granted": granted(aws),
+    }
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{worker}.json").write_text(json.dumps(findings), encoding="utf-8")
 
@@ -115,7 +133,10 @@ def merged_findings(directory: Path) -> list[str]:
     if not reports:
         return []
     problems = [f"refused: {c}" for r in reports for c in r["refused"]]
-    if all(r["whole"] for r in reports):
+    grants = {json.dumps(r["granted"]) for r in reports}
+    if len(grants) > 1:  # a physical name left unrenamed: the intersection would drop it
+        problems.append("the workers' grants differ once renamed: fix _logical")
+    elif all(r["whole"] for r in reports):
         unused = set.intersection(*(set(r["unused"]) for r in reports))
         problems += [f"granted, never used, no reason given: {g}" for g in sorted(unused)]
     return problems

@@ -51,7 +51,6 @@ def refused_calls(aws: LocalDeployment) -> list[str]:
     functions = _functions(aws)
     refusals = json.loads(REASONS.read_text(encoding="utf-8"))["refusals"]
     recorded = aws.endpoint.aws_calls()
-    assert recorded, "no function call was recorded"
     refused, roles = [], {}
     for call in sorted(set(recorded), key=lambda c: (c.function, c.action, c.resource)):
         assert isinstance(call, Call)

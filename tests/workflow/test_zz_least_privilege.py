@@ -18,6 +18,7 @@ pytestmark = pytest.mark.workflow
 
 
 def test_every_call_a_function_made_is_allowed_by_its_role(deployment: LocalDeployment) -> None:
+    assert deployment.endpoint.aws_calls(), "no function call was recorded"
     refused = refused_calls(deployment)
     assert not refused, "calls the role does not allow (missing grants):\n" + "\n".join(refused)
 

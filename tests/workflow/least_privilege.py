@@ -83,7 +83,7 @@ def unused_grants(aws: LocalDeployment) -> list[str]:
             continue
         if _listed_with_reason(reasons, logical, action, "policy", _short(policy), default="*"):
             continue
-        unused.append(f"{logical}: {action} on {_logical(aws, resource)} ({_short(policy)})")
+        unused.append(_grant(aws, logical, action, resource, policy))
     return unused
 
 
@@ -92,10 +92,14 @@ def granted(aws: LocalDeployment) -> list[str]:
     every deployment of the template (how a parallel run checks its renaming)."""
     return sorted(
         {
-            f"{logical}: {action} on {_logical(aws, resource)} ({_short(policy)})"
+            _grant(aws, logical, action, resource, policy)
             for _, logical, policy, action, resource in _grants(aws)
         }
     )
+
+
+def _grant(aws: LocalDeployment, logical: str, action: str, resource: str, policy: str) -> str:
+    return f"{logical}: {action} on {_logical(aws, resource)} ({_short(_logical(aws, policy))})"
 
 
 def _grants(aws: LocalDeployment) -> list[tuple[str, str, str, str, str]]:
@@ -141,14 +145,15 @@ def merged_findings(directory: Path) -> list[str]:
     return problems
 
 
-def _logical(aws: LocalDeployment, resource: str) -> str:
-    """``resource`` with the deployment's physical names replaced by their logical ids."""
+def _logical(aws: LocalDeployment, name: str) -> str:
+    """``name`` (a resource or policy ARN) with the deployment's physical names and the
+    parameter values it was given replaced by their logical ids and parameter names."""
     assert aws.stack is not None
-    names = sorted(aws.stack.physical_ids.items(), key=lambda kv: -len(str(kv[1])))
-    for logical, physical in names:
-        if len(str(physical)) >= 6:
-            resource = resource.replace(str(physical), f"<{logical}>")
-    return resource
+    physical = {**aws.stack.physical_ids, **{k: str(v) for k, v in aws.parameters.items()}}
+    for logical, value in sorted(physical.items(), key=lambda kv: -len(str(kv[1]))):
+        if len(str(value)) >= 6:
+            name = name.replace(str(value), f"<{logical}>")
+    return name
 
 
 def _functions(aws: LocalDeployment) -> dict[str, tuple[str, str]]:

@@ -149,10 +149,15 @@ def _logical(aws: LocalDeployment, name: str) -> str:
     """``name`` (a resource or policy ARN) with the deployment's physical names and the
     parameter values it was given replaced by their logical ids and parameter names."""
     assert aws.stack is not None
-    physical = {**aws.stack.physical_ids, **{k: str(v) for k, v in aws.parameters.items()}}
-    for logical, value in sorted(physical.items(), key=lambda kv: -len(str(kv[1]))):
-        if len(str(value)) >= 6:
-            name = name.replace(str(value), f"<{logical}>")
+    given = {**aws.stack.physical_ids, **{k: str(v) for k, v in aws.parameters.items()}}
+    names = [  # a queue's Ref is its URL, its ARN ends with its name: rename both
+        (str(form), logical)
+        for logical, value in given.items()
+        for form in {str(value), str(value).rsplit("/", 1)[-1], str(value).rsplit(":", 1)[-1]}
+        if len(form) >= 6
+    ]
+    for form, logical in sorted(names, key=lambda pair: -len(pair[0])):
+        name = name.replace(form, f"<{logical}>")
     return name
 
 

@@ -18,6 +18,32 @@ def _controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
+WORKFLOW = Path(__file__).parent / "workflow"
+LAST = "test_zz_least_privilege.py"  # a serial run checks every grant after the others
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The workflow modules after every other test, the largest first (workers are
+    handed modules in this order: long ones first keep one worker from finishing the
+    session alone), and the least-privilege module last."""
+
+    def module(item: pytest.Item) -> Path:
+        return Path(str(item.path))
+
+    sizes: dict[Path, int] = {}
+    for item in items:
+        sizes[module(item)] = sizes.get(module(item), 0) + 1
+    first = {path: n for n, path in enumerate(dict.fromkeys(module(i) for i in items))}
+
+    def key(item: pytest.Item) -> tuple[int, int, int]:
+        path = module(item)
+        if path.parent != WORKFLOW:
+            return (0, first[path], 0)
+        return (2 if path.name == LAST else 1, -sizes[path], first[path])
+
+    items.sort(key=key)  # stable: each module keeps its own order
+
+
 # Imported only by a parallel run's controller: serial and fast runs never load moto.
 # ruff: noqa: PLC0415
 

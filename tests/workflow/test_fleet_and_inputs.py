@@ -87,6 +87,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "maxRestartSeconds",
     ),
     (
+        "label with a right-to-left override and a path",
+        {"action": "rotate-shared-key", "portals": {"label": "prod\u202e/../etc"}},
+        "label",
+    ),
+    (
         "malformed rotation token",
         {"action": "rotate-shared-key", "portals": "A", "rotationToken": "../.."},
         "rotationToken",
@@ -108,10 +113,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 def test_malformed_input_is_rejected_before_any_portal_request(
     workflow: Workflow, case: str, payload: dict[str, Any], reason: str
 ) -> None:
-    """FAULTS rows 18, 19, 28: rejected with the reason, nothing sent to any portal."""
+    """FAULTS rows 18, 19, 28, 38: rejected with the reason, nothing sent to any portal."""
     arn = workflow.secret_for("input113")
     if payload.get("portals") == "A":
         payload = {**payload, "portals": [{"secretArn": arn}]}
+    elif isinstance(payload.get("portals"), dict):  # the fields of the one portal
+        payload = {**payload, "portals": [{"secretArn": arn, **payload["portals"]}]}
     workflow.emulator.clear_log()
 
     result = workflow.run({"timing": TIMING, **payload})

@@ -54,11 +54,23 @@ FLEET = {
         }
     },
 }
-SLOW = {  # items that wait two seconds, or fail at once
+SLOW = {  # items that wait five seconds (time to see them all running), or fail at once
     **PROCESSOR,
     "States": {
         **PROCESSOR["States"],
-        "Work": {"Type": "Wait", "Seconds": 2, "End": True},
+        "Work": {"Type": "Wait", "Seconds": 5, "End": True},
+    },
+}
+FAIL_LATER = {  # the failing item fails after 2 s, when every other one has started
+    **PROCESSOR,
+    "States": {
+        "Pick": {
+            **PROCESSOR["States"]["Pick"],  # type: ignore[dict-item]
+            "Choices": [{"Variable": "$.item.fail", "BooleanEquals": True, "Next": "Delay"}],
+        },
+        "Delay": {"Type": "Wait", "Seconds": 2, "Next": "Fail"},
+        "Work": {"Type": "Wait", "Seconds": 20, "End": True},
+        "Fail": PROCESSOR["States"]["Fail"],  # type: ignore[index]
     },
 }
 
@@ -230,10 +242,10 @@ def test_a_failed_child_fails_the_map_run_unless_tolerated(endpoint: LocalAwsEnd
 
 def test_a_failed_map_run_stops_the_children_still_running(endpoint: LocalAwsEndpoint) -> None:
     """Once the map run fails, Step Functions stops its running children: with the
-    default thresholds, one child failing at once leaves none of the slow ones to end."""
+    default thresholds, one child failing leaves none of the slow ones to end."""
     sfn = endpoint.client("stepfunctions")
     items = [{"n": n, "fail": n == 0} for n in range(5)]
-    _, arn = _fleet(endpoint, SLOW, items, ToleratedFailurePercentage=None)
+    _, arn = _fleet(endpoint, FAIL_LATER, items, ToleratedFailurePercentage=None)
 
     done = wait_for_execution(sfn, arn, timeout_s=60)
 

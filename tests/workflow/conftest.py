@@ -146,7 +146,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "sel3": {"version": "11.3"},
     "dash1": {"version": "11.3"},
     "dash2": {"version": "11.3"},
-    **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(24)},
+    **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and

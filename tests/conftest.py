@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def _controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
-WORKFLOW = Path(__file__).parent / "workflow"
+WORKFLOW = Path(__file__).resolve().parent / "workflow"
 LAST = "test_zz_least_privilege.py"  # a serial run checks every grant after the others
 
 
@@ -30,9 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def module(item: pytest.Item) -> Path:
         return Path(str(item.path))
 
-    sizes: dict[Path, int] = {}
-    for item in items:
-        sizes[module(item)] = sizes.get(module(item), 0) + 1
+    sizes = Counter(module(item) for item in items)
     first = {path: n for n, path in enumerate(dict.fromkeys(module(i) for i in items))}
 
     def key(item: pytest.Item) -> tuple[int, int, int]:

@@ -183,10 +183,16 @@ def test_the_map_run_counts_children_by_status(
 def _fleet(
     endpoint: LocalAwsEndpoint, processor: dict[str, Any], items: list[Any], **extra: Any
 ) -> tuple[str, str]:
-    """Start a Distributed Map over ``items``: (state machine, execution) ARNs."""
+    """Start a Distributed Map over ``items``, its fields ``extra`` (None: left out; a
+    Catch goes on to a ``Caught`` Pass state): (state machine, execution) ARNs."""
     fleet = {**FLEET["States"]["Fleet"], "ItemProcessor": processor, **extra}
     fleet = {k: v for k, v in fleet.items() if v is not None}
-    machine = state_machine(endpoint, {"StartAt": "Fleet", "States": {"Fleet": fleet}})
+    states: dict[str, Any] = {"Fleet": fleet}
+    if "Catch" in fleet:
+        fleet.pop("End")
+        fleet["Next"] = "Caught"
+        states["Caught"] = {"Type": "Pass", "End": True}
+    machine = state_machine(endpoint, {"StartAt": "Fleet", "States": states})
     sfn = endpoint.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
     return machine, arn["executionArn"]
@@ -213,15 +219,8 @@ def test_a_failed_child_fails_the_map_run_unless_tolerated(endpoint: LocalAwsEnd
         "tolerated-count": {"ToleratedFailurePercentage": None, "ToleratedFailureCount": 1},
         "one-too-many": {"ToleratedFailureCount": 0, "ToleratedFailurePercentage": 10.0},
     }.items():
-        fleet = {**FLEET["States"]["Fleet"], **extra}  # type: ignore[dict-item]
-        fleet = {k: v for k, v in fleet.items() if v is not None}
-        if "Catch" in extra:
-            fleet.pop("End")
-            fleet["Next"] = "Caught"
-        states = {"Fleet": fleet, "Caught": {"Type": "Pass", "End": True}}
-        machine = state_machine(endpoint, {"StartAt": "Fleet", "States": states})
-        arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
-        done = wait_for_execution(sfn, arn["executionArn"], timeout_s=60)
+        _, arn = _fleet(endpoint, PROCESSOR, items, **extra)
+        done = wait_for_execution(sfn, arn, timeout_s=60)
         outcomes[name] = done["status"]
         if name == "caught":
             output = json.loads(done["output"])
@@ -254,6 +253,18 @@ def test_a_failed_map_run_stops_the_children_still_running(endpoint: LocalAwsEnd
     assert statuses.count("FAILED") == 1
     assert "SUCCEEDED" not in statuses
     assert "ABORTED" in statuses
+
+
+def test_a_failed_map_run_starts_no_more_children(endpoint: LocalAwsEndpoint) -> None:
+    """One child at a time: the first fails, and the two after it never start."""
+    sfn = endpoint.client("stepfunctions")
+    items = [{"n": n, "fail": n == 0} for n in range(3)]
+    _, arn = _fleet(endpoint, FAIL_LATER, items, ToleratedFailurePercentage=None, MaxConcurrency=1)
+
+    done = wait_for_execution(sfn, arn, timeout_s=60)
+
+    assert (done["status"], done["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert [c["status"] for c in _children(sfn, arn)] == ["FAILED"]
 
 
 @pytest.mark.parametrize("tolerated", [100.0, None], ids=["tolerated", "default"])

@@ -47,4 +47,4 @@ def test_grants_that_differ_between_workers_are_a_problem_not_an_intersection(
     _report(tmp_path, "gw0", whole=True, refused=[], unused=["A: on bucket-1"], granted=["A"])
     _report(tmp_path, "gw1", whole=True, refused=[], unused=["A: on bucket-2"], granted=["B"])
 
-    assert merged_findings(tmp_path) == ["the workers' grants differ once renamed: fix _logical"]
+    assert merged_findings(tmp_path) == ["the workers' grants differ once renamed: fix _renaming"]

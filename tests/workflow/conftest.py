@@ -34,7 +34,7 @@ from portal_local.leaks import (
 )
 
 from .least_privilege import FINDINGS_DIR_VARIABLE as FINDINGS_DIR
-from .least_privilege import whole_suite_ran, write_findings
+from .least_privilege import WORKFLOW_DIR, whole_suite_ran, write_findings
 
 CANARY_PASSWORD = "CANARY-pw-" + secrets.token_hex(8)
 LDAP_PASSWORD = "CANARY-ldap-" + secrets.token_hex(8)
@@ -161,11 +161,10 @@ CHANGE_TIMEOUT = 6
 
 DESELECTED = pytest.StashKey[int]()
 """How many workflow tests this session deselected (the least-privilege check needs all)."""
-HERE = Path(__file__).resolve().parent
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
-    workflow = [i for i in items if Path(str(i.path)).parent == HERE]
+    workflow = [i for i in items if Path(str(i.path)).parent == WORKFLOW_DIR]
     if workflow:
         stash = workflow[0].config.stash
         stash[DESELECTED] = stash.get(DESELECTED, 0) + len(workflow)
@@ -230,10 +229,14 @@ class Workflow:
             f"{self.test_name}-{context}-{self.counter}", login, **extra
         )
 
-    def run(self, payload: dict[str, Any], *, timeout: float = 120.0) -> FollowResult:
+    def start(self, payload: dict[str, Any]) -> str:
+        """Start an execution of ``payload`` under a name of this test; its ARN."""
         self.counter += 1
         name = f"{self.test_name[:50]}-{self.counter}-{int(time.time() * 1000) % 100000}"
-        return self.aws.run(payload, name, timeout_seconds=timeout)
+        return self.aws.start_execution(payload, name)
+
+    def run(self, payload: dict[str, Any], *, timeout: float = 120.0) -> FollowResult:
+        return self.aws.follow(self.start(payload), timeout_seconds=timeout)
 
     def rotate(self, *arns: str, **extra: Any) -> FollowResult:
         payload = {

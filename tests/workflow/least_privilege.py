@@ -26,6 +26,8 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from portal_local.deployment import LocalDeployment
 REASONS = Path(__file__).with_name("least_privilege_reasons.json")
 # Where a parallel run's workers write their findings (set by the controller).
 FINDINGS_DIR_VARIABLE = "PORTAL_TESTS_LEAST_PRIVILEGE_DIR"
-WORKFLOW_DIR = Path(__file__).parent
+WORKFLOW_DIR = Path(__file__).resolve().parent
 
 
 def whole_suite_ran(items: list[Any], deselected: int) -> bool:
@@ -50,7 +52,7 @@ def refused_calls(aws: LocalDeployment) -> list[str]:
     refused) and that no entry of ``refusals`` lists."""
     functions = _functions(aws)
     refusals = json.loads(REASONS.read_text(encoding="utf-8"))["refusals"]
-    recorded = aws.endpoint.aws_calls()
+    recorded, rename = aws.endpoint.aws_calls(), _renaming(aws)
     refused, roles = [], {}
     for call in sorted(set(recorded), key=lambda c: (c.function, c.action, c.resource)):
         assert isinstance(call, Call)
@@ -65,45 +67,57 @@ def refused_calls(aws: LocalDeployment) -> list[str]:
         ):
             continue
         refused.append(
-            f"{logical}: {call.action} on {_logical(aws, call.resource)} (for {call.operation}): "
+            f"{logical}: {call.action} on {rename(call.resource)} (for {call.operation}): "
             f"{verdict}" + (", answered AccessDenied" if call.refused else "")
         )
     return refused
 
 
-def unused_grants(aws: LocalDeployment) -> list[str]:
+@dataclass(frozen=True)
+class Grant:
+    """One (action, resource) a policy of a function's role allows."""
+
+    function: str
+    logical: str
+    policy: str
+    action: str
+    resource: str
+
+
+def unused_grants(aws: LocalDeployment, grants: list[Grant] | None = None) -> list[str]:
     """Each granted (action, resource) of a function's role that none of its calls used
     and no entry of ``reasons`` explains; resources named by logical id."""
     reasons = json.loads(REASONS.read_text(encoding="utf-8"))["reasons"]
-    calls = _calls(aws)
+    calls, rename = _calls(aws), _renaming(aws)
     unused = []
-    for name, logical, policy, action, resource in _grants(aws):
-        used = calls.get(name, set())
-        if any(_like(action, a, case=False) and _like(resource, r) for a, r, _ in used):
+    for grant in grants if grants is not None else _grants(aws):
+        used = calls.get(grant.function, set())
+        if any(_like(grant.action, a, case=False) and _like(grant.resource, r) for a, r, _ in used):
             continue
-        if _listed_with_reason(reasons, logical, action, "policy", _short(policy), default="*"):
+        if _listed_with_reason(
+            reasons, grant.logical, grant.action, "policy", _short(grant.policy), default="*"
+        ):
             continue
-        unused.append(_grant(aws, logical, action, resource, policy))
+        unused.append(_named(grant, rename))
     return unused
 
 
-def granted(aws: LocalDeployment) -> list[str]:
+def granted(aws: LocalDeployment, grants: list[Grant] | None = None) -> list[str]:
     """Every grant of every function's role, resources named by logical id: the same for
     every deployment of the template (how a parallel run checks its renaming)."""
+    rename = _renaming(aws)
     return sorted(
-        {
-            _grant(aws, logical, action, resource, policy)
-            for _, logical, policy, action, resource in _grants(aws)
-        }
+        {_named(grant, rename) for grant in (grants if grants is not None else _grants(aws))}
     )
 
 
-def _grant(aws: LocalDeployment, logical: str, action: str, resource: str, policy: str) -> str:
-    return f"{logical}: {action} on {_logical(aws, resource)} ({_short(_logical(aws, policy))})"
+def _named(grant: Grant, rename: Callable[[str], str]) -> str:
+    policy = _short(rename(grant.policy))
+    return f"{grant.logical}: {grant.action} on {rename(grant.resource)} ({policy})"
 
 
-def _grants(aws: LocalDeployment) -> list[tuple[str, str, str, str, str]]:
-    """(function name, logical id, policy, action, resource) of each Allow grant."""
+def _grants(aws: LocalDeployment) -> list[Grant]:
+    """Each Allow grant of each function's role."""
     grants = []
     for name, (logical, role_arn) in sorted(_functions(aws).items()):
         role = role_from_iam(aws.endpoint, role_arn)
@@ -113,17 +127,18 @@ def _grants(aws: LocalDeployment) -> list[tuple[str, str, str, str, str]]:
                     continue
                 for action in _listed(statement.get("Action")):
                     for resource in _listed(statement.get("Resource", "*")):
-                        grants.append((name, logical, policy, action, resource))
+                        grants.append(Grant(name, logical, policy, action, resource))
     return grants
 
 
 def write_findings(aws: LocalDeployment, directory: Path, worker: str, whole: bool) -> None:
     """One worker's findings, for :func:`merged_findings`."""
+    grants = _grants(aws)
     findings = {
         "whole": whole,
         "refused": refused_calls(aws),
-        "unused": unused_grants(aws),
-        "granted": granted(aws),
+        "unused": unused_grants(aws, grants),
+        "granted": granted(aws, grants),
     }
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{worker}.json").write_text(json.dumps(findings), encoding="utf-8")
@@ -138,16 +153,17 @@ def merged_findings(directory: Path) -> list[str]:
     problems = [f"refused: {c}" for r in reports for c in r["refused"]]
     grants = {json.dumps(r["granted"]) for r in reports}
     if len(grants) > 1:  # a physical name left unrenamed: the intersection would drop it
-        problems.append("the workers' grants differ once renamed: fix _logical")
+        problems.append("the workers' grants differ once renamed: fix _renaming")
     elif all(r["whole"] for r in reports):
         unused = set.intersection(*(set(r["unused"]) for r in reports))
         problems += [f"granted, never used, no reason given: {g}" for g in sorted(unused)]
     return problems
 
 
-def _logical(aws: LocalDeployment, name: str) -> str:
-    """``name`` (a resource or policy ARN) with the deployment's physical names and the
-    parameter values it was given replaced by their logical ids and parameter names."""
+def _renaming(aws: LocalDeployment) -> Callable[[str], str]:
+    """What turns a resource or policy ARN of this deployment into one every deployment
+    shares: its physical names and given parameter values replaced by their logical
+    ids and parameter names."""
     assert aws.stack is not None
     given = {**aws.stack.physical_ids, **{k: str(v) for k, v in aws.parameters.items()}}
     names = [  # a queue's Ref is its URL, its ARN ends with its name: rename both
@@ -156,9 +172,14 @@ def _logical(aws: LocalDeployment, name: str) -> str:
         for form in {str(value), str(value).rsplit("/", 1)[-1], str(value).rsplit(":", 1)[-1]}
         if len(form) >= 6
     ]
-    for form, logical in sorted(names, key=lambda pair: -len(pair[0])):
-        name = name.replace(form, f"<{logical}>")
-    return name
+    names.sort(key=lambda pair: -len(pair[0]))
+
+    def rename(name: str) -> str:
+        for form, logical in names:
+            name = name.replace(form, f"<{logical}>")
+        return name
+
+    return rename
 
 
 def _functions(aws: LocalDeployment) -> dict[str, tuple[str, str]]:

@@ -73,9 +73,7 @@ def test_a_portal_whose_child_execution_is_stopped_leaves_the_others_to_finish(
         "portals": [{"secretArn": arn} for arn in arns.values()],
         "timing": dict(TIMING),
     }
-    execution = workflow.aws.start_execution(
-        payload, f"{workflow.test_name[:40]}-{workflow.counter}"
-    )
+    execution = workflow.start(payload)
     for _ in range(600):  # the four updates land within seconds; bounded at 60 s
         if all(portals[ctx].update_count > updates[ctx] for ctx in contexts):
             break

@@ -192,13 +192,12 @@ def test_a_deploy_during_a_restart_leaves_the_run_on_the_versions_it_started_wit
     portal, other = workflow.emulator.portal("smlong"), workflow.emulator.portal("rot113")
     arn, later = workflow.secret_for("smlong"), workflow.secret_for("rot113")
     updates, other_updates = portal.update_count, other.update_count
-    name = f"{workflow.test_name[:40]}-{int(time.time() * 1000) % 100000}"
     payload = {
         "action": "rotate-shared-key",
         "portals": [{"secretArn": arn}],
         "timing": dict(TIMING),
     }
-    execution = workflow.aws.start_execution(payload, name)
+    execution = workflow.start(payload)
     for _ in range(600):  # the update lands within a few seconds; bounded at 60 s
         if portal.update_count > updates:
             break

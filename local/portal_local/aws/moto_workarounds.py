@@ -736,8 +736,7 @@ def map_run_tolerates_any_failure(patches: Patches, endpoint: LocalAwsEndpoint) 
 
     def map_run(component: Any, env: Any, eval_input: Any) -> None:
         original(component, env, eval_input)
-        record = eval_input.map_run_record
-        if not (children.has_failed(record.map_run_arn) or _threshold_exceeded(children, record)):
+        if not children.has_failed(eval_input.map_run_record.map_run_arn):  # see _run_child
             return
         name = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
         cause = "The specified tolerated failure threshold was exceeded"

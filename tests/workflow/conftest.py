@@ -98,6 +98,7 @@ PORTALS: dict[str, dict[str, Any]] = {
     "smlong": {"version": "11.3", "restart_seconds": 21.0},
     "smbusy": {"version": "11.3", "restart_seconds": 3.0},
     "smleft": {"version": "11.3"},
+    "deploy113": {"version": "11.3", "restart_seconds": 5.0},
     "auth113": {"version": "11.3"},
     "lambdatimeout113": {"version": "11.3"},
     "weakkey113": {"version": "11.3"},
@@ -129,7 +130,6 @@ PORTALS: dict[str, dict[str, Any]] = {
     "keepown113": {"version": "11.3"},
     "clean113": {"version": "11.3"},
     "clean114": {"version": "11.4"},
-    "cleancfg": {"version": "11.3"},
     "ldap113": {"version": "11.3", "initial_security_config": {"userStoreConfig": LDAP_STORE}},
     "ldapecho": {
         "version": "11.3",

@@ -145,6 +145,9 @@ def test_config_change_whose_portal_never_returns_is_reported(workflow: Workflow
     assert report["status"] == "failed"
     assert report["error"]["name"] in {"PortalUnavailable", "PortalRestartTimeout"}
     assert any("snapshot" in note for note in report["error"]["notes"])
+    # FAULTS row 37: the snapshot the operator restores from is all the run leaves.
+    left = workflow.scratch(result.execution_arn.rsplit(":", 1)[-1])
+    assert [key.rsplit("/", 1)[-1] for key in left] == ["config-snapshot.json"]
 
 
 def test_config_change_whose_portal_stays_unhealthy_is_rolled_back(workflow: Workflow) -> None:

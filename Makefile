@@ -47,9 +47,9 @@ demo: $(STAMP)
 
 # Three workers (pytest-xdist), each with its own emulator and local deployment: the
 # workflow tests mostly wait on emulated restarts, so three keep 2 cores about 60% busy
-# (four pass too, at 75%: the margin for a slower machine). A module's tests stay on one worker,
-# and modules are handed out in collection order, so each worker runs the tests that
-# start their own moto endpoint or emulator before its workflow session starts the
+# (four pass too, at 75%: the margin for a slower machine). A module's tests stay on one
+# worker, and modules are handed out in collection order, so each worker runs the tests
+# that start their own moto endpoint or emulator before its workflow session starts the
 # deployment (moto's state is per process). The least-privilege check merges every
 # worker's calls at the end (tests/conftest.py).
 TEST_WORKERS ?= 3

@@ -300,12 +300,12 @@ class Workflow:
         return self.aws.version_stages(arn)
 
     def scratch(self, run_id: str) -> list[str]:
-        """The work store objects a run left (keys under runs/<run id>/)."""
+        """The names of the work store objects a run left (under runs/<run id>/)."""
         s3 = self.aws.client("s3")
         listed = s3.list_objects_v2(
             Bucket=self.aws.outputs["WorkBucketName"], Prefix=f"runs/{run_id}/"
         )
-        return sorted(obj["Key"] for obj in listed.get("Contents", []))
+        return sorted(obj["Key"].rsplit("/", 1)[-1] for obj in listed.get("Contents", []))
 
     def key_versions(self, arn: str) -> list[str]:
         """The sharedKey of every version of the secret that has a stage."""
@@ -327,6 +327,11 @@ def workflow(
     yield Workflow(deployment, emulator, name)
     emulator.faults.clear()
     assert_nothing_leaked(deployment, emulator)
+
+
+def run_id(result: FollowResult) -> str:
+    """A run's id: its execution's name."""
+    return result.execution_arn.rsplit(":", 1)[-1]
 
 
 def portal_result(result: FollowResult, arn: str) -> dict[str, Any]:

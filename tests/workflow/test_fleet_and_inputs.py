@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow, notification_for, plan_failure_cause, portal_result
+from .conftest import TIMING, Workflow, notification_for, plan_failure_cause, portal_result, run_id
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -28,7 +28,7 @@ def test_one_failing_portal_does_not_stop_the_others(workflow: Workflow) -> None
     assert result.summary["failedPortals"] == [arns["fleet1"]]
     assert result.summary["outcome"] == "partial"
     assert portal_result(result, arns["fleet1"])["status"] == "failed"
-    notice = notification_for(workflow, result.execution_arn.rsplit(":", 1)[-1])
+    notice = notification_for(workflow, run_id(result))
     assert notice["subject"] == "Portal rotate-shared-key: partial (2/3 portals OK)"
     # Subscribers filter on these (issue 9): e.g. {"outcome": ["partial", "failed"]}.
     assert notice["attributes"] == {"outcome": "partial", "action": "rotate-shared-key"}

@@ -12,7 +12,7 @@ import time
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import CHANGE_TIMEOUT, LDAP_PASSWORD, TIMING, Workflow, portal_result
+from .conftest import CHANGE_TIMEOUT, LDAP_PASSWORD, TIMING, Workflow, portal_result, run_id
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -112,7 +112,7 @@ def test_no_token_or_key_is_left_in_the_work_store(workflow: Workflow, context: 
     assert portal_result(failed, arn)["status"] == "failed"
 
     for result in (verified, failed):
-        assert workflow.scratch(result.execution_arn.rsplit(":", 1)[-1]) == []
+        assert workflow.scratch(run_id(result)) == []
 
 
 # --- the leak search sees a user store password ---------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import Workflow, managed, portal_result
+from .conftest import Workflow, managed, portal_result, run_id
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -118,8 +118,7 @@ def test_a_rollback_that_does_not_read_back_is_rollback_failed(workflow: Workflo
     assert portal.update_count == updates + 1  # the rollback's post changed nothing
     requests = [r for r in workflow.emulator.request_log if r.context == "cfgnorestore"]
     assert sum(r.path.endswith("security/config/update") for r in requests) == 2
-    left = workflow.scratch(result.execution_arn.rsplit(":", 1)[-1])
-    assert [key.rsplit("/", 1)[-1] for key in left] == ["config-snapshot.json"]
+    assert workflow.scratch(run_id(result)) == ["config-snapshot.json"]
 
 
 def test_config_change_whose_portal_never_returns_is_reported(workflow: Workflow) -> None:
@@ -146,8 +145,7 @@ def test_config_change_whose_portal_never_returns_is_reported(workflow: Workflow
     assert report["error"]["name"] in {"PortalUnavailable", "PortalRestartTimeout"}
     assert any("snapshot" in note for note in report["error"]["notes"])
     # FAULTS row 37: the snapshot the operator restores from is all the run leaves.
-    left = workflow.scratch(result.execution_arn.rsplit(":", 1)[-1])
-    assert [key.rsplit("/", 1)[-1] for key in left] == ["config-snapshot.json"]
+    assert workflow.scratch(run_id(result)) == ["config-snapshot.json"]
 
 
 def test_config_change_whose_portal_stays_unhealthy_is_rolled_back(workflow: Workflow) -> None:

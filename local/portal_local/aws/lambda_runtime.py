@@ -271,8 +271,7 @@ class _Worker:
         """Ask the worker to exit (end of input), then kill it if it does not."""
         if self._closed:
             return
-        with contextlib.suppress(OSError):
-            os.close(self._req_w)
+        self._close_request_pipe()  # the worker reads end of input
         try:
             self.process.wait(timeout=_STOP_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -282,13 +281,22 @@ class _Worker:
                 self.process.wait(timeout=_STOP_GRACE_S)
         self._close_fds()
 
+    def _close_request_pipe(self) -> None:
+        # Each descriptor is closed once: once closed, its number can belong to any socket
+        # another thread opens (the endpoint's own connections), which a second close
+        # would cut.
+        fd, self._req_w = self._req_w, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
     def _close_fds(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for fd in (self._req_w, self._resp_r):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self._close_request_pipe()
+        with contextlib.suppress(OSError):
+            os.close(self._resp_r)
 
 
 @dataclass

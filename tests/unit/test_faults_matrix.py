@@ -8,19 +8,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "docs" / "FAULTS_MATRIX.md"
+FAULTS = ROOT / "docs" / "FAULTS.md"
 PACKAGE = ROOT / "layers" / "shared" / "portal_automation"
 # `tests/x.py::name`, or `::name` continuing the file named last in the same row.
 _REF = re.compile(r"`(tests/[\w/]+\.py)(?:::(\w+))?|`::(\w+)")
 _MODULE = re.compile(r"`((?:workflow|domain|aws|portal|triggers)/[\w/]+\.py)`")
 
 
-def _rows() -> list[str]:
-    return [line for line in MATRIX.read_text().splitlines() if re.match(r"\| \d+ \|", line)]
+def _rows(document: Path = MATRIX) -> list[str]:
+    return [line for line in document.read_text().splitlines() if re.match(r"\| \d+ \|", line)]
+
+
+def _numbers(document: Path) -> list[int]:
+    return [int(row.split("|")[1]) for row in _rows(document)]
 
 
 def test_every_row_of_faults_md_is_mapped() -> None:
-    numbers = [int(row.split("|")[1]) for row in _rows()]
-    assert numbers == list(range(1, 43))
+    faults = _numbers(FAULTS)
+    assert faults == list(range(1, len(faults) + 1))
+    assert _numbers(MATRIX) == faults
 
 
 def test_every_named_test_exists() -> None:

@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from portal_local.aws import moto_workarounds
 from portal_local.aws.deploy import Stack
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
-from portal_local.aws.moto_workarounds import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES
+from portal_local.aws.moto_workarounds import stepfunctions_quotas
+from portal_local.aws.moto_workarounds.stepfunctions_quotas import (
+    MAX_HISTORY_EVENTS,
+    MAX_PAYLOAD_BYTES,
+)
 
 from tests.local_aws._support import history, state_machine, wait_for_execution
 
@@ -210,7 +213,7 @@ def test_a_state_input_over_the_quota_fails(endpoint: LocalAwsEndpoint) -> None:
 def test_an_execution_fails_when_its_history_reaches_the_quota(
     endpoint: LocalAwsEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(moto_workarounds, "MAX_HISTORY_EVENTS", 200)
+    monkeypatch.setattr(stepfunctions_quotas, "MAX_HISTORY_EVENTS", 200)
     machine = state_machine(endpoint, {"StartAt": "Count", "States": LOOP})
     sfn = endpoint.client("stepfunctions")
 
@@ -227,7 +230,7 @@ def test_an_execution_fails_when_its_history_reaches_the_quota(
 def test_each_distributed_map_child_has_its_own_history_quota(
     endpoint: LocalAwsEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(moto_workarounds, "MAX_HISTORY_EVENTS", 100)
+    monkeypatch.setattr(stepfunctions_quotas, "MAX_HISTORY_EVENTS", 100)
 
     def fleet(mode: str) -> str:
         config: dict[str, Any] = {"Mode": mode}

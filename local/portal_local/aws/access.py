@@ -13,7 +13,7 @@
 * **Calls.** :class:`CallRecorder` records every call a function makes (service, IAM
   action, resource ARNs derived from the parameters, and the KMS use the call implies),
   server-side, from moto's own request parsing, and asks its ``authorize`` hook (set by
-  ``moto_workarounds.function_role_policies_not_enforced``) whether IAM would allow
+  ``moto_workarounds.iam.function_role_policies_not_enforced``) whether IAM would allow
   them: a refused call is answered ``AccessDenied`` as AWS answers it, and not run.
 * **Evaluation.** :func:`evaluate` applies IAM's evaluation logic to a set of policy
   statements (AWS IAM user guide, "Policy evaluation logic" and "IAM JSON policy
@@ -35,10 +35,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from portal_local.aws.moto_endpoint import LocalAwsEndpoint
+from typing import Any, Protocol
 
 INTERPRETER_KEY = "ak"  # moto's ASL interpreter signs its calls with this key
 STATES_PRINCIPAL = "states.amazonaws.com"
@@ -395,7 +392,13 @@ class Role:
         return [s for statements in self.policies.values() for s in statements]
 
 
-def role_from_iam(endpoint: LocalAwsEndpoint, role_arn: str) -> Role:
+class Clients(Protocol):
+    """Where boto3 clients come from (the endpoint: ``moto_endpoint.LocalAwsEndpoint``)."""
+
+    def client(self, service_name: str) -> Any: ...
+
+
+def role_from_iam(endpoint: Clients, role_arn: str) -> Role:
     """The deployed role's policies, read back through the IAM API (moto's IAM)."""
     iam = endpoint.client("iam")
     name = role_arn.rsplit("/", 1)[1]

@@ -2,7 +2,7 @@
 
 :class:`LocalAwsEndpoint` starts moto's server (pinned: moto[server]==5.2.5) in a thread
 of this process on 127.0.0.1, configured by
-:data:`~portal_local.aws.moto_workarounds.MOTO_CONFIG` so that Step Functions executions
+:data:`~portal_local.aws.moto_workarounds.base.MOTO_CONFIG` so that Step Functions executions
 really run (moto's ASL interpreter, ported from LocalStack) and Lambda uses the "simple"
 backend, whose ``invoke`` runs the deployed handler in a warm worker process
 (:mod:`portal_local.aws.lambda_runtime`). Everything that changes moto's behaviour lives
@@ -18,7 +18,7 @@ configuration gets fresh workers. Every version of a function runs the same work
 code: a version pins the configuration, not the code.
 
 Lifecycle: the server is bound in the caller's thread, so a taken port is an ``OSError``
-(:func:`~portal_local.aws.moto_workarounds.server_bound_here`). moto keeps its state in
+(:func:`~portal_local.aws.moto_workarounds.server.server_bound_here`). moto keeps its state in
 module globals: one endpoint per process; the state is reset when an endpoint starts
 and when it stops (``stop`` also stops running executions and kills every worker), and
 moto's ``default_user_config`` is restored.
@@ -154,13 +154,12 @@ class LocalAwsEndpoint:
         self.notes: list[str] = []
         """What the deployments left out or changed locally, and why (see deploy.Stack)."""
         self.map_run_children: Any = None
-        """Every Distributed Map child execution (moto_workarounds.MapRunChildren)."""
+        """Every Distributed Map child execution (distributed_map.MapRunChildren)."""
         self.operator_arn = operator_arn
         self.principals = Principals(operator_arn)
         """Access key id -> function and role, or the operator (access.Principals)."""
         self.recorder = CallRecorder(self.region, self.account_id)
         """Every AWS call each function made (access.CallRecorder)."""
-        """Every Distributed Map child execution (moto_workarounds.MapRunChildren)."""
         self.runtime: LambdaRuntime
         self._start()
 

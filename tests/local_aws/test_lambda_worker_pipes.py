@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 
-from portal_local.aws.lambda_runtime import _Worker
+from portal_local.aws.lambda_process import WorkerProcess
 
 
 def test_closing_a_worker_leaves_a_descriptor_reused_meanwhile_open() -> None:
-    worker = _Worker.__new__(_Worker)  # the pipes only: no worker process
+    worker = WorkerProcess.__new__(WorkerProcess)  # the pipes only: no worker process
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     worker._req_w, worker._resp_r, worker._closed = req_w, resp_r, False

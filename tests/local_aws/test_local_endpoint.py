@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from portal_local.aws.deploy import DeployError, Stack, deploy_stack
-from portal_local.aws.lambda_runtime import code_zip
+from portal_local.aws.lambda_code import code_zip
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
 
 from tests.local_aws._support import FIXTURES, TEMPLATE, invoke, wait_for_execution

@@ -5,7 +5,7 @@ the way ``sam deploy`` does it: package, transform, ``CreateStack``.
    ``Code`` / ``Content`` becomes a zip in the endpoint's S3 (a package bucket, like
    ``sam deploy``'s managed bucket), referenced by ``s3://`` URI. The zip only holds a
    manifest pointing at the source directory, so the handlers run in place from the
-   working tree (:func:`portal_local.aws.lambda_runtime.code_zip`). A ``DefinitionUri``
+   working tree (:func:`portal_local.aws.lambda_code.code_zip`). A ``DefinitionUri``
    is inlined as ``Definition``: ``sam package`` would upload it to S3, which moto's
    CloudFormation would ignore.
 2. **Transform** with ``aws-sam-translator`` (the library behind ``sam`` and
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from portal_local.aws.lambda_runtime import code_zip
+from portal_local.aws.lambda_code import code_zip
 
 if TYPE_CHECKING:
     from portal_local.aws.moto_endpoint import LocalAwsEndpoint

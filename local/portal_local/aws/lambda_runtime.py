@@ -23,7 +23,9 @@ one a stand-in for a Lambda execution environment:
   with Lambda's ``START``/``END``/``REPORT`` lines.
 
 Nothing in here knows about moto: :mod:`portal_local.aws.moto_endpoint` turns moto's
-function model into a :class:`FunctionSpec` and calls :meth:`LambdaRuntime.invoke`.
+function model into a :class:`~portal_local.aws.lambda_code.FunctionSpec` and calls
+:meth:`LambdaRuntime.invoke`. One worker process and its pipes:
+:mod:`portal_local.aws.lambda_process`; packages and specs: :mod:`portal_local.aws.lambda_code`.
 """
 
 from __future__ import annotations
@@ -31,29 +33,28 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import hashlib
-import io
 import json
 import os
-import select
-import subprocess
 import sys
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-WORKER_SCRIPT = Path(__file__).with_name("_lambda_worker.py")
-CODE_MANIFEST = "portal-local-code.json"
-"""Name of the file, inside a function or layer zip, that points at a source directory."""
+from portal_local.aws.lambda_code import FunctionSpec, layer_import_paths
+from portal_local.aws.lambda_process import (
+    WORKER_SCRIPT,
+    WorkerGone,
+    WorkerProcess,
+    WorkerTimeout,
+    exit_status,
+)
 
 DEFAULT_MAX_WORKERS = 10
 _INIT_TIMEOUT_S = 10.0
-_STOP_GRACE_S = 2.0
 _TAIL_BYTES = 4096
 
 
@@ -63,29 +64,6 @@ class TooManyRequests(Exception):
 
 class RuntimeStopped(Exception):
     """The runtime is stopping or stopped; no new invocation is accepted."""
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """What a worker needs to run a function; two equal specs share warm workers."""
-
-    name: str
-    arn: str
-    handler: str
-    code_dir: Path
-    layer_dirs: tuple[Path, ...] = ()
-    environment: tuple[tuple[str, str], ...] = ()
-    timeout_s: float = 3.0
-    memory_mb: int = 128
-    runtime: str = "python3.11"
-    version: str = "$LATEST"
-    access_key_id: str = ""
-    """The key the workers sign with (the function's own: its role's credentials)."""
-
-    @staticmethod
-    def env(variables: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
-        """Normalise ``Environment.Variables`` to the hashable form used by the spec."""
-        return tuple(sorted((str(k), str(v)) for k, v in (variables or {}).items()))
 
 
 @dataclass
@@ -122,44 +100,6 @@ class InvocationRecord:
         return self.billed_ms / 1000 * self.memory_mb / 1024
 
 
-def code_zip(source_dir: Path) -> bytes:
-    """A small deployment package that points at ``source_dir`` instead of copying it.
-
-    moto requires a zip for every function and layer version; the runtime reads the
-    manifest back from the package and runs the code in place.
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(CODE_MANIFEST, json.dumps({"source_dir": str(source_dir.resolve())}))
-    return buffer.getvalue()
-
-
-def code_dir_from_zip(data: bytes, extract_root: Path) -> Path:
-    """The directory to run a package from: its manifest's source dir, or the unpacked zip."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if CODE_MANIFEST in archive.namelist():
-            manifest = json.loads(archive.read(CODE_MANIFEST))
-            return Path(manifest["source_dir"])
-        target = extract_root / hashlib.sha256(data).hexdigest()[:16]
-        if not target.exists():
-            partial = target.with_name(target.name + ".partial")
-            archive.extractall(partial)
-            with contextlib.suppress(OSError):
-                partial.rename(target)
-        return target
-
-
-def layer_import_paths(layer_dir: Path) -> list[Path]:
-    """Import paths a layer adds: ``python/`` (and its site-packages) if present, else itself."""
-    paths = []
-    python_dir = layer_dir / "python"
-    if python_dir.is_dir():
-        paths.append(python_dir)
-        paths.extend(sorted(python_dir.glob("lib/python3*/site-packages")))
-    paths.append(layer_dir)
-    return paths
-
-
 def _utc_stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -168,143 +108,12 @@ def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
-class _WorkerGone(Exception):
-    def __init__(self, returncode: int | None) -> None:
-        super().__init__(f"worker exited ({returncode})")
-        self.returncode = returncode
-
-
-class _WorkerTimeout(Exception):
-    pass
-
-
-class _Worker:
-    """One worker process and its two pipes."""
-
-    def __init__(self, spec: FunctionSpec, env: Mapping[str, str], log_path: Path, python: str):
-        self.spec = spec
-        self.log_path = log_path
-        self.cold = True
-        self._buffer = b""
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(log_path, "ab") as log:
-                self.process = subprocess.Popen(  # noqa: S603 - our own worker script
-                    [python, "-I", "-u", str(WORKER_SCRIPT), str(req_r), str(resp_w)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=str(spec.code_dir),
-                    env=dict(env),
-                    pass_fds=(req_r, resp_w),
-                    close_fds=True,
-                    start_new_session=True,
-                )
-        except BaseException:
-            for fd in (req_r, req_w, resp_r, resp_w):
-                os.close(fd)
-            raise
-        os.close(req_r)
-        os.close(resp_w)
-        self._req_w = req_w
-        self._resp_r = resp_r
-        self._closed = False
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return not self._closed and self.process.poll() is None
-
-    def wait_ready(self, timeout_s: float) -> dict[str, Any]:
-        return self._read_message(time.monotonic() + timeout_s)
-
-    def call(self, request: Mapping[str, Any], deadline: float) -> dict[str, Any]:
-        data = (json.dumps(request, separators=(",", ":")) + "\n").encode()
-        try:
-            view = memoryview(data)
-            while view:
-                _, writable, _ = select.select(
-                    [], [self._req_w], [], max(deadline - time.monotonic(), 0)
-                )
-                if not writable:
-                    raise _WorkerTimeout
-                written = os.write(self._req_w, view[: 1 << 16])
-                view = view[written:]
-        except OSError as exc:  # broken pipe: the worker is gone
-            raise _WorkerGone(self._reap()) from exc
-        return self._read_message(deadline)
-
-    def _read_message(self, deadline: float) -> dict[str, Any]:
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _WorkerTimeout
-            readable, _, _ = select.select([self._resp_r], [], [], remaining)
-            if not readable:
-                continue
-            chunk = os.read(self._resp_r, 1 << 16)
-            if not chunk:
-                raise _WorkerGone(self._reap())
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        message: dict[str, Any] = json.loads(line)
-        return message
-
-    def _reap(self) -> int | None:
-        try:
-            return self.process.wait(timeout=_STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=_STOP_GRACE_S)
-        self._close_fds()
-
-    def close(self) -> None:
-        """Ask the worker to exit (end of input), then kill it if it does not."""
-        if self._closed:
-            return
-        self._close_request_pipe()  # the worker reads end of input
-        try:
-            self.process.wait(timeout=_STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(OSError):
-                self.process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=_STOP_GRACE_S)
-        self._close_fds()
-
-    def _close_request_pipe(self) -> None:
-        # Each descriptor is closed once: once closed, its number can belong to any socket
-        # another thread opens (the endpoint's own connections), which a second close
-        # would cut.
-        fd, self._req_w = self._req_w, -1
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def _close_fds(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._close_request_pipe()
-        with contextlib.suppress(OSError):
-            os.close(self._resp_r)
-
-
 @dataclass
 class _Pool:
     spec: FunctionSpec
     cap: int
-    idle: list[_Worker] = field(default_factory=list)
-    busy: set[_Worker] = field(default_factory=set)
+    idle: list[WorkerProcess] = field(default_factory=list)
+    busy: set[WorkerProcess] = field(default_factory=set)
     size: int = 0
     retired: bool = False
     cond: threading.Condition = field(default_factory=threading.Condition)
@@ -382,7 +191,7 @@ class LambdaRuntime:
             }
             try:
                 message = worker.call(request, deadline)
-            except _WorkerTimeout:
+            except WorkerTimeout:
                 worker.kill()
                 self._log_timeout(worker, request_id, spec, started_wall)
                 result = self._failure(
@@ -394,9 +203,9 @@ class LambdaRuntime:
                     started_wall=started_wall,
                     cold=cold,
                 )
-            except _WorkerGone as gone:
+            except WorkerGone as gone:
                 worker.kill()
-                status = _exit_status(gone.returncode)
+                status = exit_status(gone.returncode)
                 result = self._failure(
                     spec,
                     request_id=request_id,
@@ -510,7 +319,9 @@ class LambdaRuntime:
             self._records.append(record)
 
     @staticmethod
-    def _log_timeout(worker: _Worker, request_id: str, spec: FunctionSpec, started: float) -> None:
+    def _log_timeout(
+        worker: WorkerProcess, request_id: str, spec: FunctionSpec, started: float
+    ) -> None:
         duration = (time.time() - started) * 1000
         with open(worker.log_path, "a", encoding="utf-8") as log:
             log.write(
@@ -547,7 +358,7 @@ class LambdaRuntime:
         for worker in idle:
             worker.close()
 
-    def _acquire(self, pool: _Pool) -> _Worker:
+    def _acquire(self, pool: _Pool) -> WorkerProcess:
         deadline = time.monotonic() + self._throttle_wait
         with pool.cond:
             while True:
@@ -581,7 +392,7 @@ class LambdaRuntime:
             pool.busy.add(worker)
         return worker
 
-    def _release(self, pool: _Pool, worker: _Worker, healthy: bool) -> None:
+    def _release(self, pool: _Pool, worker: WorkerProcess, healthy: bool) -> None:
         with pool.cond:
             pool.busy.discard(worker)
             keep = healthy and worker.alive() and not pool.retired and not self._stopped
@@ -593,19 +404,19 @@ class LambdaRuntime:
         if not keep:
             worker.close()
 
-    def _spawn(self, spec: FunctionSpec) -> _Worker:
+    def _spawn(self, spec: FunctionSpec) -> WorkerProcess:
         with self._lock:
             number = self._worker_counter.get(spec.name, 0) + 1
             self._worker_counter[spec.name] = number
         stream = f"{dt.datetime.now(dt.UTC):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
         log_path = self.logs_dir / _safe_name(spec.name) / f"worker-{number:03d}.log"
-        worker = _Worker(spec, self._worker_env(spec, stream), log_path, self._python)
+        worker = WorkerProcess(spec, self._worker_env(spec, stream), log_path, self._python)
         try:
             message = worker.wait_ready(_INIT_TIMEOUT_S + 5.0)
-        except (_WorkerTimeout, _WorkerGone) as exc:
+        except (WorkerTimeout, WorkerGone) as exc:
             worker.kill()
             raise _InitFailed(
-                "Runtime.Unknown" if isinstance(exc, _WorkerGone) else "Sandbox.Timedout",
+                "Runtime.Unknown" if isinstance(exc, WorkerGone) else "Sandbox.Timedout",
                 f"Init of {spec.name} failed: {exc or 'timed out'}",
             ) from exc
         if message.get("type") != "ready":
@@ -699,8 +510,8 @@ class LambdaRuntime:
             self._stopped = True
             pools = [*self._pools.values(), *self._retired]
             threads = list(self._async_threads)
-        idle: list[_Worker] = []
-        busy: list[_Worker] = []
+        idle: list[WorkerProcess] = []
+        busy: list[WorkerProcess] = []
         for pool in pools:
             with pool.cond:
                 idle.extend(pool.idle)
@@ -728,18 +539,6 @@ class _InitFailed(Exception):
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(message)
         self.error_type = error_type
-
-
-_SIGNAL_NAMES = {9: "killed", 15: "terminated", 11: "segmentation fault", 6: "aborted"}
-
-
-def _exit_status(returncode: int | None) -> str:
-    """How Lambda words a runtime's exit: ``exit status 1``, ``signal: killed``."""
-    if returncode is None:
-        return "unknown"
-    if returncode < 0:
-        return f"signal: {_SIGNAL_NAMES.get(-returncode, str(-returncode))}"
-    return f"exit status {returncode}"
 
 
 def _safe_name(name: str) -> str:

@@ -71,14 +71,13 @@ from portal_local.aws.access import (
     access_key_id,
     install_recorder,
 )
+from portal_local.aws.lambda_code import FunctionSpec, code_dir_from_zip
 from portal_local.aws.lambda_runtime import (
-    FunctionSpec,
     InvocationRecord,
     InvokeResult,
     LambdaRuntime,
     RuntimeStopped,
     TooManyRequests,
-    code_dir_from_zip,
     tail_base64,
 )
 

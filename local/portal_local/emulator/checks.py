@@ -13,12 +13,13 @@ from typing import Any
 
 from portal_local.emulator.http_messages import Request, Response, error_response, json_response
 from portal_local.emulator.machine import Machine
-from portal_local.emulator.portal import User
+from portal_local.emulator.portal import Portal
+from portal_local.emulator.users import User
 
 NOT_AUTHORIZED = "You do not have permissions to access this resource or perform this operation."
 
 
-def ssl_required(machine: Machine, request: Request) -> Response | None:
+def ssl_required(machine: Machine[Portal], request: Request) -> Response | None:
     if request.is_tls or machine.portal.settings.http_allowed:
         return None
     return error_response(403, "SSL Required", [], request.response_format)
@@ -55,7 +56,7 @@ def token_of(request: Request) -> str | None:
     return None
 
 
-def admin(machine: Machine, request: Request) -> User | Response:
+def admin(machine: Machine[Portal], request: Request) -> User | Response:
     """The authenticated administrator, or the error a real portal answers."""
     refusal = ssl_required(machine, request)
     if refusal is not None:
@@ -72,7 +73,7 @@ def admin(machine: Machine, request: Request) -> User | Response:
     return user
 
 
-def admin_operation(machine: Machine, request: Request, operation: str) -> Response | None:
+def admin_operation(machine: Machine[Portal], request: Request, operation: str) -> Response | None:
     """The refusal for an admin operation (POST only, administrators only), or None."""
     refusal = post_only(request, operation)
     if refusal is not None:
@@ -81,7 +82,9 @@ def admin_operation(machine: Machine, request: Request, operation: str) -> Respo
     return user if isinstance(user, Response) else None
 
 
-def admin_json(machine: Machine, request: Request, title: str, data: Callable[[], Any]) -> Response:
+def admin_json(
+    machine: Machine[Portal], request: Request, title: str, data: Callable[[], Any]
+) -> Response:
     """A resource administrators read with GET or POST."""
     refusal = get_or_post(request)
     if refusal is not None:

@@ -43,7 +43,7 @@ def _record(
     arrived: float,
     response: Response,
     portal: Portal | None,
-    machine: Machine | None,
+    machine: Machine[Portal] | None,
     *,
     direct: bool,
 ) -> RequestRecord:
@@ -76,7 +76,7 @@ class Dispatcher:
         faults: FaultRegistry,
         log: RequestLog,
         stopping: threading.Event,
-        entry: Machine | None = None,
+        entry: Machine[Portal] | None = None,
     ) -> None:
         self._portals = portals
         self._contexts = sorted(portals, key=len, reverse=True)  # longest prefix first
@@ -91,7 +91,7 @@ class Dispatcher:
             return self._control.handle(request)
         arrived = time.time()
         portal, inner = self._route(request.path)
-        machine: Machine | None = None
+        machine: Machine[Portal] | None = None
         if portal is None or inner is None:
             response = html_response(pages.not_found_page(request.path), 404)
         else:
@@ -111,7 +111,7 @@ class Dispatcher:
         return None, None
 
     def _answer(
-        self, portal: Portal, machine: Machine | None, inner: str, request: Request
+        self, portal: Portal, machine: Machine[Portal] | None, inner: str, request: Request
     ) -> Response:
         is_health = inner == endpoints.HEALTH_CHECK_PATH
         decided = self._faults.for_request(
@@ -148,7 +148,7 @@ class Dispatcher:
 class TrapDispatcher:
     """The internal adminURL of a single-machine portal: logs each request, answers none."""
 
-    def __init__(self, machine: Machine, log: RequestLog) -> None:
+    def __init__(self, machine: Machine[Portal], log: RequestLog) -> None:
         self._machine = machine
         self._log = log
 

@@ -206,7 +206,7 @@ class PortalEmulator:
                     trap = TrapDispatcher(machine, self._log)
                     machine.admin_url = self._serve(trap.handle, ssl_context, lambda: True)
 
-    def _start_machine(self, machine: Machine, ssl_context: ssl.SSLContext | None) -> None:
+    def _start_machine(self, machine: Machine[Portal], ssl_context: ssl.SSLContext | None) -> None:
         settings = machine.portal.settings
         if settings.unreachable_machine == machine.number:
             refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -28,6 +28,7 @@ from portal_local.emulator.http_messages import (
 )
 from portal_local.emulator.machine import Machine
 from portal_local.emulator.pages import not_found_page
+from portal_local.emulator.portal import Portal
 from portal_local.emulator.security_config import automatic_account_problem, replace_config
 from portal_local.emulator.shared_key import generate_shared_key, supplied_key_problem
 from portal_local.emulator.tokens import CLIENT_TYPES, ClientType
@@ -38,7 +39,7 @@ from portal_local.emulator.user_defaults_api import (
     set_user_defaults,
 )
 
-Endpoint = Callable[[Machine, Request], Response]
+Endpoint = Callable[[Machine[Portal], Request], Response]
 
 HEALTH_CHECK_PATH = "portaladmin/healthCheck"
 GENERATE_TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105 - a path
@@ -56,7 +57,7 @@ def _update_accepted(recheck_seconds: int | None) -> dict[str, object]:
 # ---- sharing API ----
 
 
-def generate_token(machine: Machine, request: Request) -> Response:
+def generate_token(machine: Machine[Portal], request: Request) -> Response:
     """Fields come from the body or, as servlets merge them, the query string: the
     request log (query_keys) is what shows a client that puts credentials in a URL."""
     fmt = request.response_format
@@ -112,7 +113,7 @@ def generate_token(machine: Machine, request: Request) -> Response:
 # ---- Portal Admin API ----
 
 
-def admin_root(machine: Machine, request: Request) -> Response:
+def admin_root(machine: Machine[Portal], request: Request) -> Response:
     portal = machine.portal
     settings = portal.settings
     return admin_json(
@@ -140,14 +141,14 @@ def admin_root(machine: Machine, request: Request) -> Response:
     )
 
 
-def health_check(machine: Machine, request: Request) -> Response:
+def health_check(machine: Machine[Portal], request: Request) -> Response:
     refusal = get_or_post(request)
     if refusal is not None:
         return refusal
     return json_response({"status": "success"}, request.response_format, "Health Check")
 
 
-def populate_license(machine: Machine, request: Request) -> Response:
+def populate_license(machine: Machine[Portal], request: Request) -> Response:
     refusal = admin_operation(machine, request, "populateLicense")
     if refusal is not None:
         return refusal
@@ -155,19 +156,19 @@ def populate_license(machine: Machine, request: Request) -> Response:
     return json_response({"status": "success"}, request.response_format, "Populate License")
 
 
-def security_root(machine: Machine, request: Request) -> Response:
+def security_root(machine: Machine[Portal], request: Request) -> Response:
     resources = {"resources": ["users", "groups", "tokens", "oauth", "config", "sslCertificates"]}
     return admin_json(machine, request, "Security", lambda: resources)
 
 
-def get_token_config(machine: Machine, request: Request) -> Response:
+def get_token_config(machine: Machine[Portal], request: Request) -> Response:
     portal = machine.portal
     return admin_json(
         machine, request, "Token Configuration", lambda: {"sharedKey": portal.stored_shared_key}
     )
 
 
-def update_token_config(machine: Machine, request: Request) -> Response:
+def update_token_config(machine: Machine[Portal], request: Request) -> Response:
     fmt = request.response_format
     refusal = admin_operation(machine, request, "update")
     if refusal is not None:
@@ -197,13 +198,13 @@ def update_token_config(machine: Machine, request: Request) -> Response:
     return json_response(answer, fmt, "Update Token Configuration")
 
 
-def get_security_config(machine: Machine, request: Request) -> Response:
+def get_security_config(machine: Machine[Portal], request: Request) -> Response:
     return admin_json(
         machine, request, "Security Configuration", lambda: machine.portal.security_config_answer
     )
 
 
-def update_security_config(machine: Machine, request: Request) -> Response:
+def update_security_config(machine: Machine[Portal], request: Request) -> Response:
     fmt = request.response_format
     refusal = admin_operation(machine, request, "update")
     if refusal is not None:
@@ -268,7 +269,7 @@ def not_found(request: Request, path: str, api_directories: tuple[str, ...]) -> 
     return html_response(not_found_page(request.path), 404)
 
 
-def handle(machine: Machine, path: str, request: Request) -> Response:
+def handle(machine: Machine[Portal], path: str, request: Request) -> Response:
     settings = machine.portal.settings
     if settings.flavour == "kubernetes":
         routes, directories = KUBERNETES_ROUTES, ("admin/", "sharing/rest/")

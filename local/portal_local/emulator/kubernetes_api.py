@@ -18,12 +18,13 @@ from __future__ import annotations
 from portal_local.emulator.checks import admin_json
 from portal_local.emulator.http_messages import Request, Response
 from portal_local.emulator.machine import Machine
+from portal_local.emulator.portal import Portal
 
 ADMIN_ROOT_PATH = "admin"
 RESOURCES = ("orgs", "services", "security", "uploads", "datastores", "system", "logs", "jobs")
 
 
-def admin_root(machine: Machine, request: Request) -> Response:
+def admin_root(machine: Machine[Portal], request: Request) -> Response:
     settings = machine.portal.settings
     body = {
         "fullVersion": settings.full_version,

@@ -21,15 +21,15 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from portal_local.emulator.faults import Fault, FaultRegistry
+from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint
-from portal_local.emulator.tokens import ClientType, Token
-
-if TYPE_CHECKING:
-    from portal_local.emulator.faults import Fault
-    from portal_local.emulator.portal import Portal, User
+from portal_local.emulator.tokens import ClientType, Token, TokenStore
+from portal_local.emulator.users import User
 
 Phase = Literal["up", "lag", "down"]
 Role = Literal["primary", "standby"]
@@ -51,23 +51,54 @@ class _Queued:
     lag: float | None  # seconds after the running restart ends; None: at not_before
 
 
+class MachinesPortal(Protocol):
+    """What a machine uses of the portal it belongs to (``portal.Portal``): the shared
+    database, the clock, and the portal's lock and lifecycle."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def settings(self) -> PortalSettings: ...
+
+    @property
+    def faults(self) -> FaultRegistry: ...
+
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def context(self) -> str: ...
+
+    def refresh(self) -> None: ...
+
+    def now(self) -> float: ...
+
+    def live_key_ids(self) -> set[int]: ...
+
+    def user(self, username: str) -> User | None: ...
+
+
+PortalT = TypeVar("PortalT", bound=MachinesPortal)
+
+
 def machine_name(number: int) -> str:
     """``portal-machine-1.internal.invalid``: a host name that never resolves."""
     return f"portal-machine-{number}.internal.invalid"
 
 
-class Machine:
+class Machine(Generic[PortalT]):
     """One machine of a portal. Read its state through the properties (thread-safe)."""
 
     def __init__(
         self,
-        portal: Portal,
+        portal: PortalT,
         number: int,
         role: Role,
         initial: RunningState,
         load_stored: Callable[[], RunningState],
     ) -> None:
-        self.portal = portal
+        self.portal: PortalT = portal
         self.number = number
         self.role: Role = role
         self.name = machine_name(number)

@@ -26,13 +26,14 @@ from typing import Any
 from portal_local.emulator.checks import admin, admin_json, get_or_post
 from portal_local.emulator.http_messages import Request, Response, error_response, json_response
 from portal_local.emulator.machine import Machine
+from portal_local.emulator.portal import Portal
 
 MACHINES_PATH = "portaladmin/machines"
 STATUS_PREFIX = "status/"
 MACHINE_RESOURCE_SINCE = (10, 8, 0)
 
 
-def list_machines(machine: Machine, request: Request) -> Response:
+def list_machines(machine: Machine[Portal], request: Request) -> Response:
     portal = machine.portal
     return admin_json(
         machine,
@@ -42,7 +43,7 @@ def list_machines(machine: Machine, request: Request) -> Response:
     )
 
 
-def machine_path(machine: Machine, rest: str, request: Request) -> Response | None:
+def machine_path(machine: Machine[Portal], rest: str, request: Request) -> Response | None:
     """``portaladmin/machines/<rest>``: a status or a machine resource (None: no such
     resource, e.g. the machine resource before 10.8)."""
     if rest.startswith(STATUS_PREFIX):
@@ -52,7 +53,7 @@ def machine_path(machine: Machine, rest: str, request: Request) -> Response | No
     return _about(machine, request, rest, "Machine", Machine.describe)
 
 
-def _status(target: Machine) -> dict[str, Any]:
+def _status(target: Machine[Portal]) -> dict[str, Any]:
     if target.is_restarting:
         message = f"Machine '{target.name}' is not ready to receive requests."
         return {"status": "error", "messages": [message], "code": 503}
@@ -60,11 +61,11 @@ def _status(target: Machine) -> dict[str, Any]:
 
 
 def _about(
-    machine: Machine,
+    machine: Machine[Portal],
     request: Request,
     name: str,
     title: str,
-    answer: Callable[[Machine], dict[str, Any]],
+    answer: Callable[[Machine[Portal]], dict[str, Any]],
 ) -> Response:
     refusal = get_or_post(request)
     if refusal is not None:

@@ -30,7 +30,6 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from portal_local.emulator.faults import FaultRegistry
@@ -41,13 +40,7 @@ from portal_local.emulator.shared_key import fingerprint, generate_shared_key
 from portal_local.emulator.tokens import ClientType, Token, TokenStore
 from portal_local.emulator.user_defaults import as_answered as user_defaults_answered
 from portal_local.emulator.user_defaults import initial_user_defaults
-
-
-@dataclass(frozen=True)
-class User:
-    username: str
-    password: str
-    is_admin: bool
+from portal_local.emulator.users import User
 
 
 class Portal:
@@ -99,19 +92,19 @@ class Portal:
     # ---- machines ----
 
     @property
-    def machines(self) -> list[Machine]:
+    def machines(self) -> list[Machine[Portal]]:
         """The primary first."""
         return list(self._machines)
 
     @property
-    def primary(self) -> Machine:
+    def primary(self) -> Machine[Portal]:
         return self._machines[0]
 
     @property
     def is_highly_available(self) -> bool:
         return len(self._machines) > 1
 
-    def machine(self, name_or_number: str | int) -> Machine:
+    def machine(self, name_or_number: str | int) -> Machine[Portal]:
         """A machine by its name (any case) or its number (1 = the primary)."""
         wanted = name_or_number.lower() if isinstance(name_or_number, str) else name_or_number
         for machine in self._machines:
@@ -119,7 +112,7 @@ class Portal:
                 return machine
         raise KeyError(f"no machine {name_or_number!r} in portal {self.context!r}")
 
-    def pick_machine(self) -> Machine | None:
+    def pick_machine(self) -> Machine[Portal] | None:
         """The machine that answers a request to the portal's URL: its only machine (up
         or not); with two, the next one that is not down, round robin, as a load
         balancer that health-checks its members would (None: both are down)."""

@@ -5,20 +5,21 @@ from __future__ import annotations
 from portal_local.emulator.checks import admin_json, admin_operation
 from portal_local.emulator.http_messages import Request, Response, error_response, json_response
 from portal_local.emulator.machine import Machine
+from portal_local.emulator.portal import Portal
 from portal_local.emulator.user_defaults import SET_FAILED, replace_user_defaults
 
 USER_DEFAULTS_PATH = "sharing/rest/portals/self/userDefaultSettings"
 SET_USER_DEFAULTS_PATH = "sharing/rest/portals/self/setUserDefaultSettings"
 
 
-def get_user_defaults(machine: Machine, request: Request) -> Response:
+def get_user_defaults(machine: Machine[Portal], request: Request) -> Response:
     portal = machine.portal
     return admin_json(
         machine, request, "User Default Settings", lambda: portal.user_default_settings_answer
     )
 
 
-def set_user_defaults(machine: Machine, request: Request) -> Response:
+def set_user_defaults(machine: Machine[Portal], request: Request) -> Response:
     fmt = request.response_format
     refusal = admin_operation(machine, request, "setUserDefaultSettings")
     if refusal is not None:

@@ -1,0 +1,12 @@
+"""A portal's users: the emulator's administrator and viewer (``PortalSettings``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    password: str
+    is_admin: bool

@@ -1,8 +1,4 @@
 # Every target creates what it needs (virtualenv, node tools) when it is missing.
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
 
 # The Lambda runtime's Python: on PATH, else pyenv's (where a fresh machine has it, off
 # PATH). CI makes its venv with it (PYTHON=$$(make -s python312)); `sam build` needs it.
@@ -11,6 +7,13 @@ PYTHON312 := $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.1
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
 	&& { command -v "$$p"; break; }; done)
 endif
+
+# The venvs use the runtime's Python where the machine has it, as CI does (and 3.12's
+# sys.monitoring makes coverage cheap: `make test-fast`), else python3 (3.11+).
+PYTHON ?= $(or $(PYTHON312),python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
 
 .PHONY: help venv python312 demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema validate-layer layer-lock sam-validate sam-build security security-template security-python bench clean
 

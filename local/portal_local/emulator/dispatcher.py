@@ -142,7 +142,7 @@ class Dispatcher:
         response = endpoints.handle(machine, inner, request)
         if decided.hold_answer_seconds > 0:
             self._stopping.wait(decided.hold_answer_seconds)
-        return response
+        return response if decided.lost is None else decided.lost.lost()
 
 
 class TrapDispatcher:

@@ -13,7 +13,7 @@ import requests
 from portal_local.emulator import Fault, PortalEmulator
 from portal_local.emulator.security_config import ESRI_PROXY_HOSTS
 
-from .helpers import RawPortal, StartEmulator, fast, wait_for
+from .helpers import REFERER, RawPortal, StartEmulator, fast, wait_for
 
 pytestmark = pytest.mark.emulator
 
@@ -219,3 +219,23 @@ def test_a_lost_answer_comes_after_the_update_landed(
 def test_a_lost_answer_is_a_5xx_page_or_a_reset() -> None:
     with pytest.raises(ValueError, match="5xx page or a reset"):
         Fault(action="lost_answer", status=200)
+
+
+def test_a_test_can_wait_until_every_request_is_answered(
+    raw: RawPortal, emu: PortalEmulator
+) -> None:
+    """A held update that lands after its client gave up is counted only once answered."""
+    token = raw.token()
+    emu.faults.add(Fault(action="delay", path="*/config/update", seconds=0.5, times=1))
+    config = config_of(raw)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        raw.session.post(
+            f"{raw.url}/portaladmin/security/config/update",
+            data={"token": token, "f": "json", "securityConfig": json.dumps(config)},
+            headers={"Referer": REFERER},
+            verify=raw.verify,
+            timeout=(5, 0.1),
+        )
+    assert not emu.wait_until_answered(timeout=0.01)  # still held
+    assert emu.wait_until_answered(timeout=5)
+    assert raw.portal.update_count == 1

@@ -38,7 +38,7 @@ MAX_LISTED: Final = 100
 
 def id_problem(user_type: str) -> str | None:
     """Why ``user_type`` cannot be a user type ID at all (checked before any portal)."""
-    if ID.match(user_type):
+    if ID.fullmatch(user_type):
         return None
     return "defaultUserTypeIdForUser must be a user type ID (letters and digits ending in UT)"
 

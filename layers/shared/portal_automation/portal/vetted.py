@@ -40,7 +40,11 @@ def user_types(body: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     for entry in listed:
         user_type = entry.get("id") if isinstance(entry, Mapping) else None
-        if isinstance(user_type, str) and USER_TYPE_ID.match(user_type) and user_type not in found:
+        if (
+            isinstance(user_type, str)
+            and USER_TYPE_ID.fullmatch(user_type)
+            and user_type not in found
+        ):
             found.append(user_type)
         if len(found) == MAX_USER_TYPES:
             break
@@ -80,7 +84,7 @@ def _server(entry: object) -> FederatedServer:
     if not isinstance(entry, Mapping):
         return FederatedServer("(unnamed)", "undetermined", ("the portal listed no details",))
     raw_id, raw_status = entry.get("serverId"), entry.get("status")
-    server_id = raw_id if isinstance(raw_id, str) and _SERVER_ID.match(raw_id) else "(unnamed)"
+    server_id = raw_id if isinstance(raw_id, str) and _SERVER_ID.fullmatch(raw_id) else "(unnamed)"
     messages = [plain(m) for m in _list(entry.get("messages"))[:MAX_MESSAGES]]
     status = raw_status if raw_status in STATUSES else "undetermined"
     if status != raw_status:
@@ -99,7 +103,7 @@ def admin_url(value: object) -> str | None:
         return None
     if parts.scheme not in ("https", "http") or parts.username or parts.password or not port_ok:
         return None
-    if not parts.hostname or not _HOST.match(parts.hostname) or parts.query or parts.fragment:
+    if not parts.hostname or not _HOST.fullmatch(parts.hostname) or parts.query or parts.fragment:
         return None
     return value
 

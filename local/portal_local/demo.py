@@ -1,10 +1,12 @@
 """``make demo``: the whole product on one machine, on embedded defaults.
 
-Two emulated portals (11.3, where the caller supplies the key, and 11.4, where the portal
-generates it) behind one HTTPS server with its own CA; the local AWS endpoint with
+Three emulated portals (11.3, where the caller supplies the key; 11.4, where the portal
+generates it; 12.0, whose proxy is restricted to Esri's hosts by default and which has a
+federated server) behind one HTTPS server with its own CA; the local AWS endpoint with
 template.yaml deployed; one credentials secret per portal. Then, exactly as a user would
-drive AWS: a key rotation over both portals, a security-config dry run, and the apply,
-each followed live, each ending with the per-portal summary.
+drive AWS: a key rotation over the three portals, a security-config dry run, and the
+apply, each followed live, each ending with the per-portal summary (on 12.0: Esri's
+proxy hosts kept, the federated server validated, what the rotation invalidated).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from portal_automation.cli.follow import FollowResult, print_summary
 from portal_local.deployment import LocalDeployment, PortalLogin
 from portal_local.emulator import PortalEmulator, PortalSettings
 
+PORTALS = (("11.3", "gis113"), ("11.4", "gis114"), ("12.0", "gis120"))
 DESIRED_CONFIG = {
     "allowedProxyHosts": "(.*).example.com",
     "disableServicesDirectory": True,
@@ -48,12 +51,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             admin_password=password,
             tls=True,
         )
-        for version, context in (("11.3", "gis113"), ("11.4", "gis114"))
+        for version, context in PORTALS
     ]
+    contexts = [context for _, context in PORTALS]
     say = _printer(out)
-    say("Starting two emulated portals (11.3 and 11.4) over HTTPS on 127.0.0.1 ...")
+    say("Starting three emulated portals (11.3, 11.4 and 12.0) over HTTPS on 127.0.0.1 ...")
     with PortalEmulator(portals, port=0) as emulator:
-        say(f"  portals: {emulator.url('gis113')}  {emulator.url('gis114')}")
+        say(f"  portals: {'  '.join(emulator.url(context) for context in contexts)}")
         say("Starting the local AWS endpoint and deploying template.yaml ...")
         with LocalDeployment(ca_bundle=emulator.ca_bundle) as aws:
             say(f"  endpoint: {aws.endpoint.url}   state machine: {aws.state_machine_arn}")
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
                 context: aws.create_portal_secret(
                     f"demo-{context}", PortalLogin(emulator.url(context), "portaladmin", password)
                 )
-                for context in ("gis113", "gis114")
+                for context in contexts
             }
             targets = [{"secretArn": arn, "label": ctx} for ctx, arn in arns.items()]
             timing = {
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             }
             runs: list[tuple[str, dict[str, Any]]] = [
                 (
-                    "1/3 rotate the token shared key on both portals",
+                    "1/3 rotate the token shared key on the three portals",
                     {"action": "rotate-shared-key", "portals": targets, "timing": timing},
                 ),
                 (

@@ -344,14 +344,14 @@ def test_merge_and_update_preserves_trust_key_and_unmanaged_keys(
         },
         version,
     )
-    current = PortalConfig.read(session, version)
+    current = PortalConfig.read(session, version, desired)
     assert diff(current.view(), desired)
     documents = current.updates(desired, version)
     assert set(documents) == {"userDefaultSettings", "securityConfig"}
     restarts = portal.restart_count
     post(session, documents)
     _wait_for_restart(emu, P113, restarts)
-    after = PortalConfig.read(session, version)
+    after = PortalConfig.read(session, version, desired)
     assert mismatches(after.view(), desired) == []
     assert after.security.values["webgisServerTrustKey"] == before["webgisServerTrustKey"]
     for key in ("userStoreConfig", "groupStoreConfig", "defaultIDPUsernameSuffix"):
@@ -384,14 +384,14 @@ def test_nothing_to_do_when_desired_equals_current(
 ) -> None:
     """FAULTS rows 20, 29: equal by meaning (the portal answers "false") is no change."""
     portal, version = emu.portal(P113), PortalVersion.parse("11.3")
-    current = PortalConfig.read(session, version)
-    assert current.security.values["disableServicesDirectory"] in ("true", "false")
     desired = validate_desired(
         {
             "disableServicesDirectory": portal.security_config["disableServicesDirectory"],
             "defaultRoleForUser": portal.user_default_settings["role"],
         }
     )
+    current = PortalConfig.read(session, version, desired)
+    assert current.security.values["disableServicesDirectory"] in ("true", "false")
     updates, restarts = portal.update_count, portal.restart_count
     assert diff(current.view(), desired) == []
     assert current.updates(desired, version) == {}
@@ -406,7 +406,7 @@ def test_update_rejected_by_the_portal(
     no (from 10.8, in the user default settings), and nothing changes."""
     portal, version = emu.portal(P113), PortalVersion.parse("11.3")
     desired = validate_desired({"defaultRoleForUser": "cRoleUnknown0001"})
-    documents = PortalConfig.read(session, version).updates(desired, version)
+    documents = PortalConfig.read(session, version, desired).updates(desired, version)
     assert set(documents) == {"userDefaultSettings"}
     before = portal.user_default_settings
     with canary.raises(PortalRequestRejected) as info:
@@ -421,9 +421,9 @@ def test_below_10_8_the_default_role_stays_in_the_config(
 ) -> None:
     portal, version = emu.portal(P1071), PortalVersion.parse("10.7.1")
     session = AdminSession(make_client(P1071), ADMIN, Secret(CANARY_PASSWORD))
-    current = PortalConfig.read(session, version)
-    assert current.user_defaults is None
     desired = validate_desired({"defaultRoleForUser": "cRoleUnknown0001"})
+    current = PortalConfig.read(session, version, desired)
+    assert current.user_defaults is None
     documents = current.updates(desired, version)
     assert set(documents) == {"securityConfig"}
     updates = portal.update_count

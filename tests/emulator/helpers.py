@@ -98,6 +98,10 @@ class RawPortal:
             timeout=TIMEOUT,
         )
 
+    def get_admin(self, path: str, token: str, **params: str) -> requests.Response:
+        """A GET with the token in the X-Esri-Authorization header (never in the URL)."""
+        return self.get(path, headers={"X-Esri-Authorization": f"Bearer {token}"}, **params)
+
     def token_response(self, **fields: str) -> dict[str, Any]:
         data = {
             "username": self.portal.settings.admin_username,

@@ -16,7 +16,7 @@ INTERNAL_URL = f"https://{INTERNAL_NAME}:7443/arcgis"
 
 
 def test_one_machine_is_listed_with_an_internal_admin_url(raw: RawPortal) -> None:
-    body = raw.get("portaladmin/machines", f="json", token=raw.token()).json()
+    body = raw.get_admin("portaladmin/machines", raw.token(), f="json").json()
     (machine,) = body["machines"]
     assert machine["machineName"] == INTERNAL_NAME
     assert machine["adminURL"] == INTERNAL_URL
@@ -37,7 +37,7 @@ def test_requests_name_the_machine_that_answered(raw: RawPortal) -> None:
 def test_machine_status(raw: RawPortal) -> None:
     token = raw.token()
     for name in (INTERNAL_NAME, INTERNAL_NAME.upper()):
-        body = raw.get(f"portaladmin/machines/status/{name}", f="json", token=token).json()
+        body = raw.get_admin(f"portaladmin/machines/status/{name}", token, f="json").json()
         assert body == {"status": "success"}
     unknown = raw.admin("portaladmin/machines/status/other.example.com", token)
     assert unknown["error"]["code"] == 404

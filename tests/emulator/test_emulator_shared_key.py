@@ -20,7 +20,7 @@ def test_read_returns_the_stored_key(raw: RawPortal) -> None:
     token = raw.token()
     for response in (
         raw.post("portaladmin/security/tokens", token=token, f="json"),
-        raw.get("portaladmin/security/tokens", token=token, f="json"),
+        raw.get_admin("portaladmin/security/tokens", token, f="json"),
     ):
         assert response.json() == {"sharedKey": raw.portal.stored_shared_key}
     assert len(raw.portal.shared_key) == 44

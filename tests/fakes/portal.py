@@ -34,6 +34,7 @@ from portal_automation.portal.models import (
     TokenClient,
     UpdateAccepted,
 )
+from portal_automation.portal.vetted import FederatedServer, FederationValidation
 from portal_automation.sensitive import Secret
 
 Phase = Literal["up", "lag", "down"]
@@ -108,6 +109,10 @@ class FakePortal:
         self.running_config = copy.deepcopy(self.db.config)
         self.phase: Phase = "up"
         self.populate_license_works = True
+        # portaladmin/license (11.4+: the portal's own user types) and the federated
+        # servers' validation statuses.
+        self.user_types = ["viewerUT", "creatorUT", "GISProfessionalStdUT", "fieldWorkerUT"]
+        self.federated_servers = ["success"]
         self.restarts = 0
         self.calls: list[str] = []
         self.machines = [
@@ -288,10 +293,13 @@ def _meaning(value: Any) -> Any:
 class FakePortalClient:
     """``PortalApi`` over a ``FakePortal``."""
 
-    def __init__(self, portal: FakePortal, referer: str | None = None) -> None:
+    def __init__(
+        self, portal: FakePortal, referer: str | None = None, version: PortalVersion | None = None
+    ) -> None:
         self.portal = portal
         self.base_url = portal.url
         self.referer = referer or portal.url
+        self.version = version  # the version the step passed, as PortalClient keeps it
 
     def close(self) -> None:
         pass
@@ -401,6 +409,18 @@ class FakePortalClient:
         if self.portal.populate_license_works:
             self.portal.licenses_populated = True
 
+    def license_user_types(self, token: PortalToken) -> list[str]:
+        self.portal.enter("license_user_types", admin_token=token)
+        return list(self.portal.user_types)
+
+    def validate_federated_servers(self, token: PortalToken) -> FederationValidation:
+        self.portal.enter("validate_federated_servers", admin_token=token)
+        servers = tuple(
+            FederatedServer(f"server{n}", status, (f"validated: {status}",))
+            for n, status in enumerate(self.portal.federated_servers, start=1)
+        )
+        return FederationValidation(servers, len(servers))
+
     def health(self) -> HealthStatus:
         portal = self.portal
         portal.calls.append("health")
@@ -421,9 +441,11 @@ class FakePortals:
         return portal
 
     @contextmanager
-    def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
+    def session(
+        self, creds: PortalCredentials, version: PortalVersion | None = None
+    ) -> Iterator[AdminSession]:
         portal = self.by_url.get(creds.url)
         if portal is None:
             raise PortalUnavailable(f"portal {creds.url} unreachable: DNS lookup failed")
-        client = FakePortalClient(portal, creds.referer)
+        client = FakePortalClient(portal, creds.referer, version)
         yield AdminSession(client, creds.username, creds.password)

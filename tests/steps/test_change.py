@@ -182,10 +182,9 @@ def test_config_change_snapshots_then_posts_the_whole_merged_config(world: FakeW
 
     assert (result.outcome, result.posted) == ("accepted", ["securityConfig"])
     snapshot = world.work.get_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT)
-    assert snapshot == {
-        "securityConfig": as_read(before),
-        "userDefaultSettings": portal.user_defaults,
-    }
+    # The user default settings are neither read nor kept: the change does not touch them.
+    assert snapshot == {"securityConfig": as_read(before), "userDefaultSettings": None}
+    assert portal.count("read_user_default_settings") == 0
     assert portal.config == {**before, "disableServicesDirectory": True}
     assert portal.config["webgisServerTrustKey"] == before["webgisServerTrustKey"]
 

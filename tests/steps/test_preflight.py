@@ -96,7 +96,10 @@ def test_10_7_is_planned_with_its_license_step(world: FakeWorld) -> None:
 
     result = preflight(state(item(arn)), world.services)
 
-    assert (result.outcome, result.post_change) == ("planned", ["licensesPopulated"])
+    assert (result.outcome, result.post_change) == (
+        "planned",
+        ["federatedServers", "licensesPopulated"],
+    )
 
 
 @pytest.mark.parametrize("version", ["10.6", "10.5.1"])

@@ -23,6 +23,7 @@ from portal_automation.triggers import events
 from portal_automation.triggers.events import execution_input, start_for_event
 from portal_automation.triggers.rotation import execution_name, rotate, rotation_step
 from portal_automation.workflow.audit import audit_entries
+from portal_automation.workflow.plan import parse_input
 from portal_local.aws.deploy import load_template
 
 from tests.fakes.executions import FakeExecutions
@@ -527,3 +528,24 @@ def test_a_request_to_apply_an_empty_desired_document_is_refused(
         )
 
     assert executions.starts == 0
+
+
+@pytest.mark.parametrize(
+    "sample", ["eventbridge-desired-config-changed.json", "eventbridge-apply-security-config.json"]
+)
+def test_the_documents_proxy_hosts_mode_goes_with_its_config(
+    executions: FakeExecutions, sample: str
+) -> None:
+    """The desired document may say proxyHostsMode (12.0+: exact or keep Esri's hosts);
+    every run that applies the document carries it, and the planner accepts it."""
+    document = {**desired(), "proxyHostsMode": "exact"}
+    event = load_event(sample)
+    event["detail"].pop("securityConfig", None)
+
+    start_for_event(
+        event, executions=executions, desired_document=lambda: document, drift_mode="report"
+    )
+
+    run = executions.runs[f"event-{event['id']}"]["input"]
+    assert (run["securityConfig"], run["proxyHostsMode"]) == (document["securityConfig"], "exact")
+    assert parse_input(run).proxy_hosts_mode == "exact"

@@ -49,6 +49,12 @@ LDAP_STORE = {
         "ldapURLForUsers": "ldaps://ldap.example.com:636/ou=users,dc=example,dc=com",
     },
 }
+# 11.4+: a Content-Security-Policy of the portal's own (not the factory one).
+CSP = {
+    "home": "frame-ancestors 'none'",
+    "apps": "frame-ancestors https://apps.example.com",
+    "sharing": "frame-ancestors 'self' https://*.example.com",
+}
 RESTART = 1.0
 LAG = 0.3
 READ_TIMEOUT = 2
@@ -146,6 +152,30 @@ PORTALS: dict[str, dict[str, Any]] = {
     "sel3": {"version": "11.3"},
     "dash1": {"version": "11.3"},
     "dash2": {"version": "11.3"},
+    # Portals 11.4 to 12.x (issue 20).
+    "proxy120": {"version": "12.0"},
+    "proxyexact": {"version": "12.1"},
+    "proxyempty": {"version": "12.0"},
+    "proxyemptydef": {"version": "12.0", "empty_proxy_hosts": "defaults"},
+    "proxy115": {"version": "11.5"},
+    "csp120": {
+        "version": "12.0",
+        "initial_security_config": {"contentSecurityPolicy": CSP, "userStoreConfig": LDAP_STORE},
+    },
+    "ut114": {"version": "11.4"},
+    "ut120r": {"version": "12.0", "user_type_ids": "renamed"},
+    "ut113": {"version": "11.3"},
+    "udread120": {"version": "12.0"},
+    "slowcfgto": {"version": "12.0"},
+    "slowcfg504": {"version": "11.3"},
+    "slowcfgreset": {"version": "12.1"},
+    "slowcfgnot": {"version": "11.4"},
+    "slowcfglambda": {"version": "12.0"},
+    "fed120": {"version": "12.0", "federated_servers": ("success", "failure")},
+    "fed107": {"version": "10.7"},
+    "tok113": {"version": "11.3"},
+    "tok120": {"version": "12.0"},
+    "future122": {"version": "12.2"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }

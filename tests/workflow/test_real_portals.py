@@ -241,7 +241,7 @@ def test_ha_opt_out_verifies_through_the_portal_url_and_says_so(workflow: Workfl
     report = portal_result(result, arn)
     assert report["status"] == "verified", report
     assert report["machinesChecked"] is False
-    assert "not checked" in report["notes"][0]
+    assert any("not checked" in note for note in report["notes"])
     assert not any(r.direct for r in workflow.emulator.requests_for("haoptout"))
     assert workflow.secret_json(arn)["sharedKey"] == portal.machines[0].shared_key
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .aws.executions import Execution
     from .aws.secrets_store import SecretVersion
     from .domain.credentials import PortalCredentials
+    from .domain.version import PortalVersion
     from .portal.models import (
         HealthStatus,
         Machine,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         UpdateAccepted,
     )
     from .portal.session import AdminSession
+    from .portal.vetted import FederationValidation
     from .sensitive import Secret
 
 
@@ -139,13 +141,19 @@ class PortalApi(Protocol):
 
     def populate_license(self, token: PortalToken) -> None: ...
 
+    def license_user_types(self, token: PortalToken) -> list[str]: ...
+
+    def validate_federated_servers(self, token: PortalToken) -> FederationValidation: ...
+
     def health(self) -> HealthStatus: ...
 
 
 class PortalConnector(Protocol):
     """Opens an administrator's session with the portal a credentials secret names."""
 
-    def session(self, creds: PortalCredentials) -> AbstractContextManager[AdminSession]: ...
+    def session(
+        self, creds: PortalCredentials, version: PortalVersion | None = None
+    ) -> AbstractContextManager[AdminSession]: ...
 
 
 class ExecutionsPort(Protocol):

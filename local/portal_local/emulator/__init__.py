@@ -25,8 +25,10 @@ A highly available portal: two machines, each on its own port, behind ``emu.url(
 Modules: settings (PortalSettings, and which real-portal behaviour each one picks),
 portal (the database shared by its machines), machine (one machine's process: running
 key and config, restart lifecycle, token warm-up), tokens, shared_key, security_config,
-user_defaults (10.8+ new member defaults), checks (what every endpoint checks),
-endpoints (the Portal API routes; user_defaults_api, machines_api, kubernetes_api),
+user_defaults (10.8+ new member defaults), user_types (which the license lists, per
+version), checks (what every endpoint checks, the token's transport included),
+endpoints (the Portal API routes; user_defaults_api, machines_api, kubernetes_api,
+license_api, federation_api),
 faults, dispatcher (load balancer or machine entry, faults, restarts, log), control (the
 /__emulator/ JSON API), request_log, pages (HTML), http_messages, server (HTTP/TLS
 plumbing), certs (TLS material), emulator (the facade, one server per HA machine).

@@ -90,16 +90,20 @@ class Dispatcher:
         if self._control is not None and is_control_path(request.path):
             return self._control.handle(request)
         arrived = time.time()
-        portal, inner = self._route(request.path)
-        machine: Machine[Portal] | None = None
-        if portal is None or inner is None:
-            response = html_response(pages.not_found_page(request.path), 404)
-        else:
-            machine = self._entry or portal.pick_machine()
-            response = self._answer(portal, machine, inner, request)
-        direct = self._entry is not None
-        self._log.append(_record(request, arrived, response, portal, machine, direct=direct))
-        return response
+        self._log.arrived()
+        try:
+            portal, inner = self._route(request.path)
+            machine: Machine[Portal] | None = None
+            if portal is None or inner is None:
+                response = html_response(pages.not_found_page(request.path), 404)
+            else:
+                machine = self._entry or portal.pick_machine()
+                response = self._answer(portal, machine, inner, request)
+            direct = self._entry is not None
+            self._log.append(_record(request, arrived, response, portal, machine, direct=direct))
+            return response
+        finally:
+            self._log.finished()
 
     def _route(self, path: str) -> tuple[Portal | None, str | None]:
         if self._entry is not None:
@@ -142,7 +146,7 @@ class Dispatcher:
         response = endpoints.handle(machine, inner, request)
         if decided.hold_answer_seconds > 0:
             self._stopping.wait(decided.hold_answer_seconds)
-        return response
+        return response if decided.lost is None else decided.lost.lost()
 
 
 class TrapDispatcher:

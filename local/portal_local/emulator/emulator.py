@@ -186,6 +186,11 @@ class PortalEmulator:
         name = None if machine is None else portal.machine(machine).name
         return self._log.records(portal.context, name)
 
+    def wait_until_answered(self, timeout: float = 30.0) -> bool:
+        """Until every request that reached the emulator has been answered (a delayed
+        update that lands after its client gave up, say)."""
+        return self._log.wait_until_answered(timeout)
+
     def clear_log(self) -> None:
         self._log.clear()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from portal_local.emulator import kubernetes_api, machines_api
+from portal_local.emulator import federation_api, kubernetes_api, license_api, machines_api
 from portal_local.emulator.checks import (
     admin_json,
     admin_operation,
@@ -216,7 +216,11 @@ def update_security_config(machine: Machine[Portal], request: Request) -> Respon
     portal = machine.portal
     settings = portal.settings
     new, problems = replace_config(
-        posted, settings.version_tuple, settings.custom_role_ids, settings.ignored_config_properties
+        posted,
+        settings.version_tuple,
+        settings.custom_role_ids,
+        settings.ignored_config_properties,
+        settings.empty_proxy_hosts,
     )
     if new is None:
         return error_response(400, message, problems, fmt)
@@ -243,6 +247,8 @@ ROUTES: dict[str, Endpoint] = {
     USER_DEFAULTS_PATH: get_user_defaults,
     SET_USER_DEFAULTS_PATH: set_user_defaults,
     machines_api.MACHINES_PATH: machines_api.list_machines,
+    license_api.LICENSE_PATH: license_api.get_license,
+    federation_api.VALIDATE_PATH: federation_api.validate_servers,
 }
 KUBERNETES_ROUTES: dict[str, Endpoint] = {
     GENERATE_TOKEN_PATH: generate_token,

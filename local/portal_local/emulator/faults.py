@@ -10,6 +10,11 @@ used-up restart_forever fault stays listed (it still holds its restart) until re
 ``slow_answer`` lets the portal do what was asked and then holds the answer for
 ``seconds``: the change lands while the client may already have given up or died (a
 Lambda that runs out of time between the portal accepting an update and its answer).
+``lost_answer`` also lets the portal do what was asked; after ``seconds`` the client
+gets, instead of the portal's answer, a Web Adaptor's HTML page with ``status`` (504,
+say: the gateway gave up waiting), or a connection reset when ``status`` is 0. A
+``delay`` before an answering fault is the other case: the call blocks, then fails
+without the portal having done anything.
 ``machine`` (a machine name, e.g. ``portal-machine-2.internal.invalid``) narrows a fault
 to the requests that machine answers (through the load balancer or directly) and, for
 ``restart_forever``, to that machine's restarts; None = any machine.
@@ -35,6 +40,7 @@ from portal_local.emulator.http_messages import (
 FaultAction = Literal[
     "delay",
     "slow_answer",
+    "lost_answer",
     "error",
     "status_failed",
     "http",
@@ -48,6 +54,7 @@ FaultAction = Literal[
 ACTIONS: tuple[str, ...] = (
     "delay",
     "slow_answer",
+    "lost_answer",
     "error",
     "status_failed",
     "http",
@@ -78,7 +85,7 @@ class Fault:
     message: str = "Injected fault."  # error
     details: Sequence[str] = ()  # error
     style: Literal["error", "status"] = "error"  # error: {"error":{...}} or {"status":"error"}
-    status: int = 503  # http; redirect: 307 unless given another 3xx
+    status: int = 503  # http, lost_answer (0: reset); redirect: 307 unless another 3xx
     location: str = ""  # redirect: where the Location header points
     body: str | None = None  # http / html: the HTML body (a plausible page when None)
     messages: Sequence[str] = ("Injected failure.",)  # status_failed
@@ -89,6 +96,8 @@ class Fault:
             raise ValueError(f"unknown fault action {self.action!r}; one of {ACTIONS}")
         if self.style not in ("error", "status"):
             raise ValueError("style must be 'error' or 'status'")
+        if self.action == "lost_answer" and self.status != 0 and not 500 <= self.status < 600:
+            raise ValueError("a lost answer is a 5xx page or a reset (status 0)")
         if self.action == "redirect" and not self.location:
             raise ValueError("a redirect needs a location")
         if self.after < 0:
@@ -129,6 +138,12 @@ class Fault:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         return cls(**data)
 
+    def lost(self) -> Response:
+        """What a ``lost_answer`` fault sends once the portal has done what was asked."""
+        if self.status == 0:
+            return RESET
+        return html_response(self.body or pages.proxy_error_page(self.status), self.status)
+
     def answer(self, response_format: str) -> Response:
         """The response an answering fault sends instead of the portal's."""
         if self.action == "reset":
@@ -158,6 +173,7 @@ class RequestFaults:
     answer: Fault | None = None
     health: str | None = None  # "ok" / "down" forced by a health_flap
     hold_answer_seconds: float = 0.0  # after the portal did what was asked (slow_answer)
+    lost: Fault | None = None  # replaces the portal's answer after it did what was asked
 
 
 @dataclass
@@ -228,6 +244,7 @@ class FaultRegistry:
     ) -> RequestFaults:
         delay = hold = 0.0
         answer: Fault | None = None
+        lost: Fault | None = None
         health: str | None = None
         with self._lock:
             matching = []
@@ -245,6 +262,10 @@ class FaultRegistry:
                 elif action == "slow_answer":
                     hold += entry.fault.seconds
                     self._use(entry)
+                elif action == "lost_answer" and lost is None:
+                    hold += entry.fault.seconds
+                    lost = entry.fault
+                    self._use(entry)
                 elif action in ANSWERING_ACTIONS and answer is None:
                     answer = entry.fault
                     self._use(entry)
@@ -255,7 +276,7 @@ class FaultRegistry:
                         health = sequence[entry.uses % len(sequence)]
                         self._use(entry)
                         break
-        return RequestFaults(delay, answer, health, hold)
+        return RequestFaults(delay, answer, health, hold, lost)
 
     def _use(self, entry: _Entry) -> None:
         # Called with the lock held. A used-up fault leaves the list, except a

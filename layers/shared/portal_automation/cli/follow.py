@@ -316,8 +316,14 @@ def print_summary(summary: dict[str, Any] | None, out: TextIO | None = None) -> 
             )
         if portal.get("verification"):
             out.write(f"      verification: {json.dumps(portal['verification'])}\n")
+        for note in portal.get("notes", []):
+            out.write(f"      note: {note}\n")
+        for warning in portal.get("warnings", []):
+            out.write(f"      warning: {warning.get('name')}: {warning.get('message')}\n")
         if portal.get("error"):
             error = portal["error"]
             out.write(f"      error: {error.get('name')}: {error.get('message')}\n")
             for note in error.get("notes", []):
                 out.write(f"      note: {note}\n")
+    for note in summary.get("notes", []):
+        out.write(f"  note: {note}\n")

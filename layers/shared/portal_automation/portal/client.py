@@ -26,13 +26,19 @@ from .models import (
 from .responses import parse_json_response
 from .transport import Transport, TransportSettings
 from .url import UrlPolicy, normalise_portal_url
+from .vetted import FederationValidation, federation, user_types
 
 MAX_TOKEN_MINUTES: Final = 525_600
 DEFAULT_RECHECK_SECONDS: Final = 10
 
 
 class PortalClient:
-    """One portal, one HTTP session. Every method maps failures to the named errors."""
+    """One portal, one HTTP session. Every method maps failures to the named errors.
+
+    The token goes in the POST body on every version and, once the portal's version is
+    known (given, or read by ``info``) and takes it, also in ``Authorization: Bearer``
+    (PORTAL_API.md 2); never in a URL.
+    """
 
     def __init__(
         self,
@@ -41,9 +47,11 @@ class PortalClient:
         referer: str | None = None,
         policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
         settings: TransportSettings | None = None,
+        version: PortalVersion | None = None,
     ) -> None:
         self.base_url = normalise_portal_url(url, policy)
         self.referer = referer or self.base_url
+        self.version = version
         self._http = Transport(
             self.base_url,
             self.referer,
@@ -122,8 +130,9 @@ class PortalClient:
         if not isinstance(version, str):
             raise PortalBadResponse("portaladmin info: answer has no version")
         populated = body.get("isLicensePopulated")
+        self.version = PortalVersion.parse(version)
         return PortalInfo(
-            PortalVersion.parse(version),
+            self.version,
             str(body.get("currentbuild", "")),
             populated if isinstance(populated, bool) else None,
         )
@@ -159,6 +168,19 @@ class PortalClient:
             operation="populate license",
             idempotent=False,
         )
+
+    def license_user_types(self, token: PortalToken) -> list[str]:
+        """The user type IDs ``portaladmin/license`` lists (PORTAL_API.md 6c), vetted."""
+        return user_types(self._admin("portaladmin/license", token, operation="read license"))
+
+    def validate_federated_servers(self, token: PortalToken) -> FederationValidation:
+        """``federation/servers/validate``: each federated server's status (7d), vetted."""
+        body = self._admin(
+            "portaladmin/federation/servers/validate",
+            token,
+            operation="validate federated servers",
+        )
+        return federation(body)
 
     def read_shared_key(self, token: PortalToken) -> Secret:
         """The current shared key. The whole answer is secret; only the key is kept."""
@@ -254,7 +276,12 @@ class PortalClient:
         idempotent: bool = True,
     ) -> dict[str, Any]:
         data = {"f": "json", "token": token.value.reveal(), **(form or {})}
-        response = self._http.post(path, data, operation=operation, idempotent=idempotent)
+        headers = None
+        if self.version is not None and self.version.takes_bearer_header:
+            headers = {"Authorization": f"Bearer {token.value.reveal()}"}
+        response = self._http.post(
+            path, data, operation=operation, idempotent=idempotent, headers=headers
+        )
         return parse_json_response(response, operation)
 
 

@@ -11,6 +11,7 @@ from .session import AdminSession
 from .url import UrlPolicy
 
 if TYPE_CHECKING:
+    from ..domain.version import PortalVersion
     from .transport import TransportSettings
 
 
@@ -22,7 +23,11 @@ class HttpPortalConnector:
         self._policy = policy
 
     @contextmanager
-    def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
+    def session(
+        self, creds: PortalCredentials, version: PortalVersion | None = None
+    ) -> Iterator[AdminSession]:
+        """``version``: the portal's, when the step knows it (the token's transport
+        depends on it, PORTAL_API.md 2)."""
         # requests comes with the client, on the first session rather than at cold start.
         from .client import PortalClient  # noqa: PLC0415
 
@@ -31,6 +36,7 @@ class HttpPortalConnector:
             referer=creds.referer,
             policy=self._policy,
             settings=self._transport(),
+            version=version,
         )
         try:
             yield AdminSession(client, creds.username, creds.password)

@@ -1,7 +1,8 @@
 """HTTP transport to one portal: one Session, timeouts on every call, TLS always verified.
 
-Only POST bodies and headers carry tokens and passwords; the one GET (the anonymous
-health check) carries nothing secret. Connection failures of idempotent calls are
+Only POST bodies and headers carry tokens and passwords (a call may add headers: the
+token's ``Authorization`` from 11.4); the one GET (the anonymous health check) carries
+nothing secret. Connection failures of idempotent calls are
 retried a bounded number of times with jittered exponential backoff; a call that
 changes the portal is never retried here (the workflow checks state before any retry).
 """
@@ -111,9 +112,17 @@ class Transport:
         self._session.close()
 
     def post(
-        self, path: str, data: Mapping[str, str], *, operation: str, idempotent: bool
+        self,
+        path: str,
+        data: Mapping[str, str],
+        *,
+        operation: str,
+        idempotent: bool,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        return self._send("POST", path, operation, idempotent, data=dict(data))
+        return self._send(
+            "POST", path, operation, idempotent, data=dict(data), headers=dict(headers or {})
+        )
 
     def get_anonymous(
         self, path: str, params: Mapping[str, str], *, operation: str
@@ -129,6 +138,7 @@ class Transport:
         *,
         data: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         url = f"{self.base_url}/{path}"
         attempts = 1 + (self.settings.retries if idempotent else 0)
@@ -136,7 +146,13 @@ class Transport:
         for attempt in range(attempts):
             try:
                 return self._session.request(
-                    method, url, data=data, params=params, timeout=timeout, allow_redirects=False
+                    method,
+                    url,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
                 )
             except ForbiddenPeer as exc:
                 raise InsecurePortalUrl(

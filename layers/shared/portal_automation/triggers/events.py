@@ -15,7 +15,7 @@ instead of starting another. What an event asks for:
   ``detail.select`` selects.
 
 The desired document names its portals (``portals``) or selects them (``select``: tags,
-name prefix), as an execution input does.
+name prefix), as an execution input does, and may say ``proxyHostsMode``.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def execution_input(
         payload = {**detail, "action": "apply-security-config", "source": "eventbridge"}
         if "securityConfig" not in payload:
             document = _document(desired_document)
-            payload["securityConfig"] = document["securityConfig"]
+            payload.update(_desired(document))
             if not any(target in payload for target in _TARGETS):
                 payload.update(_target(document))
         return payload
@@ -134,7 +134,7 @@ def execution_input(
         return {
             "action": "apply-security-config",
             **_target(document),
-            "securityConfig": document["securityConfig"],
+            **_desired(document),
             # Editing the document is the request to apply it; the schedule only reports
             # drift unless the deployment says to re-apply.
             "dryRun": source == "aws.events" and drift_mode == "report",
@@ -155,6 +155,14 @@ def _document(desired_document: DesiredDocument, *, allow_empty: bool = False) -
             "the desired-config document names no portals (portals) and selects none (select)"
         )
     return document
+
+
+def _desired(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document's ``securityConfig``, and its ``proxyHostsMode`` when it has one."""
+    found = {"securityConfig": document["securityConfig"]}
+    if "proxyHostsMode" in document:
+        found["proxyHostsMode"] = document["proxyHostsMode"]
+    return found
 
 
 def _target(document: Mapping[str, Any]) -> dict[str, Any]:

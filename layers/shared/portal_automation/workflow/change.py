@@ -24,7 +24,7 @@ from .models import PortalItem
 from .portal_config import Document, PortalConfig, post
 from .regimes import Rotation, regime_named
 from .regimes.base import PRE_CHANGE_KEY
-from .run_record import desired_config
+from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
 
@@ -45,7 +45,7 @@ def apply_change(state: PortalState, services: Services) -> ChangeResult:
             f"{MAX_ATTEMPTS} attempts; giving up"
         )
     creds = services.secrets.read(item.secret_arn).credentials
-    with services.session(creds) as session:
+    with services.session(creds, portal_version(state)) as session:
         if item.action == "rotate-shared-key":
             return _rotate(state, session, services, attempts)
         return _apply_config(state, session, services, attempts)
@@ -84,10 +84,11 @@ def _apply_config(
     item = state.item
     version = portal_version(state)
     snapshot_key = work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
-    current = PortalConfig.read(session, version)
+    desired = desired_for(state, services, version).config
+    current = PortalConfig.read(session, version, desired)
     if services.work.get_json(snapshot_key) is None:
         services.work.put_json(snapshot_key, current.snapshot())
-    documents = current.updates(desired_config(state, services), version)
+    documents = current.updates(desired, version)
     if not documents:
         return _result(item, "already-applied", attempts, posted=[])
     try:

@@ -79,7 +79,7 @@ def _settle_pending(state: PortalState, services: Services) -> str:
             store.clear_pending(item.secret_arn, item.version_id)
             return "no new key was stored or sent; the empty AWSPENDING version was removed"
         current = store.read(item.secret_arn).credentials
-        with services.session(current) as session:
+        with services.session(current, state.known_version()) as session:
             portal_key = session.client.read_shared_key(session.fresh_token())
     except PortalAutomationError as exc:
         logger.warning("could not settle AWSPENDING", extra={"error": type(exc).__name__})

@@ -76,7 +76,32 @@ def summary(state: PortalState, status: str, error: dict[str, Any] | None = None
         report["secretVersionId"] = item.version_id
     if ver and ver.mismatched:
         report["mismatched"] = ver.mismatched
-    report.update(machines_report(state, dict(restart_seconds(state))))
+    if ver and ver.warnings:
+        report["warnings"] = ver.warnings
+    machines = machines_report(state, dict(restart_seconds(state)))
+    notes = [
+        *(pre.notes if pre else []),
+        *_rotation_notes(state, status),
+        *machines.pop("notes", []),
+    ]
+    report.update(machines)
+    if notes:
+        report["notes"] = notes
     if error:
         report["error"] = error
     return {k: v for k, v in report.items() if v is not None}
+
+
+def _rotation_notes(state: PortalState, status: str) -> list[str]:
+    """What a rotation invalidates, said in every rotation's summary once the portal's
+    version is known (PORTAL_API.md 5)."""
+    version = state.known_version()
+    if state.item.action != "rotate-shared-key" or version is None:
+        return []
+    if status == "verified":
+        return [version.rotation_invalidates("invalidated")]
+    if status == "dry-run":
+        return [version.rotation_invalidates("would invalidate")]
+    if state.change is not None:  # sent, or found already done: the outcome is open
+        return [version.rotation_invalidates("may have invalidated")]
+    return []

@@ -99,6 +99,7 @@ def plan_execution(raw: Any, execution_id: str, planner: Planner) -> dict[str, A
         "dryRun": request.dry_run,
         "source": request.source,
         "securityConfig": request.security_config,
+        "proxyHostsMode": request.proxy_hosts_mode,
         "portals": len(items),
         "manifest": key,
         "startedAt": round(time.time(), 3),

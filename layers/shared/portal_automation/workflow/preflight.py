@@ -6,8 +6,9 @@ import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ..domain.security_config import account_creation_problem, diff, validate_desired
-from ..domain.version import require_supported
+from ..domain.security_config import account_creation_problem, diff
+from ..domain.user_types import default_problem
+from ..domain.version import PortalVersion, require_supported
 from ..errors import (
     InvalidSecurityConfig,
     PendingVersionConflict,
@@ -18,7 +19,7 @@ from ..portal import AdminSession, PortalInfo
 from .portal_config import PortalConfig
 from .post_change import steps_for
 from .regimes import regime_for
-from .run_record import desired_config
+from .run_record import desired_for
 from .services import Services
 from .state import Change, PortalState, PreflightResult
 from .targets import discover_machines
@@ -35,9 +36,10 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         services.ledger.acquire(item.secret_arn, item.run_id)
     creds = services.secrets.read(item.secret_arn).credentials
     with services.session(creds) as session:
-        info = _portal_info(session)
+        info = _portal_info(session)  # the client now knows the version, too
         require_supported(info.version)
-        machines, checked = discover_machines(session, creds, services)
+        machines, checked = discover_machines(session, creds, services, info.version)
+        notes = info.version.notes()
 
         def result(outcome: Outcome, **extra: Any) -> PreflightResult:
             return PreflightResult(
@@ -50,6 +52,7 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
                 machines=machines,
                 machines_checked=checked,
                 post_change=steps_for(info.version, item.action),
+                notes=notes,
                 **extra,
             )
 
@@ -59,8 +62,11 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
             if item.dry_run:
                 return result("dry-run", key_mode=key_mode)
             return result("planned", key_mode=key_mode)
-        desired = validate_desired(desired_config(state, services), info.version)
-        current = PortalConfig.read(session, info.version).view()
+        planned = desired_for(state, services, info.version)
+        desired = planned.config
+        notes.extend(planned.notes)
+        _check_user_type(session, desired, info.version)
+        current = PortalConfig.read(session, info.version, desired).view()
         problem = account_creation_problem(desired, current)
         if problem:
             raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
@@ -73,6 +79,20 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         if item.dry_run:
             return result("dry-run", changes=changes)
         return result("planned", changes=changes)
+
+
+def _check_user_type(
+    session: AdminSession, desired: dict[str, Any], version: PortalVersion
+) -> None:
+    """From 11.4 a default user type must be one the portal lists and not a retired one
+    (PORTAL_API.md 6c); below 11.4 ``desired_for`` checked it against the known list."""
+    user_type = desired.get("defaultUserTypeIdForUser")
+    if not isinstance(user_type, str) or not version.lists_user_types:
+        return
+    listed = session.call(session.client.license_user_types)
+    problem = default_problem(user_type, version, listed)
+    if problem:
+        raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
 
 
 def _portal_info(session: AdminSession) -> PortalInfo:

@@ -40,16 +40,23 @@ def poll_health(
     window_end = clock() + min(
         item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
     )
+    if update_not_landed(state):
+        # Healthy at the bound: Verify decides whether the update landed (not a timeout).
+        window_end = min(window_end, deadline)
     creds = services.secrets.read(item.secret_arn).credentials
     watched = targets(state, creds)
     seen = _seen_since_change(state, watched)
     polls = state.poll.polls if state.poll else 0
     # After Verify found the old process still answering (health OK, old token valid),
-    # a healthy answer says nothing new: keep watching for that machine's restart to
-    # begin, so a long lag costs one Lambda window per loop, not one loop per interval.
-    awaiting = {name for name in old_processes(state) if not seen[name].went_down}
+    # or an unanswered update not landed yet, a healthy answer says nothing new: keep
+    # watching for the restart to begin, so a long wait costs one Lambda window per
+    # loop, not one loop per interval.
+    awaiting = {name for name in awaited(state, watched) if not seen[name].went_down}
     with ExitStack() as stack:
-        sessions = {t.name: stack.enter_context(services.session(t.creds)) for t in watched}
+        version = state.known_version()
+        sessions = {
+            t.name: stack.enter_context(services.session(t.creds, version)) for t in watched
+        }
         while True:
             healthy = {name: s.client.health().ready for name, s in sessions.items()}
             polls += 1
@@ -127,6 +134,24 @@ def _result(
         wait_seconds=0 if ready else state.item.timing.poll_interval_seconds,
         machines=machines if len(machines) > 1 or reaches_machines(state) else [],
     )
+
+
+def update_not_landed(state: PortalState) -> bool:
+    """Whether Verify is waiting for an unanswered config update to land."""
+    verify = state.verify
+    return bool(
+        verify is not None
+        and verify.outcome == "restart-pending"
+        and verify.checks.get("updateLanded") is False
+    )
+
+
+def awaited(state: PortalState, watched: list[Target]) -> set[str]:
+    """The targets whose restart Verify is waiting to see begin."""
+    names = {t.name for t in watched}
+    if update_not_landed(state):
+        return names
+    return {name for name in old_processes(state) if name in names}
 
 
 def old_processes(state: PortalState) -> list[str]:

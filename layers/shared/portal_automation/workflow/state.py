@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.version import PortalVersion
 from .models import PortalItem
 
 
@@ -49,6 +50,8 @@ class PreflightResult(_Result):
     machines_checked: Annotated[bool, Field(alias="machinesChecked")] = True
     # What Verify does once the change is proven (workflow/post_change), by step name.
     post_change: Annotated[list[str], Field(alias="postChange")] = []
+    # What the summary says about the portal's version and the plan (never a secret).
+    notes: list[str] = []
 
 
 class ChangeResult(_Result):
@@ -91,6 +94,8 @@ class VerifyResult(_Result):
     # HA portals: the checks of each machine (name -> checks); "oldTokenRejected": false
     # means that machine still runs the process from before the change.
     machines: dict[str, dict[str, Any]] = {}
+    # What a post-change step found wrong without undoing the change ({name, message}).
+    warnings: list[dict[str, str]] = []
 
 
 class CaughtError(_Result):
@@ -107,3 +112,7 @@ class PortalState(BaseModel):
     poll: PollResult | None = None
     verify: VerifyResult | None = None
     error: CaughtError | None = None
+
+    def known_version(self) -> PortalVersion | None:
+        """The portal's version, once Preflight has read it."""
+        return PortalVersion.parse(self.preflight.version) if self.preflight else None

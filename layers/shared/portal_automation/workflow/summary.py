@@ -13,7 +13,8 @@ import json
 from collections import Counter
 from typing import Any, Final
 
-from ..errors import InvalidExecutionInput
+from ..domain.version import fleet_rotation_note
+from ..errors import InvalidExecutionInput, UnsupportedPortalVersion
 from ..ports import LedgerPort, WorkStorePort
 
 SUCCESS: Final = frozenset({"verified", "no-change", "dry-run"})
@@ -44,6 +45,8 @@ def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str,
     )
     action = run.get("action", "unknown")
     ok = len(portals) - len(failed)
+    warned = sum(1 for p in portals if p.get("warnings"))
+    with_warnings = f", {warned} with warnings" if warned else ""
     key = report_key(run_id)
     report = {
         "runId": run_id,
@@ -54,7 +57,11 @@ def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str,
         "counts": dict(statuses),
         "total": len(portals),
         "failed": len(failed),
-        "subject": f"Portal {action}: {outcome} ({ok}/{len(portals)} portals OK)"[:99],
+        "warnings": warned,
+        "notes": _run_notes(action, portals),
+        "subject": f"Portal {action}: {outcome} ({ok}/{len(portals)} portals OK{with_warnings})"[
+            :99
+        ],
     }
     work.put_json(key, {**report, "portals": portals})
     listed = _bounded(failed + [p for p in portals if p.get("status") in SUCCESS])
@@ -65,6 +72,18 @@ def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str,
         "truncated": len(portals) > len(listed) or len(failed) > MAX_FAILED_ARNS,
         "report": key,
     }
+
+
+def _run_notes(action: object, portals: list[dict[str, Any]]) -> list[str]:
+    """A rotation run's notification says what the rotations invalidated (PORTAL_API.md
+    5), whichever portals it lists."""
+    if action != "rotate-shared-key":
+        return []
+    versions = [str(p.get("version")) for p in portals if p.get("status") == "verified"]
+    try:
+        return [fleet_rotation_note(versions)] if versions else []
+    except UnsupportedPortalVersion:  # a ledger item edited by hand: no note, no failure
+        return []
 
 
 def _bounded(portals: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from .state import MachineRef, PortalState
 
 if TYPE_CHECKING:
     from ..domain.credentials import PortalCredentials
+    from ..domain.version import PortalVersion
     from ..portal import AdminSession
     from .services import Services
 
@@ -43,7 +44,7 @@ class Target:
 
 
 def discover_machines(
-    session: AdminSession, creds: PortalCredentials, services: Services
+    session: AdminSession, creds: PortalCredentials, services: Services, version: PortalVersion
 ) -> tuple[list[MachineRef], bool]:
     """The machines of an HA portal, each proven reachable from here (or the opt-out:
     ``"checkMachines": false``, reported as not checked)."""
@@ -55,7 +56,7 @@ def discover_machines(
         return machines, False
     for machine in machines:
         try:
-            with services.session(creds.at(machine.admin_url)) as direct:
+            with services.session(creds.at(machine.admin_url), version) as direct:
                 direct.fresh_token()
         except (PortalUnavailable, PortalTlsError, PortalBadResponse, InsecurePortalUrl) as exc:
             raise MachineUnreachable(

@@ -29,7 +29,7 @@ from ..portal import AdminSession, PortalToken
 from ..sensitive import Secret
 from .change import CONFIG_SNAPSHOT, PROBE_TOKEN, portal_version
 from .portal_config import SECURITY_CONFIG, PortalConfig
-from .post_change import run_post_change
+from .post_change import PostChangeReport, run_post_change
 from .regimes import KeyRegime, Rotation, regime_named
 from .restart_wait import (
     max_restart_seconds,
@@ -37,7 +37,7 @@ from .restart_wait import (
     restart_origin,
     went_down_since_change,
 )
-from .run_record import desired_config
+from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
 from .targets import Target, targets
@@ -86,14 +86,17 @@ def _combine(
     return None
 
 
-def _verified(proofs: Proofs, extra: dict[str, Any] | None = None) -> VerifyResult:
+def _verified(
+    proofs: Proofs, extra: dict[str, Any] | None = None, after: PostChangeReport | None = None
+) -> VerifyResult:
     first = proofs[0][1][1]
     machines = {t.name: checks for t, (_, checks) in proofs if t.is_machine}
     return VerifyResult(
         outcome="verified",
         verified_at=time.time(),
-        checks={**first, **(extra or {})},
+        checks={**first, **(extra or {}), **(after.checks if after else {})},
         machines=machines,
+        warnings=list(after.warnings) if after else [],
     )
 
 
@@ -112,7 +115,7 @@ def _verify_key(
         return VerifyResult(outcome="not-applied", checks={"updateSent": False})
     proofs: Proofs = []
     for target in targets(state, creds):
-        with services.session(target.creds) as session:
+        with services.session(target.creds, portal_version(state)) as session:
             proof = _prove_key(
                 state,
                 services,
@@ -126,7 +129,7 @@ def _verify_key(
     undecided = _combine(state, services, elapsed, proofs)
     if undecided is not None:
         return undecided
-    return _verified(proofs, run_post_change(state, services, creds))
+    return _verified(proofs, after=run_post_change(state, services, creds))
 
 
 def _prove_key(
@@ -192,13 +195,14 @@ def _verify_config(
     restarts = posted is None or SECURITY_CONFIG in posted  # user defaults apply at once
     rollback = bool(state.change and state.change.phase == "rollback")
     snapshot_key = work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
+    version = portal_version(state)
     if rollback:
         snapshot = services.work.get_json(snapshot_key)
         if not isinstance(snapshot, dict):
             raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}")
         expected = PortalConfig.from_snapshot(snapshot).view()
     else:
-        expected = desired_config(state, services)
+        expected = desired_for(state, services, version).config
     unknown = not rollback and bool(state.change and state.change.outcome == "unknown")
     before: dict[str, Any] | None = None
     if unknown:
@@ -211,8 +215,10 @@ def _verify_config(
     wrong: set[str] = set()
     unchanged = True
     for target in targets(state, creds):
-        with services.session(target.creds) as session:
-            proof, read_back = _read_back(state, session, target, restarts, elapsed)
+        with services.session(target.creds, version) as session:
+            proof, read_back = _read_back(
+                state, session, target, restarts, elapsed, expected=expected
+            )
         proofs.append((target, proof))
         if read_back is not None:
             wrong.update(mismatches(read_back, expected))
@@ -222,9 +228,11 @@ def _verify_config(
     if undecided is not None:
         return undecided
     if wrong and before is not None and unchanged:
-        # An unanswered update that changed nothing it was sent to change: once it can
-        # no longer land, it was not applied (sent again), not a mismatch to roll back.
-        if elapsed < in_flight_grace(services):
+        # An unanswered update that changed nothing it was sent to change: it may still
+        # land (a config update can block past 100 s and then apply: PORTAL_API.md 6b),
+        # so it is waited for as long as a restart may take; only then is it "not
+        # applied" (sent again), never a mismatch to roll back, never "rejected".
+        if elapsed < max_restart_seconds(state, services):
             return _pending(state, services, elapsed, {"updateLanded": False})
         return VerifyResult(outcome="not-applied", checks={"readBackMatchesSnapshot": True})
     if rollback:
@@ -246,11 +254,17 @@ def _verify_config(
             mismatched=sorted(wrong, key=list(expected).index),
             checks={"health": "ok", "readBackMatches": False},
         )
-    return _verified(proofs, {"readBackMatches": True, **run_post_change(state, services, creds)})
+    return _verified(proofs, {"readBackMatches": True}, run_post_change(state, services, creds))
 
 
 def _read_back(
-    state: PortalState, session: AdminSession, target: Target, restarts: bool, elapsed: float
+    state: PortalState,
+    session: AdminSession,
+    target: Target,
+    restarts: bool,
+    elapsed: float,
+    *,
+    expected: dict[str, Any],
 ) -> tuple[Proof, dict[str, Any] | None]:
     if not session.client.health().ready:
         return ("pending", {"health": "not ready"}), None
@@ -259,7 +273,7 @@ def _read_back(
     if restarts and not seen and elapsed < state.item.timing.settle_seconds:
         return ("pending", {"restartSeen": False}), None
     try:
-        read_back = PortalConfig.read(session, portal_version(state)).view()
+        read_back = PortalConfig.read(session, portal_version(state), expected).view()
     except _NOT_READY:
         return ("pending", {"tokenService": "not ready"}), None
     return ("verified", {"health": "ok", "freshTokenWorks": True}), read_back

@@ -18,6 +18,7 @@ from typing import Any
 from portal_local.emulator.checks import admin_json
 from portal_local.emulator.http_messages import Request, Response
 from portal_local.emulator.machine import Machine
+from portal_local.emulator.portal import Portal
 
 VALIDATE_PATH = "portaladmin/federation/servers/validate"
 ADMIN_URL_SINCE = (11, 1, 0)
@@ -47,7 +48,7 @@ def _messages(status: str, url: str) -> list[str]:
     return found
 
 
-def validation(machine: Machine) -> dict[str, Any]:
+def validation(machine: Machine[Portal]) -> dict[str, Any]:
     portal = machine.portal
     settings = portal.settings
     came_up = portal.came_up_at
@@ -70,5 +71,5 @@ def validation(machine: Machine) -> dict[str, Any]:
     return {"status": "success", "serversStatus": servers}
 
 
-def validate_servers(machine: Machine, request: Request) -> Response:
+def validate_servers(machine: Machine[Portal], request: Request) -> Response:
     return admin_json(machine, request, "Validate Servers", lambda: validation(machine))

@@ -14,12 +14,13 @@ from typing import Any
 from portal_local.emulator.checks import admin_json
 from portal_local.emulator.http_messages import Request, Response
 from portal_local.emulator.machine import Machine
+from portal_local.emulator.portal import Portal
 
 LICENSE_PATH = "portaladmin/license"
 _YEAR_MS = 365 * 24 * 3600 * 1000
 
 
-def license_answer(machine: Machine) -> dict[str, Any]:
+def license_answer(machine: Machine[Portal]) -> dict[str, Any]:
     settings = machine.portal.settings
     expiration = int(time.time() * 1000) + _YEAR_MS
     return {
@@ -40,5 +41,5 @@ def license_answer(machine: Machine) -> dict[str, Any]:
     }
 
 
-def get_license(machine: Machine, request: Request) -> Response:
+def get_license(machine: Machine[Portal], request: Request) -> Response:
     return admin_json(machine, request, "License", lambda: license_answer(machine))

@@ -51,9 +51,10 @@ class _Queued:
     lag: float | None  # seconds after the running restart ends; None: at not_before
 
 
-def machine_name(number: int) -> str:
-    """``portal-machine-1.internal.invalid``: a host name that never resolves."""
-    return f"portal-machine-{number}.internal.invalid"
+def machine_name(number: int, context: str) -> str:
+    """``portal-machine-1.<context>.internal.invalid``: a host name that never resolves,
+    its own to each portal (as the machines of two real portals are)."""
+    return f"portal-machine-{number}.{context.replace('/', '-')}.internal.invalid"
 
 
 class Machine:
@@ -70,7 +71,7 @@ class Machine:
         self.portal = portal
         self.number = number
         self.role: Role = role
-        self.name = machine_name(number)
+        self.name = machine_name(number, portal.settings.context)
         # Where the machine's own admin API answers (set when the emulator starts; a
         # single-machine portal keeps an internal name that does not resolve).
         self.admin_url = f"https://{self.name}:7443/arcgis"

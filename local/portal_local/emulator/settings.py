@@ -24,13 +24,25 @@ a setting away (a client test that passes both ways proves the client copes):
 - single_machine_url="invalid-host": one machine lists an adminURL that never resolves;
   "trap": 127.0.0.1, every call to it logged and reset.
 - down_mode="html": 502/503 HTML while down; "refuse": connections refused.
+- machine_listing="as-deployed": portaladmin/machines lists each machine at the adminURL
+  it serves. A compromised or misconfigured portal (issue 18) lists its last machine on
+  "other-host" (127.0.0.2) or "other-port" (127.0.0.1), each a trap that logs every
+  connection; on a "private-address" (10.255.255.1, where nothing answers); with
+  "userinfo" (its own URL with user:password@); or lists "thousands" of machines (1,500
+  more, on the trap), a machine name of 100,000 characters ("huge-names"), or names
+  carrying terminal control sequences ("forged-names").
+- admin_role="administrator": the admin account has the default administrator role;
+  "security-and-infrastructure": a custom role with that privilege only, which
+  portaladmin/machines refuses with 403 (Esri: "default administrator role" only).
+- alias_contexts=(): other context paths the same portal answers at (a Web Adaptor in
+  front of the :7443 context): one database, one restart, two URLs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from portal_local.emulator.security_config import ROLES as CONFIG_ROLES
 from portal_local.emulator.security_config import USER_TYPES
@@ -41,6 +53,18 @@ DownMode = Literal["html", "refuse"]
 GeneratedKeyMode = Literal["ignore", "reject"]
 Flavour = Literal["enterprise", "kubernetes"]
 SingleMachineUrl = Literal["invalid-host", "trap"]
+MachineListing = Literal[
+    "as-deployed",
+    "other-host",
+    "other-port",
+    "private-address",
+    "userinfo",
+    "thousands",
+    "huge-names",
+    "forged-names",
+]
+MACHINE_LISTINGS: tuple[str, ...] = get_args(MachineListing)
+AdminRole = Literal["administrator", "security-and-infrastructure"]
 
 # Emulator defaults, for local use only: printed by the CLI so a developer can log in.
 DEFAULT_ADMIN_USERNAME = "portaladmin"
@@ -159,6 +183,12 @@ class PortalSettings:
     # name that never resolves; "trap": 127.0.0.1 on a port whose every request is
     # logged (machine name, direct=True) and answered by a connection reset.
     single_machine_url: SingleMachineUrl = "invalid-host"
+    # What portaladmin/machines lists (see the module docstring).
+    machine_listing: MachineListing = "as-deployed"
+    # The admin account's role; "security-and-infrastructure" may not list the machines.
+    admin_role: AdminRole = "administrator"
+    # Other contexts that reach this portal (a Web Adaptor in front of it).
+    alias_contexts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -174,6 +204,14 @@ class PortalSettings:
         _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
         _check_choice("flavour", self.flavour, ("enterprise", "kubernetes"))
         _check_choice("single_machine_url", self.single_machine_url, ("invalid-host", "trap"))
+        _check_choice("machine_listing", self.machine_listing, MACHINE_LISTINGS)
+        _check_choice(
+            "admin_role", self.admin_role, ("administrator", "security-and-infrastructure")
+        )
+        aliases = tuple(a.strip("/") for a in self.alias_contexts)
+        if any(not a or a == self.context or a.startswith("__emulator") for a in aliases):
+            raise ValueError(f"invalid alias contexts {self.alias_contexts!r}")
+        object.__setattr__(self, "alias_contexts", aliases)
         self._check_machines()
         if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
             raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")

@@ -146,6 +146,8 @@ PORTALS: dict[str, dict[str, Any]] = {
     "sel3": {"version": "11.3"},
     "dash1": {"version": "11.3"},
     "dash2": {"version": "11.3"},
+    # What a portal answers is input, not truth (issue 18).
+    "forgedtext": {"version": "11.3"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }

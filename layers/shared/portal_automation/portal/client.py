@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import requests
 
@@ -23,12 +24,18 @@ from .models import (
     TokenClient,
     UpdateAccepted,
 )
-from .responses import parse_json_response
+from .responses import parse_json_response, shown
 from .transport import Transport, TransportSettings
 from .url import UrlPolicy, normalise_portal_url
 
 MAX_TOKEN_MINUTES: Final = 525_600
 DEFAULT_RECHECK_SECONDS: Final = 10
+# What the portal says is bounded before it steers anything (issue 18): a recheck longer
+# than the input's own maximum, a version or build longer than any real one.
+MAX_RECHECK_SECONDS: Final = 600
+_MAX_VERSION: Final = 32
+_MAX_BUILD: Final = 64
+_LAST_EXPIRY_MS: Final = 253_402_300_799_000  # 9999-12-31: datetime's last second
 
 
 class PortalClient:
@@ -105,7 +112,7 @@ class PortalClient:
             raise
         token = body.get("token")
         expires = body.get("expires")
-        if not isinstance(token, str) or not token or not isinstance(expires, int | float):
+        if not isinstance(token, str) or not token or not _is_epoch_ms(expires):
             raise PortalBadResponse("generateToken: answer has no token or expiry")
         return PortalToken(
             value=Secret(token),
@@ -119,12 +126,12 @@ class PortalClient:
     def info(self, token: PortalToken) -> PortalInfo:
         body = self._admin("portaladmin", token, operation="portaladmin info")
         version = body.get("version")
-        if not isinstance(version, str):
+        if not isinstance(version, str) or len(version) > _MAX_VERSION:
             raise PortalBadResponse("portaladmin info: answer has no version")
         populated = body.get("isLicensePopulated")
         return PortalInfo(
             PortalVersion.parse(version),
-            str(body.get("currentbuild", "")),
+            shown(str(body.get("currentbuild", "")), _MAX_BUILD),
             populated if isinstance(populated, bool) else None,
         )
 
@@ -260,8 +267,18 @@ class PortalClient:
 
 def _accepted(body: Mapping[str, Any]) -> UpdateAccepted:
     recheck = body.get("recheckAfterSeconds", DEFAULT_RECHECK_SECONDS)
-    seconds = int(recheck) if isinstance(recheck, int | float) else DEFAULT_RECHECK_SECONDS
-    return UpdateAccepted(max(0, seconds))
+    finite = isinstance(recheck, int | float) and not isinstance(recheck, bool)
+    seconds = int(recheck) if finite and math.isfinite(recheck) else DEFAULT_RECHECK_SECONDS
+    return UpdateAccepted(min(max(0, seconds), MAX_RECHECK_SECONDS))
+
+
+def _is_epoch_ms(value: object) -> TypeGuard[int | float]:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= _LAST_EXPIRY_MS
+    )
 
 
 def _health_from(response: requests.Response) -> HealthStatus:

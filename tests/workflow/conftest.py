@@ -148,6 +148,9 @@ PORTALS: dict[str, dict[str, Any]] = {
     "dash2": {"version": "11.3"},
     # What a portal answers is input, not truth (issue 18).
     "forgedtext": {"version": "11.3"},
+    "drip113": {"version": "11.3"},
+    "huge113": {"version": "11.3"},
+    "hugeupdate113": {"version": "11.3"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }

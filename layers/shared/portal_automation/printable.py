@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from .sensitive import clip, redact
+
 # C0 controls (tab and newline included), DEL, C1 controls, and the Unicode format
 # characters that reorder or break lines: LRM/RLM, ALM, LRE..RLO, LRI..PDI, LS, PS.
 _STEERING: Final = re.compile(
@@ -33,3 +35,10 @@ def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
     return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def shown(text: str, limit: int) -> str:
+    """Portal text fit for a message: redacted (before anything else: a secret the portal
+    echoed must not be escaped or cut into a piece the redactor no longer recognises),
+    printable, then cut to ``limit``."""
+    return clip(printable(redact(text)), limit)

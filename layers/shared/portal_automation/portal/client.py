@@ -12,7 +12,14 @@ import requests
 
 from ..domain.shared_key import validate_shared_key
 from ..domain.version import PortalVersion
-from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalTlsError
+from ..errors import (
+    MachineListTooLarge,
+    PortalAuthFailed,
+    PortalBadResponse,
+    PortalRequestRejected,
+    PortalTlsError,
+)
+from ..printable import printable, shown
 from ..sensitive import Secret
 from .models import (
     DEFAULT_TOKEN_MINUTES,
@@ -24,7 +31,7 @@ from .models import (
     TokenClient,
     UpdateAccepted,
 )
-from .responses import parse_json_response, shown
+from .responses import parse_json_response
 from .transport import Transport, TransportSettings
 from .url import UrlPolicy, normalise_portal_url
 
@@ -36,6 +43,12 @@ MAX_RECHECK_SECONDS: Final = 600
 _MAX_VERSION: Final = 32
 _MAX_BUILD: Final = 64
 _LAST_EXPIRY_MS: Final = 253_402_300_799_000  # 9999-12-31: datetime's last second
+# portaladmin/machines: a highly available portal has two machines; a host name has at
+# most 253 characters.
+MAX_MACHINES: Final = 8
+_MAX_MACHINE_NAME: Final = 255
+_MAX_ADMIN_URL: Final = 2048
+_MAX_ROLE: Final = 32
 
 
 class PortalClient:
@@ -145,18 +158,11 @@ class PortalClient:
         return isinstance(body.get("fullVersion") or body.get("currentVersion"), str)
 
     def machines(self, token: PortalToken) -> list[Machine]:
-        """``portaladmin/machines``: every machine of the portal, primary first as listed."""
+        """``portaladmin/machines``: every machine of the portal, primary first as listed;
+        bounded (``MachineListTooLarge``), names and roles made printable. The adminURLs
+        are kept as listed: they are compared with the operator's pins, never called."""
         body = self._admin("portaladmin/machines", token, operation="list machines")
-        listed = body.get("machines")
-        if not isinstance(listed, list):
-            raise PortalBadResponse("list machines: answer has no machines")
-        machines = []
-        for entry in listed:
-            name, url = entry.get("machineName"), entry.get("adminURL")
-            if not isinstance(name, str) or not isinstance(url, str):
-                raise PortalBadResponse("list machines: a machine without a name or adminURL")
-            machines.append(Machine(name, url.rstrip("/"), str(entry.get("role", ""))))
-        return machines
+        return vetted_machines(body.get("machines"))
 
     def populate_license(self, token: PortalToken) -> None:
         """10.7: ``license/populateLicense`` after a key change (PORTAL_API.md 7b)."""
@@ -270,6 +276,33 @@ def _accepted(body: Mapping[str, Any]) -> UpdateAccepted:
     finite = isinstance(recheck, int | float) and not isinstance(recheck, bool)
     seconds = int(recheck) if finite and math.isfinite(recheck) else DEFAULT_RECHECK_SECONDS
     return UpdateAccepted(min(max(0, seconds), MAX_RECHECK_SECONDS))
+
+
+def vetted_machines(listed: object) -> list[Machine]:
+    """The ``machines`` of a ``portaladmin/machines`` answer, bounded and printable."""
+    if not isinstance(listed, list):
+        raise PortalBadResponse("list machines: answer has no machines")
+    if len(listed) > MAX_MACHINES:
+        raise MachineListTooLarge(
+            f"list machines: the portal lists {len(listed)} machines, more than the "
+            f"{MAX_MACHINES} accepted (a highly available portal has two)"
+        )
+    return [_machine(entry) for entry in listed]
+
+
+def _machine(entry: object) -> Machine:
+    name = entry.get("machineName") if isinstance(entry, dict) else None
+    url = entry.get("adminURL") if isinstance(entry, dict) else None
+    role = str(entry.get("role", "")) if isinstance(entry, dict) else ""
+    if not isinstance(name, str) or not name or not isinstance(url, str):
+        raise PortalBadResponse("list machines: a machine without a name or adminURL")
+    if len(name) > _MAX_MACHINE_NAME or len(url) > _MAX_ADMIN_URL or len(role) > _MAX_ROLE:
+        raise MachineListTooLarge(
+            f"list machines: a machine's name ({len(name)} characters), adminURL "
+            f"({len(url)}) or role ({len(role)}) is longer than any portal's (at most "
+            f"{_MAX_MACHINE_NAME}, {_MAX_ADMIN_URL} and {_MAX_ROLE})"
+        )
+    return Machine(printable(name), url.rstrip("/"), printable(role))
 
 
 def _is_epoch_ms(value: object) -> TypeGuard[int | float]:

@@ -11,6 +11,7 @@ from .session import AdminSession
 from .url import UrlPolicy
 
 if TYPE_CHECKING:
+    from .client import PortalClient
     from .transport import TransportSettings
 
 
@@ -23,16 +24,22 @@ class HttpPortalConnector:
 
     @contextmanager
     def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
+        with self._client(creds.url, creds.referer) as client:
+            yield AdminSession(client, creds.username, creds.password)
+
+    @contextmanager
+    def machine(self, url: str, portal: AdminSession) -> Iterator[AdminSession]:
+        # The portal's referer: its tokens are bound to it, and stay valid on a machine.
+        with self._client(url, portal.client.referer) as client:
+            yield portal.borrowing(client)
+
+    @contextmanager
+    def _client(self, url: str, referer: str | None) -> Iterator[PortalClient]:
         # requests comes with the client, on the first session rather than at cold start.
         from .client import PortalClient  # noqa: PLC0415
 
-        client = PortalClient(
-            creds.url,
-            referer=creds.referer,
-            policy=self._policy,
-            settings=self._transport(),
-        )
+        client = PortalClient(url, referer=referer, policy=self._policy, settings=self._transport())
         try:
-            yield AdminSession(client, creds.username, creds.password)
+            yield client
         finally:
             client.close()

@@ -18,8 +18,7 @@ from typing import Any, Final
 import requests
 
 from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalUnavailable
-from ..printable import printable
-from ..sensitive import clip, redact
+from ..printable import shown
 
 _AUTH_CODES: Final = frozenset({498, 499, 403})
 _PROXY_STATUSES: Final = frozenset({502, 503, 504})
@@ -85,9 +84,3 @@ def _join(parts: list[Any]) -> str:
 def _clip(text: str) -> str:
     return shown(text, _MAX_DETAIL)
 
-
-def shown(text: str, limit: int) -> str:
-    """Portal text fit for a message: redacted (before anything else: a secret the portal
-    echoed must not be cut or escaped into a piece the redactor no longer recognises),
-    printable, then cut to ``limit``."""
-    return clip(printable(redact(text)), limit)

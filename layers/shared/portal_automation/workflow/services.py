@@ -50,6 +50,10 @@ class Services:
     def session(self, creds: PortalCredentials) -> AbstractContextManager[AdminSession]:
         return self.portals.session(creds)
 
+    def machine(self, url: str, portal: AdminSession) -> AbstractContextManager[AdminSession]:
+        """One machine of ``portal`` at ``url``, with the portal session's tokens."""
+        return self.portals.machine(url, portal)
+
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -16,6 +16,7 @@ from ..errors import (
     UnsupportedPortalVersion,
 )
 from ..portal import AdminSession, PortalInfo
+from ..printable import printable
 from .portal_config import PortalConfig
 from .portal_lock import identity, lock_portal
 from .post_change import steps_for
@@ -75,11 +76,17 @@ def _plan(
     if problem:
         raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
     changes = [
-        Change(name=c.name, current=c.current, desired=c.desired) for c in diff(current, desired)
+        # The current value is the portal's text: it reaches the report printable.
+        Change(name=c.name, current=_printable(c.current), desired=c.desired)
+        for c in diff(current, desired)
     ]
     if not changes:
         return "no-change", {}
     return ("dry-run" if item.dry_run else "planned"), {"changes": changes}
+
+
+def _printable(value: Any) -> Any:
+    return printable(value) if isinstance(value, str) else value
 
 
 def _portal_info(session: AdminSession) -> PortalInfo:

@@ -39,6 +39,7 @@ def change_outcomes(workflow: Workflow, result: Any) -> list[str]:
     ],
     ids=["drip", "150 MiB"],
 )
+@pytest.mark.timeout(300)  # four attempts of 9 s, the state machine's backoff between
 def test_a_hostile_answer_to_preflight_costs_bounded_time_and_memory(
     workflow: Workflow, context: str, fault: dict[str, Any], error: str, said: str
 ) -> None:
@@ -46,8 +47,9 @@ def test_a_hostile_answer_to_preflight_costs_bounded_time_and_memory(
     workflow.emulator.faults.add(Fault(context=context, path="portaladmin", **fault))
     portal = workflow.emulator.portal(context)
     arn = workflow.secret_for(context)
+    payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn}], "timing": TIMING}
 
-    result = workflow.rotate(arn)
+    result = workflow.run(payload, timeout=240)
 
     report = portal_result(result, arn)
     assert report["error"]["name"] == error, report
@@ -230,6 +232,7 @@ def first_results(workflow: Workflow, run: str, arns: tuple[str, ...]) -> list[s
         time.sleep(0.5)
 
 
+@pytest.mark.timeout(420)  # two minutes at most for the refusal, then the run's end
 def test_two_secrets_of_one_portal_in_one_run_change_it_once(workflow: Workflow) -> None:
     """A Web Adaptor's URL and the portal's own, each in a secret of its own, in one run:
     whichever branch locks the portal first changes it; the other is refused with

@@ -83,4 +83,3 @@ def _join(parts: list[Any]) -> str:
 
 def _clip(text: str) -> str:
     return shown(text, _MAX_DETAIL)
-

@@ -3,10 +3,12 @@ rows 29-34), through the real entry point against the emulator modelling each.""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
-from portal_local.emulator import Fault
+from portal_local.emulator import Fault, PortalEmulator
 
 from .conftest import TIMING, Workflow, histories, managed, portal_result
 
@@ -20,6 +22,32 @@ def _entered(result: Any, state: str, workflow: Workflow) -> list[float]:
         for e in histories(workflow, result)
         if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
     ]
+
+
+def hold_each_restart_until_seen(emulator: PortalEmulator, context: str) -> list[threading.Thread]:
+    """Hold each machine's restart down until a health check sent to that machine
+    directly has seen it down: the wait is sure to see every restart, however late its
+    first poll comes (a restart of one second is over before a slow Lambda polls)."""
+    threads = []
+    for machine in emulator.portal(context).machines:
+        hold = emulator.faults.add(
+            Fault(action="restart_forever", context=context, machine=machine.name)
+        )
+
+        def release(hold: Fault = hold, name: str = machine.name) -> None:
+            deadline = time.monotonic() + 90.0
+            while time.monotonic() < deadline and not [
+                r
+                for r in emulator.requests_for(context, machine=name)
+                if r.direct and r.path.endswith("healthCheck") and r.status not in (200, None)
+            ]:
+                time.sleep(0.1)
+            emulator.faults.remove(hold)
+
+        thread = threading.Thread(target=release, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
 
 
 # --- row 29: booleans as strings -------------------------------------------------------
@@ -179,9 +207,12 @@ def test_ha_rotation_is_verified_only_after_the_standby_is_back(
 ) -> None:
     portal = workflow.emulator.portal(context)
     arn = workflow.secret_for(context, machines=workflow.emulator.machine_urls(context))
+    held = hold_each_restart_until_seen(workflow.emulator, context)
 
     result = workflow.rotate(arn)
 
+    for thread in held:
+        thread.join(5.0)
     report = portal_result(result, arn)
     assert report["status"] == "verified", report
     primary, standby = portal.machines

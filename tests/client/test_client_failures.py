@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from portal_automation.domain.shared_key import generate_shared_key
 from portal_automation.errors import (
     InvalidSharedKey,
+    PortalAnswerTooLarge,
+    PortalAnswerTooSlow,
     PortalAuthFailed,
     PortalBadResponse,
     PortalRequestRejected,
     PortalUnavailable,
 )
 from portal_automation.portal import AdminSession, PortalClient, PortalToken
+from portal_automation.portal.transport import TransportSettings
 from portal_automation.sensitive import Secret
 from portal_local.emulator import Fault, PortalEmulator
 from portal_local.emulator.http_messages import Response
@@ -652,3 +656,146 @@ def test_a_redirect_is_never_followed_so_the_password_goes_nowhere_else(
         redirector.stop()
     assert info.value.code == status
     assert since(emu, mark) == []  # nothing reached the redirect's target
+
+
+# --- row 51: a hostile answer costs bounded time and memory -------------------------------
+
+
+def test_a_dripped_answer_is_cut_at_the_calls_deadline(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary
+) -> None:
+    """Every read of the drip is far within the read timeout; the whole answer is not
+    within the deadline: cut there, named, and not repeated (another attempt could take
+    the whole deadline again)."""
+    client = make_client(P113, read_timeout=2.0, deadline_seconds=1.0, retries=2)
+    token = _token(client)
+    emu.faults.add(Fault(action="drip", path="portaladmin", seconds=30.0))
+    counter = _AttemptCounter(client)
+
+    with canary.raises(PortalAnswerTooSlow, match="within 1 s") as info:
+        client.info(token)
+
+    assert isinstance(info.value, PortalUnavailable)  # not ready, wherever that is asked
+    assert info.value.transient
+    assert counter.count == 1
+
+
+def test_a_dripped_health_check_is_not_ready(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient]
+) -> None:
+    client = make_client(P113, deadline_seconds=0.5)
+    emu.faults.add(Fault(action="drip", path="portaladmin/healthCheck", seconds=30.0))
+    assert not client.health().ready
+
+
+def test_a_dripped_answer_within_the_deadline_is_read(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient]
+) -> None:
+    client = make_client(P113, read_timeout=2.0, deadline_seconds=30.0)
+    token = _token(client)
+    emu.faults.add(Fault(action="drip", path="portaladmin", seconds=0.5, times=1))
+    assert str(client.info(token).version) == "11.3"
+
+
+def test_a_dripped_update_answer_is_cut_with_its_outcome_unknown(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary
+) -> None:
+    client = make_client(P113, deadline_seconds=1.0, retries=2)
+    token = _token(client)
+    portal = emu.portal(P113)
+    updates = portal.update_count
+    emu.faults.add(Fault(action="drip", path="portaladmin/security/tokens/update", seconds=30.0))
+
+    with canary.raises(PortalAnswerTooSlow, match="outcome unknown"):
+        client.update_shared_key(token, generate_shared_key())
+
+    assert portal.update_count == updates + 1  # it landed; only its answer was cut
+
+
+@pytest.mark.parametrize("path", ["portaladmin", "portaladmin/security/tokens/update"])
+def test_an_answer_over_the_size_cap_is_not_read_further(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary, path: str
+) -> None:
+    """150 MiB, streamed without a length: read up to the cap, then the connection is
+    dropped. Named, not retried; an update cut so has an unknown outcome."""
+    client = make_client(P113, max_answer_bytes=1024 * 1024, retries=2)
+    token = _token(client)
+    emu.faults.add(Fault(action="huge", path=path))
+    counter = _AttemptCounter(client)
+
+    with canary.raises(PortalAnswerTooLarge, match="1048576 bytes") as info:
+        if path.endswith("update"):
+            client.update_shared_key(token, generate_shared_key())
+        else:
+            client.info(token)
+
+    assert not info.value.transient
+    assert counter.count == 1
+    assert ("outcome unknown" in info.value.message) == path.endswith("update")
+
+
+def test_an_answer_under_the_size_cap_is_read(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient]
+) -> None:
+    client = make_client(P113, max_answer_bytes=1024 * 1024)
+    token = _token(client)
+    emu.faults.add(Fault(action="huge", path="portaladmin", size=512 * 1024, times=1))
+    assert str(client.info(token).version) == "11.3"
+
+
+def test_an_answer_whose_declared_length_is_over_the_cap_is_refused(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary
+) -> None:
+    token = _token(make_client(P113))
+    capped = make_client(P113, max_answer_bytes=256)
+    with canary.raises(PortalAnswerTooLarge):
+        capped.read_security_config(token)  # a few KB, with its Content-Length
+
+
+def test_the_deadline_defaults_to_connect_and_twice_the_read_timeout() -> None:
+    assert TransportSettings(connect_timeout=5, read_timeout=30).deadline == 65
+    assert TransportSettings(deadline_seconds=7).deadline == 7
+
+
+# --- what the portal says is bounded before it steers anything ---------------------------
+
+
+def test_a_recheck_longer_than_any_input_allows_is_capped(canary: Canary) -> None:
+    """A portal asking to be left alone for 31 years gets the input's maximum, 600 s."""
+    with running(portal_settings("11.3", "recheck", token_update_recheck=10**9)) as emu:
+        client = PortalClient(emu.url("recheck"), settings=fast_settings(emu), policy=LOCAL)
+        with client:
+            accepted = client.update_shared_key(_token(client), generate_shared_key())
+    assert accepted.recheck_after_seconds == 600
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'{"token": "t-0123456789", "expires": 1e300}',
+        b'{"token": "t-0123456789", "expires": NaN}',
+        b'{"token": "t-0123456789", "expires": true}',
+        b'{"version": "11.3.0", "currentbuild": "' + b"9" * 100 + b'\\u001b[2K"}',
+        b'{"version": "' + b"1" * 64 + b'"}',
+    ],
+    ids=["far expiry", "NaN expiry", "boolean expiry", "long build", "long version"],
+)
+def test_answers_outside_any_real_portal_are_bad_or_bounded(
+    make_client: Callable[..., PortalClient], canary: Canary, answer: bytes
+) -> None:
+    client = make_client(P113)
+    token = _token(client)
+    canned = requests.Response()
+    canned.status_code = 200
+    canned._content = answer
+    client._http.post = lambda *a, **k: canned  # type: ignore[method-assign]
+    if b"currentbuild" in answer:
+        build = client.info(token).build
+        assert len(build) <= 67
+        assert "\x1b" not in build
+        return
+    with canary.raises(PortalBadResponse):
+        if b"token" in answer:
+            client.generate_token(ADMIN, PASSWORD)
+        else:
+            client.info(token)

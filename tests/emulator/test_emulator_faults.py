@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -196,3 +197,70 @@ def test_fault_round_trips_as_a_dict() -> None:
     assert copy.context == "arcgis"
     with pytest.raises(ValueError, match="unknown fault fields"):
         Fault.from_dict({"action": "reset", "bogus": 1})
+
+
+# --- hostile answers (issue 18) ---------------------------------------------------------
+
+
+def test_drip_sends_the_answer_a_piece_at_a_time(raw: RawPortal, emu: PortalEmulator) -> None:
+    """The answer takes the drip's seconds, twice the read timeout, and still arrives
+    whole: each read got bytes in time (what a per-read timeout alone never cuts)."""
+    token = raw.token()
+    emu.faults.add(Fault(action="drip", path="portaladmin", seconds=3.0, times=1))
+    started = time.monotonic()
+
+    response = raw.session.post(
+        f"{raw.url}/portaladmin",
+        data={"token": token, "f": "json"},
+        headers={"Referer": "https://automation.example.com"},
+        verify=raw.verify,
+        timeout=(5.0, 1.5),
+    )
+
+    assert time.monotonic() - started >= 3.0
+    assert response.json()["version"] == raw.portal.version
+
+
+def test_huge_pads_the_answer_after_doing_what_was_asked(
+    raw: RawPortal, emu: PortalEmulator
+) -> None:
+    token = raw.token()
+    emu.faults.add(Fault(action="huge", path="*/tokens/update", size=3 * 1024 * 1024, times=1))
+    key = "c" * 31 + "Y"
+
+    response = raw.post_form(
+        "portaladmin/security/tokens/update",
+        {"token": token, "f": "json", "tokenConfig": json.dumps({"sharedKey": key})},
+    )
+
+    assert "Content-Length" not in response.headers
+    assert len(response.content) == 3 * 1024 * 1024
+    assert response.json()["status"] == "success"
+    assert raw.portal.stored_shared_key == key  # the update landed
+
+
+@pytest.mark.parametrize(("echo_as", "shown"), [("hex", "hex"), ("fragment", "middle")])
+def test_an_error_echoes_a_submitted_field_as_hex_or_a_fragment(
+    raw: RawPortal, emu: PortalEmulator, echo_as: str, shown: str
+) -> None:
+    password = raw.portal.settings.admin_password
+    emu.faults.add(
+        Fault(
+            action="error",
+            path="sharing/rest/generateToken",
+            code=400,
+            message="Unable to generate token.",
+            echo="password",
+            echo_as=echo_as,  # type: ignore[arg-type]
+            times=1,
+        )
+    )
+
+    message = raw.token_response()["error"]["message"]
+
+    if shown == "hex":
+        assert password.encode().hex() in message
+    else:
+        middle = len(password) // 2 - 5
+        assert f"'{password[middle : middle + 10]}'" in message
+    assert password not in message

@@ -18,8 +18,8 @@ from .helpers import REFERER, RawPortal, StartEmulator, fast, wait_for
 
 pytestmark = pytest.mark.emulator
 
-PRIMARY = "portal-machine-1.internal.invalid"
-STANDBY = "portal-machine-2.internal.invalid"
+PRIMARY = "portal-machine-1.arcgis.internal.invalid"
+STANDBY = "portal-machine-2.arcgis.internal.invalid"
 NEW_KEY = "h" * 32
 HA = {"machines": 2, "restart_lag_seconds": 0.1, "restart_seconds": 0.3}
 

@@ -52,13 +52,31 @@ class FakeWorld:
         return portal, arn
 
     def ha_portal(
-        self, name: str = "ha", *, reachable: bool = True, **settings: Any
+        self,
+        name: str = "ha",
+        *,
+        reachable: bool = True,
+        pinned: bool = True,
+        secret_extra: dict[str, Any] | None = None,
+        **settings: Any,
     ) -> tuple[FakePortal, FakePortal, str]:
         """(primary, standby, secret ARN): two machines behind the portal URL, each at
-        its adminURL (the standby's not reachable from the functions unless asked)."""
-        primary, arn = self.portal(name, **settings)
+        its adminURL (the standby's not reachable from the functions unless asked), both
+        pinned in the secret unless ``pinned`` is false."""
+        primary = self.portals.add(FakePortal(f"https://{name}.example.com/portal", **settings))
         standby = primary.standby()
         self.portals.by_url[primary.machines[0].admin_url] = primary
         if reachable:
             self.portals.add(standby)
+        pins = {"machines": [m.admin_url for m in primary.machines]} if pinned else {}
+        arn = self.secrets.create(
+            f"portal-admin/{name}",
+            {
+                "url": primary.url,
+                "username": primary.username,
+                "password": primary.password,
+                **pins,
+                **(secret_extra or {}),
+            },
+        )
         return primary, standby, arn

@@ -3,6 +3,7 @@ config read back as intended; anything less waits, or fails without promoting.""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -64,6 +65,29 @@ def test_the_old_process_still_answering_is_not_mistaken_for_the_restart(
 
     assert result.outcome == "restart-pending"
     assert result.checks == {"oldTokenRejected": False}
+
+
+def test_the_probe_outlives_the_longest_wait(world: FakeWorld) -> None:
+    """Issue 18 item 10: the probe lasts maxRestartSeconds and a quarter hour more, and
+    the fake refuses an expired token. 40 minutes after the update the old process
+    still answers (its restart not begun): it still accepts the probe, so the change is
+    not taken for verified. A probe of the default 5 minutes would have expired, been
+    refused by the old process, and passed "old token rejected"."""
+    now = [time.time()]
+    portal, arn = world.portal(clock=lambda: now[0])
+    parts = {"preflight": preflight_part()}
+    entry = item(arn, maxRestartSeconds=1800)
+    parts["change"] = apply_change(state(entry, **parts), world.services).model_dump(
+        by_alias=True, exclude_none=True
+    )
+    probe_minutes = portal.token_minutes[-1]
+    now[0] += 40 * 60
+
+    result = run(world, {"item": entry, **parts})
+
+    assert result.outcome == "restart-pending"
+    assert result.checks == {"oldTokenRejected": False}
+    assert probe_minutes == (1800 + 900) // 60
 
 
 def test_a_portal_still_down_is_pending(world: FakeWorld) -> None:

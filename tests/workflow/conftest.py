@@ -176,6 +176,30 @@ PORTALS: dict[str, dict[str, Any]] = {
     "tok113": {"version": "11.3"},
     "tok120": {"version": "12.0"},
     "future122": {"version": "12.2"},
+    # What a portal answers is input, not truth (issue 18).
+    "forgedtext": {"version": "11.3"},
+    "drip113": {"version": "11.3"},
+    "huge113": {"version": "11.3"},
+    "hugeupdate113": {"version": "11.3"},
+    "hanopins": {"version": "11.3", "machines": 2, "standby_restart_delay_seconds": 1.0},
+    **{
+        f"ha{listing.replace('-', '')}": {
+            "version": "11.3",
+            "machines": 2,
+            "machine_listing": listing,
+        }
+        for listing in (
+            "other-host",
+            "other-port",
+            "private-address",
+            "userinfo",
+            "thousands",
+            "huge-names",
+            "forged-names",
+        )
+    },
+    "harole": {"version": "11.3", "machines": 2, "admin_role": "security-and-infrastructure"},
+    "alias113": {"version": "11.3", "alias_contexts": ("alias113wa",)},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }

@@ -198,6 +198,34 @@ def test_a_portal_error_that_echoes_the_password_is_masked(workflow: Workflow) -
     assert "Invalid password ****" in report["error"]["message"]
 
 
+@pytest.mark.parametrize("echo_as", ["hex", "fragment"])
+def test_a_portal_that_echoes_the_password_as_hex_or_a_fragment_is_masked(
+    workflow: Workflow, echo_as: str
+) -> None:
+    """Row 52: the portal's error carries the submitted password in hex, or a run of 10
+    of its characters; both are masked in the error, and the leak check after the test
+    (as strict as the redactor) finds neither anywhere."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="error",
+            code=400,
+            message="Unable to generate token.",
+            echo="password",
+            echo_as=echo_as,  # type: ignore[arg-type]
+            context="echo113",
+            path="sharing/rest/generateToken",
+        )
+    )
+    arn = workflow.secret_for("echo113")
+
+    result = workflow.rotate(arn)
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "PortalAuthFailed"
+    assert "Unable to generate token. (" in report["error"]["message"]
+    assert "****" in report["error"]["message"]
+
+
 def test_a_portal_on_this_host_is_refused_unless_the_deployment_allows_it(
     workflow: Workflow,
 ) -> None:

@@ -89,3 +89,50 @@ def test_status_shows_each_portal_key_age_last_run_and_drift(
     assert "verified" in row[name]
     assert "failed (PortalRequestRejected)" in row[failed.split(":secret:")[1][:-7]]
     assert "allowedProxyHosts" in row[drifted.split(":secret:")[1][:-7]]
+
+
+# The portal's text as an attacker writes it: erase the line, return to its start, a
+# line of its own claiming success, an OSC title, a C1 CSI.
+FORGED = "Denied.\x1b[2K\r  - gis-prod: verified (portal 11.3)\n\x1b]0;owned\x07\x9b31m"
+STEERING = ("\x1b", "\r", "\x07", "\x9b")
+
+
+def test_a_portal_error_cannot_forge_a_line_under_follow(
+    workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FAULTS row 50: the portal refuses the change with terminal control sequences in
+    its message. The report keeps them only as escapes, and ``start`` (which follows the
+    run) prints no control character and no line the portal wrote."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="error",
+            code=500,
+            message=FORGED,
+            context="forgedtext",
+            path="portaladmin/security/tokens/update",
+        )
+    )
+    arn = workflow.secret_for("forgedtext")
+    request = tmp_path / "input.json"
+    request.write_text(
+        json.dumps(
+            {"action": "rotate-shared-key", "portals": [{"secretArn": arn}], "timing": TIMING}
+        )
+    )
+
+    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+
+    printed = capsys.readouterr().out
+    assert code != 0, printed
+    assert not [c for c in STEERING if c in printed], printed
+    lines = printed.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("- gis-prod")], printed
+    (error_line,) = [line for line in lines if "error: PortalRequestRejected" in line]
+    assert "Denied.\\x1b[2K\\r  - gis-prod: verified" in error_line
+    started = next(line for line in lines if line.startswith("started "))
+    run = started.rsplit(":", 1)[-1]
+    stored = workflow.aws.client("s3").get_object(
+        Bucket=workflow.aws.outputs["WorkBucketName"], Key=f"reports/{run}.json"
+    )
+    (portal,) = json.loads(stored["Body"].read())["portals"]
+    assert not [c for c in (*STEERING, "\n") if c in portal["error"]["message"]]

@@ -32,6 +32,20 @@ class PortalUnavailable(PortalAutomationError):
     transient = True
 
 
+class PortalAnswerTooSlow(PortalUnavailable):
+    """The portal's answer did not complete within the call's total deadline (a body
+    dripped a byte at a time passes every per-read timeout). Transient, as any
+    unavailability; a change it cut off has an unknown outcome."""
+
+    transient = True
+
+
+class PortalAnswerTooLarge(PortalAutomationError):
+    """The portal's answer is larger than the call's size cap; it was not read further.
+    Not transient (asked again, the portal answers the same); a change it cut off has an
+    unknown outcome."""
+
+
 class PortalAuthFailed(PortalAutomationError):
     """Token refused (498 invalid, 499 required), bad credentials, or not authorized (403)."""
 
@@ -70,6 +84,23 @@ class UnsupportedPortalVersion(PortalAutomationError):
 class MachineUnreachable(PortalAutomationError):
     """A machine of an HA portal does not answer at its adminURL from the functions, so
     the change could not be verified on it; refused before anything changes."""
+
+
+class MachinePinMismatch(PortalAutomationError):
+    """The machines the portal lists are not those the credentials secret pins
+    (``machines``): a listed machine that is not pinned, or a pinned one the portal does
+    not list. Refused before any change, nothing sent to any machine: the portal's
+    answer is at fault (or the pins are out of date), not the secret's format."""
+
+
+class MachineListTooLarge(PortalAutomationError):
+    """``portaladmin/machines`` lists more machines, or longer names or adminURLs, than
+    any portal has: refused before the run's state could grow with it."""
+
+
+class MachineListForbidden(PortalAutomationError):
+    """The account may not list the portal's machines: ``portaladmin/machines`` needs the
+    default administrator role, which "Security and Infrastructure" alone is not."""
 
 
 # --- inputs ------------------------------------------------------------------------

@@ -149,11 +149,19 @@ class PortalApi(Protocol):
 
 
 class PortalConnector(Protocol):
-    """Opens an administrator's session with the portal a credentials secret names."""
+    """Opens an administrator's session with the portal a credentials secret names.
+
+    Like the HTTP adapter, opening checks the URL and connects nowhere: an unreachable
+    portal fails at the session's first call."""
 
     def session(
         self, creds: PortalCredentials, version: PortalVersion | None = None
     ) -> AbstractContextManager[AdminSession]: ...
+
+    def machine(self, url: str, portal: AdminSession) -> AbstractContextManager[AdminSession]:
+        """A session with one machine of ``portal``, at ``url`` (a pinned adminURL), that
+        uses the portal session's tokens: the password never goes there."""
+        ...
 
 
 class ExecutionsPort(Protocol):

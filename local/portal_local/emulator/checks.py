@@ -96,15 +96,23 @@ def admin_operation(machine: Machine[Portal], request: Request, operation: str) 
 
 
 def admin_json(
-    machine: Machine[Portal], request: Request, title: str, data: Callable[[], Any]
+    machine: Machine[Portal],
+    request: Request,
+    title: str,
+    data: Callable[[], Any],
+    *,
+    default_administrator: bool = False,
 ) -> Response:
-    """A resource administrators read with GET or POST."""
+    """A resource administrators read with GET or POST (``default_administrator``: only
+    those with the default administrator role, not a custom administrative role)."""
     refusal = get_or_post(request)
     if refusal is not None:
         return refusal
     user = admin(machine, request)
     if isinstance(user, Response):
         return user
+    if default_administrator and not user.default_administrator:
+        return error_response(403, NOT_AUTHORIZED, [], request.response_format)
     return json_response(data(), request.response_format, title)
 
 

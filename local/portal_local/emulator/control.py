@@ -11,7 +11,7 @@
     POST   /__emulator/portals/<context>/expire-tokens expire every issued token
 
 A fault may name a ``machine`` (e.g. ``{"action": "restart_forever", "machine":
-"portal-machine-2.internal.invalid"}``). The state lists each portal's machines (role,
+"portal-machine-2.arcgis.internal.invalid"}``). The state lists each portal's machines (role,
 adminURL, phase, restart count, came_up_at, warm-up, running key fingerprint) and the
 settings a person running the emulator by hand chose.
 

@@ -12,7 +12,8 @@ One Dispatcher answers for one listening server:
 
 Every request is logged with the machine that answered and whether it came directly.
 ``TrapDispatcher`` answers the internal adminURL of a single-machine portal in
-``single_machine_url="trap"`` mode: it logs the attempt and resets the connection.
+``single_machine_url="trap"`` mode, and where a hostile ``machine_listing`` points: it
+logs each connection (``connected``, method ``CONNECT``) and each request, and resets it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from portal_local.emulator import endpoints, pages
 from portal_local.emulator.control import ControlApi, is_control_path
-from portal_local.emulator.faults import FaultRegistry
+from portal_local.emulator.faults import FaultRegistry, padded
 from portal_local.emulator.http_messages import (
     RESET,
     Request,
@@ -77,9 +79,12 @@ class Dispatcher:
         log: RequestLog,
         stopping: threading.Event,
         entry: Machine[Portal] | None = None,
+        *,
+        aliases: Mapping[str, Portal] | None = None,
     ) -> None:
         self._portals = portals
-        self._contexts = sorted(portals, key=len, reverse=True)  # longest prefix first
+        self._routes = {**portals, **(aliases or {})}  # a Web Adaptor's context too
+        self._contexts = sorted(self._routes, key=len, reverse=True)  # longest prefix first
         self._faults = faults
         self._log = log
         self._stopping = stopping
@@ -111,7 +116,7 @@ class Dispatcher:
         for context in self._contexts:
             inner = _strip_context(path, context)
             if inner is not None:
-                return self._portals[context], inner
+                return self._routes[context], inner
         return None, None
 
     def _answer(
@@ -128,7 +133,7 @@ class Dispatcher:
         if decided.delay_seconds > 0:
             self._stopping.wait(decided.delay_seconds)
         if decided.answer is not None:
-            return decided.answer.answer(request.response_format)
+            return decided.answer.answer(request)
         if decided.health == "ok":
             return json_response({"status": "success"}, request.response_format, "Health Check")
         if decided.health == "down":
@@ -146,7 +151,13 @@ class Dispatcher:
         response = endpoints.handle(machine, inner, request)
         if decided.hold_answer_seconds > 0:
             self._stopping.wait(decided.hold_answer_seconds)
-        return response if decided.lost is None else decided.lost.lost()
+        if decided.lost is not None:
+            return decided.lost.lost()
+        if decided.huge_size > 0:
+            response = padded(response, decided.huge_size)
+        if decided.drip_seconds > 0:
+            response = replace(response, drip_seconds=decided.drip_seconds)
+        return response
 
 
 class TrapDispatcher:
@@ -160,3 +171,20 @@ class TrapDispatcher:
         portal = self._machine.portal
         self._log.append(_record(request, time.time(), RESET, portal, self._machine, direct=True))
         return RESET
+
+    def connected(self) -> None:
+        """A connection was made (before any handshake: it may never send a request)."""
+        self._log.append(
+            RequestRecord(
+                time=time.time(),
+                context=self._machine.portal.context,
+                method="CONNECT",
+                path="",
+                query_keys=(),
+                body_keys=(),
+                header_names=(),
+                status=None,
+                machine=self._machine.name,
+                direct=True,
+            )
+        )

@@ -8,7 +8,10 @@ machine context ``arcgis``; its ``adminURL`` (``portaladmin/machines``,
 named by ``unreachable_machine`` gets a port that is bound but never listens: its
 adminURL refuses connections while the balancer still serves it. A portal of one machine
 lists an internal adminURL that does not resolve (``single_machine_url="trap"``: a port
-that logs every attempt and resets it).
+that logs every attempt and resets it). A portal whose ``machine_listing`` points
+elsewhere gets a trap there (127.0.0.2 for "other-host", 127.0.0.1 otherwise): every
+connection to it is logged (method ``CONNECT``, ``direct``) before any handshake, and
+every request it gets is logged and reset. A portal's ``alias_contexts`` reach it too.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from portal_local.emulator.settings import PortalSettings
 def _check(settings: list[PortalSettings]) -> None:
     if not settings:
         raise ValueError("at least one PortalSettings is needed")
-    contexts = [s.context for s in settings]
+    contexts = [c for s in settings for c in (s.context, *s.alias_contexts)]
     if len(set(contexts)) != len(contexts):
         raise ValueError(f"context paths must be unique: {contexts}")
     if len({(s.tls, s.tls_variant if s.tls else None) for s in settings}) != 1:
@@ -69,6 +72,11 @@ class PortalEmulator:
         self.faults = FaultRegistry()
         self._log = RequestLog()
         self._portals = {s.context: Portal(s, self.faults) for s in listed}
+        self._aliases = {
+            alias: portal
+            for portal in self._portals.values()
+            for alias in portal.settings.alias_contexts
+        }
         self._first = listed[0]
         self._port = port
         self._stopping = threading.Event()
@@ -84,7 +92,9 @@ class PortalEmulator:
         if self._server is not None or self._stopping.is_set():
             raise RuntimeError("a PortalEmulator starts once")
         ssl_context = self._make_ssl_context() if self._first.tls else None
-        dispatcher = Dispatcher(self._portals, self.faults, self._log, self._stopping)
+        dispatcher = Dispatcher(
+            self._portals, self.faults, self._log, self._stopping, aliases=self._aliases
+        )
         server = HttpServer(
             dispatcher.handle,
             host=self.host,
@@ -136,7 +146,10 @@ class PortalEmulator:
         return f"{self.scheme}://{self.host}:{self._port}"
 
     def url(self, context: str | None = None) -> str:
-        """The portal base URL, e.g. ``https://127.0.0.1:PORT/arcgis``."""
+        """The portal base URL, e.g. ``https://127.0.0.1:PORT/arcgis`` (``context`` may be
+        one of its aliases: the URL through that alias)."""
+        if context is not None and context.strip("/") in self._aliases:
+            return f"{self.base_url}/{context.strip('/')}"
         return f"{self.base_url}/{self.portal(context).context}"
 
     def machine_urls(self, context: str | None = None) -> list[str]:
@@ -166,7 +179,7 @@ class PortalEmulator:
         if context is None:
             return self._portals[self._first.context]
         try:
-            return self._portals[context.strip("/")]
+            return self._portals.get(context.strip("/")) or self._aliases[context.strip("/")]
         except KeyError:
             raise KeyError(f"no portal at context {context!r}") from None
 
@@ -204,12 +217,26 @@ class PortalEmulator:
 
     def _start_machines(self, ssl_context: ssl.SSLContext | None) -> None:
         for portal in self._portals.values():
+            self._start_trap(portal, ssl_context)
             for machine in portal.machines:
                 if portal.is_highly_available:
                     self._start_machine(machine, ssl_context)
                 elif portal.settings.single_machine_url == "trap":
                     trap = TrapDispatcher(machine, self._log)
                     machine.admin_url = self._serve(trap.handle, ssl_context, lambda: True)
+
+    def _start_trap(self, portal: Portal, ssl_context: ssl.SSLContext | None) -> None:
+        listing = portal.settings.machine_listing
+        if listing not in ("other-host", "other-port", "thousands"):
+            return
+        trap = TrapDispatcher(portal.machines[-1], self._log)
+        host = "127.0.0.2" if listing == "other-host" else self.host
+        server = HttpServer(
+            trap.handle, host=host, port=0, ssl_context=ssl_context, on_connect=trap.connected
+        )
+        self._machine_servers.append(server)
+        server.start()
+        portal.trap_url = f"{self.scheme}://{host}:{server.port}/{MACHINE_CONTEXT}"
 
     def _start_machine(self, machine: Machine[Portal], ssl_context: ssl.SSLContext | None) -> None:
         settings = machine.portal.settings

@@ -15,22 +15,32 @@ gets, instead of the portal's answer, a Web Adaptor's HTML page with ``status`` 
 say: the gateway gave up waiting), or a connection reset when ``status`` is 0. A
 ``delay`` before an answering fault is the other case: the call blocks, then fails
 without the portal having done anything.
-``machine`` (a machine name, e.g. ``portal-machine-2.internal.invalid``) narrows a fault
-to the requests that machine answers (through the load balancer or directly) and, for
-``restart_forever``, to that machine's restarts; None = any machine.
+``machine`` (a machine name, e.g. ``portal-machine-2.arcgis.internal.invalid``) narrows
+a fault to the requests that machine answers (through the load balancer or directly)
+and, for ``restart_forever``, to that machine's restarts; None = any machine.
+
+Hostile answers (issue 18): ``drip`` lets the portal answer as usual but sends the body a
+piece at a time over ``seconds`` (every read of the client gets bytes long before its
+read timeout, the answer takes ``seconds``); ``huge`` lets the portal do what was asked
+and pads its JSON answer to ``size`` bytes, streamed without a Content-Length. An
+``error`` fault with ``echo`` (a form field, e.g. ``password``) carries the submitted
+value of that field in its message, as hex (``echo_as="hex"``) or a 10-character run
+from its middle (``"fragment"``): a portal that echoes a secret in a form the client did
+not send.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal, get_args
 
 from portal_local.emulator import pages
 from portal_local.emulator.http_messages import (
     RESET,
+    Request,
     Response,
     error_response,
     html_response,
@@ -41,6 +51,8 @@ FaultAction = Literal[
     "delay",
     "slow_answer",
     "lost_answer",
+    "drip",
+    "huge",
     "error",
     "status_failed",
     "http",
@@ -51,10 +63,8 @@ FaultAction = Literal[
     "restart_forever",
     "health_flap",
 ]
-ACTIONS: tuple[str, ...] = (
-    "delay",
-    "slow_answer",
-    "lost_answer",
+ACTIONS: tuple[str, ...] = get_args(FaultAction)
+ANSWERING_ACTIONS = (
     "error",
     "status_failed",
     "http",
@@ -62,10 +72,9 @@ ACTIONS: tuple[str, ...] = (
     "reset",
     "redirect",
     "swallow",
-    "restart_forever",
-    "health_flap",
 )
-ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset", "redirect", "swallow")
+EchoForm = Literal["hex", "fragment"]
+HUGE_PIECE = 64 * 1024
 HEALTH_STATES = ("ok", "down")
 
 
@@ -90,6 +99,9 @@ class Fault:
     body: str | None = None  # http / html: the HTML body (a plausible page when None)
     messages: Sequence[str] = ("Injected failure.",)  # status_failed
     sequence: Sequence[str] | None = None  # health_flap: "ok" / "down"; None alternates
+    size: int = 150 * 1024 * 1024  # huge: bytes of the answer
+    echo: str | None = None  # error: the form field whose submitted value is echoed
+    echo_as: EchoForm = "hex"  # error: how the echoed value is shown
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -102,6 +114,10 @@ class Fault:
             raise ValueError("a redirect needs a location")
         if self.after < 0:
             raise ValueError("after must be >= 0")
+        if self.echo_as not in ("hex", "fragment"):
+            raise ValueError("echo_as must be 'hex' or 'fragment'")
+        if self.size < 0:
+            raise ValueError("size must be >= 0")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be >= 1 or None")
         self.details = tuple(self.details)
@@ -144,8 +160,9 @@ class Fault:
             return RESET
         return html_response(self.body or pages.proxy_error_page(self.status), self.status)
 
-    def answer(self, response_format: str) -> Response:
+    def answer(self, request: Request) -> Response:
         """The response an answering fault sends instead of the portal's."""
+        response_format = request.response_format
         if self.action == "reset":
             return RESET
         if self.action == "http":
@@ -159,10 +176,43 @@ class Fault:
             return Response(status, b"", headers=(("Location", self.location),))
         if self.action == "status_failed":
             return json_response({"status": "failed", "messages": list(self.messages)})
+        message = self.message + self._echoed(request)
         if self.style == "status":
-            body = {"status": "error", "messages": [self.message], "code": self.code}
+            body = {"status": "error", "messages": [message], "code": self.code}
             return json_response(body, response_format)
-        return error_response(self.code, self.message, self.details, response_format)
+        return error_response(self.code, message, self.details, response_format)
+
+    def _echoed(self, request: Request) -> str:
+        value = request.param(self.echo) if self.echo else None
+        if not value:
+            return ""
+        if self.echo_as == "hex":
+            return f" ({self.echo} as received: {value.encode().hex()})"
+        middle = max(0, len(value) // 2 - 5)
+        return f" (near '{value[middle : middle + 10]}')"
+
+
+def padded(response: Response, size: int) -> Response:
+    """``response`` with its JSON object answer padded to ``size`` bytes (a field
+    ``padding``), made a piece at a time; any other answer padded with spaces."""
+    body = response.body.rstrip()
+    if body.startswith(b"{") and body.endswith(b"}"):
+        inner = body[:-1].rstrip()
+        head = inner + (b', "padding": "' if inner != b"{" else b'"padding": "')
+        tail = b'"}'
+    else:
+        head, tail = body, b""
+
+    def pieces() -> Iterator[bytes]:
+        yield head
+        left = max(0, size - len(head) - len(tail))
+        fill = (b"x" if tail else b" ") * HUGE_PIECE
+        while left > 0:
+            yield fill[: min(left, HUGE_PIECE)]
+            left -= HUGE_PIECE
+        yield tail
+
+    return replace(response, body=b"", stream=pieces)
 
 
 @dataclass(frozen=True)
@@ -174,6 +224,8 @@ class RequestFaults:
     health: str | None = None  # "ok" / "down" forced by a health_flap
     hold_answer_seconds: float = 0.0  # after the portal did what was asked (slow_answer)
     lost: Fault | None = None  # replaces the portal's answer after it did what was asked
+    drip_seconds: float = 0.0  # the answer's body spread over this long (drip)
+    huge_size: int = 0  # the answer padded to this many bytes (huge; 0: not)
 
 
 @dataclass
@@ -242,7 +294,8 @@ class FaultRegistry:
         is_health_check: bool,
         machine: str | None = None,
     ) -> RequestFaults:
-        delay = hold = 0.0
+        delay = hold = drip = 0.0
+        huge = 0
         answer: Fault | None = None
         lost: Fault | None = None
         health: str | None = None
@@ -266,6 +319,12 @@ class FaultRegistry:
                     hold += entry.fault.seconds
                     lost = entry.fault
                     self._use(entry)
+                elif action == "drip":
+                    drip += entry.fault.seconds
+                    self._use(entry)
+                elif action == "huge":
+                    huge = max(huge, entry.fault.size)
+                    self._use(entry)
                 elif action in ANSWERING_ACTIONS and answer is None:
                     answer = entry.fault
                     self._use(entry)
@@ -276,7 +335,7 @@ class FaultRegistry:
                         health = sequence[entry.uses % len(sequence)]
                         self._use(entry)
                         break
-        return RequestFaults(delay, answer, health, hold, lost)
+        return RequestFaults(delay, answer, health, hold, lost, drip, huge)
 
     def _use(self, entry: _Entry) -> None:
         # Called with the lock held. A used-up fault leaves the list, except a

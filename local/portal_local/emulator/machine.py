@@ -82,9 +82,10 @@ class MachinesPortal(Protocol):
 PortalT = TypeVar("PortalT", bound=MachinesPortal)
 
 
-def machine_name(number: int) -> str:
-    """``portal-machine-1.internal.invalid``: a host name that never resolves."""
-    return f"portal-machine-{number}.internal.invalid"
+def machine_name(number: int, context: str) -> str:
+    """``portal-machine-1.<context>.internal.invalid``: a host name that never resolves,
+    its own to each portal (as the machines of two real portals are)."""
+    return f"portal-machine-{number}.{context.replace('/', '-')}.internal.invalid"
 
 
 class Machine(Generic[PortalT]):
@@ -101,7 +102,7 @@ class Machine(Generic[PortalT]):
         self.portal: PortalT = portal
         self.number = number
         self.role: Role = role
-        self.name = machine_name(number)
+        self.name = machine_name(number, portal.settings.context)
         # Where the machine's own admin API answers (set when the emulator starts; a
         # single-machine portal keeps an internal name that does not resolve).
         self.admin_url = f"https://{self.name}:7443/arcgis"

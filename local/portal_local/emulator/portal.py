@@ -31,9 +31,10 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal_local.emulator.faults import FaultRegistry
-from portal_local.emulator.machine import PHASE_ORDER, Machine, Phase, RunningState
+from portal_local.emulator.machine import PHASE_ORDER, Machine, Phase, RunningState, machine_name
 from portal_local.emulator.security_config import as_answered, initial_config
 from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint, generate_shared_key
@@ -41,6 +42,16 @@ from portal_local.emulator.tokens import ClientType, Token, TokenStore
 from portal_local.emulator.user_defaults import as_answered as user_defaults_answered
 from portal_local.emulator.user_defaults import initial_user_defaults
 from portal_local.emulator.users import User
+
+PRIVATE_ADMIN_URL = "https://10.255.255.1:7443/arcgis"  # nothing answers there
+EXTRA_MACHINES = 1_500  # listed by machine_listing="thousands"
+HUGE_NAME_LENGTH = 100_000
+# A machine name that would draw a forged line on a terminal: erase the line, return,
+# a line of its own, an OSC title, a C1 control.
+FORGED_NAME = (
+    "portal-machine-9\x1b[2K\r  - portal: verified (forged)\n"
+    "\x1b]0;owned\x07\x9b31mred.internal.invalid"
+)
 
 
 class Portal:
@@ -54,8 +65,11 @@ class Portal:
         self.faults = faults
         self._clock = clock
         self.lock = threading.RLock()
+        default_administrator = settings.admin_role == "administrator"
         self._users = {
-            settings.admin_username: User(settings.admin_username, settings.admin_password, True),
+            settings.admin_username: User(
+                settings.admin_username, settings.admin_password, True, default_administrator
+            ),
             settings.viewer_username: User(
                 settings.viewer_username, settings.viewer_password, False
             ),
@@ -88,6 +102,9 @@ class Portal:
             for number in range(1, settings.machines + 1)
         ]
         self._round_robin = -1
+        # Where a hostile listing points (machine_listing "other-host", "other-port",
+        # "thousands"): a trap the emulator starts, which logs every connection.
+        self.trap_url: str | None = None
 
     # ---- machines ----
 
@@ -111,6 +128,30 @@ class Portal:
             if wanted in (machine.name, machine.number):
                 return machine
         raise KeyError(f"no machine {name_or_number!r} in portal {self.context!r}")
+
+    def listed_machines(self) -> list[dict[str, Any]]:
+        """What ``portaladmin/machines`` lists (``settings.machine_listing``)."""
+        listing = self.settings.machine_listing
+        listed = [m.describe() for m in self._machines]
+        last = listed[-1]
+        if listing in ("other-host", "other-port"):
+            last["adminURL"] = self.trap_url
+        elif listing == "private-address":
+            last["adminURL"] = PRIVATE_ADMIN_URL
+        elif listing == "userinfo":
+            parts = urlsplit(last["adminURL"])
+            last["adminURL"] = f"{parts.scheme}://portaladmin:listed@{parts.netloc}{parts.path}"
+        elif listing == "huge-names":
+            last["machineName"] = "m" * HUGE_NAME_LENGTH + ".internal.invalid"
+        elif listing == "forged-names":
+            last["machineName"] = FORGED_NAME
+        elif listing == "thousands":
+            first = len(listed) + 1
+            listed += [
+                {**last, "machineName": machine_name(n, self.context), "adminURL": self.trap_url}
+                for n in range(first, first + EXTRA_MACHINES)
+            ]
+        return listed
 
     def pick_machine(self) -> Machine[Portal] | None:
         """The machine that answers a request to the portal's URL: its only machine (up

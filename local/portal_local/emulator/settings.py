@@ -33,13 +33,25 @@ a setting away (a client test that passes both ways proves the client copes):
 - empty_proxy_hosts="kept" (12.0+): config/update stores an empty allowedProxyHosts as
   posted; "defaults": the portal puts Esri's default hosts back (*unverified*).
 - 12.2: a version newer than any Esri has documented here; it behaves as 12.1.
+- machine_listing="as-deployed": portaladmin/machines lists each machine at the adminURL
+  it serves. A compromised or misconfigured portal (issue 18) lists its last machine on
+  "other-host" (127.0.0.2) or "other-port" (127.0.0.1), each a trap that logs every
+  connection; on a "private-address" (10.255.255.1, where nothing answers); with
+  "userinfo" (its own URL with user:password@); or lists "thousands" of machines (1,500
+  more, on the trap), a machine name of 100,000 characters ("huge-names"), or names
+  carrying terminal control sequences ("forged-names").
+- admin_role="administrator": the admin account has the default administrator role;
+  "security-and-infrastructure": a custom role with that privilege only, which
+  portaladmin/machines refuses with 403 (Esri: "default administrator role" only).
+- alias_contexts=(): other context paths the same portal answers at (a Web Adaptor in
+  front of the :7443 context): one database, one restart, two URLs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from portal_local.emulator.security_config import ROLES as CONFIG_ROLES
 from portal_local.emulator.user_defaults import ROLES as USER_DEFAULT_ROLES
@@ -58,6 +70,18 @@ FEDERATION_STATUSES: tuple[str, ...] = (
     "failure",
     "undetermined",
 )
+MachineListing = Literal[
+    "as-deployed",
+    "other-host",
+    "other-port",
+    "private-address",
+    "userinfo",
+    "thousands",
+    "huge-names",
+    "forged-names",
+]
+MACHINE_LISTINGS: tuple[str, ...] = get_args(MachineListing)
+AdminRole = Literal["administrator", "security-and-infrastructure"]
 
 # Emulator defaults, for local use only: printed by the CLI so a developer can log in.
 DEFAULT_ADMIN_USERNAME = "portaladmin"
@@ -189,6 +213,12 @@ class PortalSettings:
     federation_failure_after_restart_seconds: float = 0.0
     # 12.0+: what config/update does with an empty allowedProxyHosts (unverified).
     empty_proxy_hosts: EmptyProxyHosts = "kept"
+    # What portaladmin/machines lists (see the module docstring).
+    machine_listing: MachineListing = "as-deployed"
+    # The admin account's role; "security-and-infrastructure" may not list the machines.
+    admin_role: AdminRole = "administrator"
+    # Other contexts that reach this portal (a Web Adaptor in front of it).
+    alias_contexts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -209,6 +239,14 @@ class PortalSettings:
         object.__setattr__(self, "federated_servers", tuple(self.federated_servers))
         for status in self.federated_servers:
             _check_choice("federated_servers", status, FEDERATION_STATUSES)
+        _check_choice("machine_listing", self.machine_listing, MACHINE_LISTINGS)
+        _check_choice(
+            "admin_role", self.admin_role, ("administrator", "security-and-infrastructure")
+        )
+        aliases = tuple(a.strip("/") for a in self.alias_contexts)
+        if any(not a or a == self.context or a.startswith("__emulator") for a in aliases):
+            raise ValueError(f"invalid alias contexts {self.alias_contexts!r}")
+        object.__setattr__(self, "alias_contexts", aliases)
         self._check_machines()
         if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
             raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")

@@ -19,6 +19,7 @@ from ..aws.run_ledger import RunLedger
 from ..aws.secrets_store import SecretsStore
 from ..errors import PortalAutomationError
 from ..fleet_status import PortalStatus, fleet_status, key_ages
+from ..printable import printable
 from .target import Target, add_target_arguments
 
 OVER_MAX_AGE = 3
@@ -88,8 +89,9 @@ COLUMNS = ("SECRET", "LABEL", "VERSION", "KEY AGE", "LAST RUN", "OUTCOME", "DRIF
 
 
 def render_table(statuses: Sequence[PortalStatus], now: float | None = None) -> str:
+    """One line a portal; every cell ``printable`` (FAULTS row 50)."""
     now = time.time() if now is None else now
-    rows = [COLUMNS] + [_row(s, now) for s in statuses]
+    rows = [COLUMNS] + [tuple(map(printable, _row(s, now))) for s in statuses]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -1,10 +1,11 @@
 """The portal admin credentials secret: one JSON object per portal.
 
 Fields: ``url`` (https base URL), ``username``, ``password``, optionally ``referer``,
-``sharedKey`` (the current key, once this project has rotated it) and ``checkMachines``
-(false: do not reach the machines of an HA portal directly; see README). Unknown fields
-are kept as they are when the secret is written back. Errors name the field, never a
-value.
+``sharedKey`` (the current key, once this project has rotated it), ``machines`` (the
+adminURLs of the portal's machines, pinned by the operator: the only machine URLs a run
+ever reaches; FAULTS row 43) and ``checkMachines`` (false: do not reach the machines of
+an HA portal directly; see README). Unknown fields are kept as they are when the secret
+is written back. Errors name the field, never a value.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InvalidCredentialsSecret
-from ..portal.url import UrlPolicy, normalise_portal_url
+from ..portal.url import UrlPolicy, comparable_url, normalise_portal_url
 from ..sensitive import Secret, register_exact, register_secret
 
 _REQUIRED = ("url", "username", "password")
 _OPTIONAL = ("referer", "sharedKey")
+MAX_PINNED_MACHINES = 8  # a highly available portal has two
 
 
 @dataclass(frozen=True, repr=False)
@@ -30,6 +32,9 @@ class PortalCredentials:
     referer: str | None = None
     shared_key: Secret | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The machines' adminURLs the operator pinned ("machines"), each validated like the
+    # url; the raw list stays in ``extra`` and is written back as it was.
+    pinned_machines: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"PortalCredentials(url={self.url!r}, username={self.username!r}, ...)"
@@ -70,6 +75,7 @@ class PortalCredentials:
                 "credentials secret field 'checkMachines' must be true or false",
                 field="checkMachines",
             )
+        pinned = _pinned_machines(data, policy)
         return cls(
             url=normalise_portal_url(data["url"], policy),
             username=data["username"],
@@ -77,6 +83,7 @@ class PortalCredentials:
             referer=data.get("referer"),
             shared_key=Secret(data["sharedKey"]) if "sharedKey" in data else None,
             extra={k: v for k, v in data.items() if k not in (*_REQUIRED, *_OPTIONAL)},
+            pinned_machines=pinned,
         )
 
     @property
@@ -100,3 +107,33 @@ class PortalCredentials:
         if self.shared_key is not None:
             data["sharedKey"] = self.shared_key.reveal()
         return json.dumps(data)
+
+
+def _pinned_machines(data: Mapping[str, Any], policy: UrlPolicy) -> tuple[str, ...]:
+    """The ``machines`` pins: a non-empty list of distinct adminURLs, each one as the url
+    must be (https, no user information, query or fragment, not this host)."""
+    if "machines" not in data:
+        return ()
+    listed = data["machines"]
+    if (
+        not isinstance(listed, list)
+        or not 1 <= len(listed) <= MAX_PINNED_MACHINES
+        or not all(isinstance(url, str) and url.strip() for url in listed)
+    ):
+        raise InvalidCredentialsSecret(
+            "credentials secret field 'machines' must be a list of 1 to "
+            f"{MAX_PINNED_MACHINES} adminURLs (https://<machine>:7443/arcgis)",
+            field="machines",
+        )
+    if data.get("checkMachines") is False:
+        raise InvalidCredentialsSecret(
+            "credentials secret fields 'machines' and 'checkMachines': false contradict each "
+            "other: pin the machines to check them, or opt out without pins",
+            field="machines",
+        )
+    pinned = tuple(normalise_portal_url(url, policy, field="machines") for url in listed)
+    if len({comparable_url(url) for url in pinned}) != len(pinned):
+        raise InvalidCredentialsSecret(
+            "credentials secret field 'machines' names one machine twice", field="machines"
+        )
+    return pinned

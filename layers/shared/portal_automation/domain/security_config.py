@@ -231,11 +231,11 @@ def account_creation_problem(desired: Mapping[str, Any], current: Mapping[str, A
 def _check_value(name: str, value: Any, version: PortalVersion | None) -> list[str]:
     if name == "allowedProxyHosts":
         hosts = [h.strip() for h in value.split(",")] if value else []
-        bad = [h for h in hosts if not _PROXY_HOST.match(h)]
+        bad = [h for h in hosts if not _PROXY_HOST.fullmatch(h)]
         if bad:
             return [f"allowedProxyHosts has invalid host names: {', '.join(bad)}"]
     elif name == "defaultRoleForUser":
-        if value not in BUILTIN_ROLES and not _CUSTOM_ROLE_ID.match(value):
+        if value not in BUILTIN_ROLES and not _CUSTOM_ROLE_ID.fullmatch(value):
             return [
                 "defaultRoleForUser must be account_user, account_publisher or a custom "
                 "role id (16 letters and digits)"
@@ -248,7 +248,7 @@ def _check_value(name: str, value: Any, version: PortalVersion | None) -> list[s
         else:
             problem = id_problem(value)
         return [problem] if problem else []
-    elif name == "defaultIDPUsernameSuffix" and not _SUFFIX.match(value):
+    elif name == "defaultIDPUsernameSuffix" and not _SUFFIX.fullmatch(value):
         return ["defaultIDPUsernameSuffix may hold letters, digits, '.', '_' and '-' only"]
     return []
 

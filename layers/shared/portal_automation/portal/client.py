@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import requests
 
 from ..domain.shared_key import validate_shared_key
 from ..domain.version import PortalVersion
-from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalTlsError
+from ..errors import (
+    MachineListTooLarge,
+    PortalAuthFailed,
+    PortalBadResponse,
+    PortalRequestRejected,
+    PortalTlsError,
+)
+from ..printable import printable, shown
 from ..sensitive import Secret
 from .models import (
     DEFAULT_TOKEN_MINUTES,
@@ -30,6 +38,18 @@ from .vetted import FederationValidation, federation, user_types
 
 MAX_TOKEN_MINUTES: Final = 525_600
 DEFAULT_RECHECK_SECONDS: Final = 10
+# What the portal says is bounded before it steers anything (issue 18): a recheck longer
+# than the input's own maximum, a version or build longer than any real one.
+MAX_RECHECK_SECONDS: Final = 600
+_MAX_VERSION: Final = 32
+_MAX_BUILD: Final = 64
+_LAST_EXPIRY_MS: Final = 253_402_300_799_000  # 9999-12-31: datetime's last second
+# portaladmin/machines: a highly available portal has two machines; a host name has at
+# most 253 characters.
+MAX_MACHINES: Final = 8
+_MAX_MACHINE_NAME: Final = 255
+_MAX_ADMIN_URL: Final = 2048
+_MAX_ROLE: Final = 32
 
 
 class PortalClient:
@@ -113,7 +133,7 @@ class PortalClient:
             raise
         token = body.get("token")
         expires = body.get("expires")
-        if not isinstance(token, str) or not token or not isinstance(expires, int | float):
+        if not isinstance(token, str) or not token or not _is_epoch_ms(expires):
             raise PortalBadResponse("generateToken: answer has no token or expiry")
         return PortalToken(
             value=Secret(token),
@@ -127,13 +147,13 @@ class PortalClient:
     def info(self, token: PortalToken) -> PortalInfo:
         body = self._admin("portaladmin", token, operation="portaladmin info")
         version = body.get("version")
-        if not isinstance(version, str):
+        if not isinstance(version, str) or len(version) > _MAX_VERSION:
             raise PortalBadResponse("portaladmin info: answer has no version")
         populated = body.get("isLicensePopulated")
         self.version = PortalVersion.parse(version)
         return PortalInfo(
             self.version,
-            str(body.get("currentbuild", "")),
+            shown(str(body.get("currentbuild", "")), _MAX_BUILD),
             populated if isinstance(populated, bool) else None,
         )
 
@@ -147,18 +167,11 @@ class PortalClient:
         return isinstance(body.get("fullVersion") or body.get("currentVersion"), str)
 
     def machines(self, token: PortalToken) -> list[Machine]:
-        """``portaladmin/machines``: every machine of the portal, primary first as listed."""
+        """``portaladmin/machines``: every machine of the portal, primary first as listed;
+        bounded (``MachineListTooLarge``), names and roles made printable. The adminURLs
+        are kept as listed: they are compared with the operator's pins, never called."""
         body = self._admin("portaladmin/machines", token, operation="list machines")
-        listed = body.get("machines")
-        if not isinstance(listed, list):
-            raise PortalBadResponse("list machines: answer has no machines")
-        machines = []
-        for entry in listed:
-            name, url = entry.get("machineName"), entry.get("adminURL")
-            if not isinstance(name, str) or not isinstance(url, str):
-                raise PortalBadResponse("list machines: a machine without a name or adminURL")
-            machines.append(Machine(name, url.rstrip("/"), str(entry.get("role", ""))))
-        return machines
+        return vetted_machines(body.get("machines"))
 
     def populate_license(self, token: PortalToken) -> None:
         """10.7: ``license/populateLicense`` after a key change (PORTAL_API.md 7b)."""
@@ -287,8 +300,45 @@ class PortalClient:
 
 def _accepted(body: Mapping[str, Any]) -> UpdateAccepted:
     recheck = body.get("recheckAfterSeconds", DEFAULT_RECHECK_SECONDS)
-    seconds = int(recheck) if isinstance(recheck, int | float) else DEFAULT_RECHECK_SECONDS
-    return UpdateAccepted(max(0, seconds))
+    finite = isinstance(recheck, int | float) and not isinstance(recheck, bool)
+    seconds = int(recheck) if finite and math.isfinite(recheck) else DEFAULT_RECHECK_SECONDS
+    return UpdateAccepted(min(max(0, seconds), MAX_RECHECK_SECONDS))
+
+
+def vetted_machines(listed: object) -> list[Machine]:
+    """The ``machines`` of a ``portaladmin/machines`` answer, bounded and printable."""
+    if not isinstance(listed, list):
+        raise PortalBadResponse("list machines: answer has no machines")
+    if len(listed) > MAX_MACHINES:
+        raise MachineListTooLarge(
+            f"list machines: the portal lists {len(listed)} machines, more than the "
+            f"{MAX_MACHINES} accepted (a highly available portal has two)"
+        )
+    return [_machine(entry) for entry in listed]
+
+
+def _machine(entry: object) -> Machine:
+    name = entry.get("machineName") if isinstance(entry, dict) else None
+    url = entry.get("adminURL") if isinstance(entry, dict) else None
+    role = str(entry.get("role", "")) if isinstance(entry, dict) else ""
+    if not isinstance(name, str) or not name or not isinstance(url, str):
+        raise PortalBadResponse("list machines: a machine without a name or adminURL")
+    if len(name) > _MAX_MACHINE_NAME or len(url) > _MAX_ADMIN_URL or len(role) > _MAX_ROLE:
+        raise MachineListTooLarge(
+            f"list machines: a machine's name ({len(name)} characters), adminURL "
+            f"({len(url)}) or role ({len(role)}) is longer than any portal's (at most "
+            f"{_MAX_MACHINE_NAME}, {_MAX_ADMIN_URL} and {_MAX_ROLE})"
+        )
+    return Machine(printable(name), url.rstrip("/"), printable(role))
+
+
+def _is_epoch_ms(value: object) -> TypeGuard[int | float]:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= _LAST_EXPIRY_MS
+    )
 
 
 def _health_from(response: requests.Response) -> HealthStatus:

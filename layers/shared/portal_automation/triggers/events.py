@@ -61,7 +61,7 @@ def parse_event(event: Mapping[str, Any]) -> EventBridgeModel:
 def execution_name(prefix: str, key: str) -> str:
     """A valid execution name for ``key``, the same for the same key, unique per key."""
     name = f"{prefix}-{key}"
-    if _PLAIN.match(key) and len(name) <= _MAX_NAME:
+    if _PLAIN.fullmatch(key) and len(name) <= _MAX_NAME:
         return name
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
     room = _MAX_NAME - len(prefix) - 2 - _DIGEST_CHARS

@@ -18,7 +18,12 @@ import time
 from typing import Final
 
 from ..domain.version import PortalVersion
-from ..errors import ChangeNotApplied, InvalidExecutionInput, PortalUnavailable
+from ..errors import (
+    ChangeNotApplied,
+    InvalidExecutionInput,
+    PortalAnswerTooLarge,
+    PortalUnavailable,
+)
 from ..portal import AdminSession, UpdateAccepted
 from .models import PortalItem
 from .portal_config import Document, PortalConfig, post
@@ -32,6 +37,9 @@ MAX_ATTEMPTS: Final = 2
 PROBE_TOKEN: Final = "probe-token"  # noqa: S105 - an object name, not a token
 CONFIG_SNAPSHOT: Final = "config-snapshot.json"
 _PROBE_MARGIN_SECONDS: Final = 900
+# An update whose answer never came whole (unreachable, cut by the call's deadline or
+# size cap): it may have landed, so its outcome is unknown, never "rejected".
+_NO_ANSWER: Final = (PortalUnavailable, PortalAnswerTooLarge)
 
 __all__ = ["CONFIG_SNAPSHOT", "PRE_CHANGE_KEY", "PROBE_TOKEN", "apply_change", "recheck_seconds"]
 
@@ -63,7 +71,7 @@ def _rotate(
     _store_probe_token(item, session, services, rotation.prefix)
     try:
         accepted = regime.send(session, prepared)
-    except PortalUnavailable:
+    except _NO_ANSWER:
         return _result(item, "unknown", attempts)
     return _result(item, "accepted", attempts, accepted)
 
@@ -72,9 +80,7 @@ def _store_probe_token(
     item: PortalItem, session: AdminSession, services: Services, prefix: str
 ) -> None:
     minutes = math.ceil((item.timing.max_restart_seconds + _PROBE_MARGIN_SECONDS) / 60)
-    probe = session.client.generate_token(
-        session.username, session.password, expiration_minutes=minutes
-    )
+    probe = session.issue_token(minutes)
     services.work.put_secret(prefix + PROBE_TOKEN, probe.value)
 
 
@@ -93,7 +99,7 @@ def _apply_config(
         return _result(item, "already-applied", attempts, posted=[])
     try:
         accepted = post(session, documents)
-    except PortalUnavailable:
+    except _NO_ANSWER:
         return _result(item, "unknown", attempts, posted=list(documents))
     return _result(item, "accepted", attempts, accepted, posted=list(documents))
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 from ..errors import PortalAutomationError
 from ..sensitive import clip
 from .finalize import summary
+from .portal_lock import release_portal
 from .regimes import Rotation, regime_named
 from .results import record
 from .services import Services, work_prefix
@@ -45,7 +46,7 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
             f"s3://<work bucket>/{work_prefix(item.run_id, item.secret_arn)} for manual rollback"
         )
     if not item.dry_run:
-        _release(state, services, notes)  # only ever releases this run's own lock
+        _release(state, services, notes)  # only ever releases this branch's own locks
     error["stage"] = _stage(state)
     if notes:
         error["notes"] = [n for n in notes if n]
@@ -121,6 +122,7 @@ def _discard(state: PortalState, services: Services, notes: list[str]) -> None:
 
 def _release(state: PortalState, services: Services, notes: list[str]) -> None:
     try:
+        release_portal(state, services)
         services.ledger.release(state.item.secret_arn, state.item.run_id)
     except PortalAutomationError as exc:
         notes.append(f"the portal lock could not be released ({type(exc).__name__}); it expires")

@@ -1,4 +1,4 @@
-"""Finish one portal: promote the verified key, release the lock, report.
+"""Finish one portal: promote the verified key, release the locks, report.
 
 Also the end of the paths that change nothing (dry run, no change), so every portal's
 summary is built in one place.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .portal_lock import release_portal
 from .restart_wait import restart_seconds
 from .results import record
 from .services import Services, work_prefix
@@ -24,6 +25,7 @@ def finalize(state: PortalState, services: Services) -> dict[str, Any]:
             services.secrets.promote(item.secret_arn, item.version_id)
         services.work.delete_prefix(work_prefix(item.run_id, item.secret_arn))
     if not item.dry_run:
+        release_portal(state, services)
         services.ledger.release(item.secret_arn, item.run_id)
     return record(state, services, summary(state, status))
 

@@ -60,7 +60,7 @@ class PortalTarget(_Model):
     @field_validator("secret_arn")
     @classmethod
     def _arn(cls, value: str) -> str:
-        if not SECRET_ARN.match(value):
+        if not SECRET_ARN.fullmatch(value):
             raise ValueError("must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)")
         return value
 

@@ -1,4 +1,5 @@
-"""Preflight: credentials, token, version, current state, and the plan."""
+"""Preflight: credentials, token, version, machines, current state, the plan, and the
+portal's lock (taken last, once nothing can fail before the change: FAULTS row 47)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from ..errors import (
     UnsupportedPortalVersion,
 )
 from ..portal import AdminSession, PortalInfo
+from ..printable import printable
 from .portal_config import PortalConfig
+from .portal_lock import identity, lock_portal
 from .post_change import steps_for
 from .regimes import regime_for
 from .run_record import desired_for
@@ -38,47 +41,58 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
     with services.session(creds) as session:
         info = _portal_info(session)  # the client now knows the version, too
         require_supported(info.version)
-        machines, checked = discover_machines(session, creds, services, info.version)
-        notes = info.version.notes()
+        found = discover_machines(session, creds, services)
+        outcome, plan = _plan(state, services, session, info)
+    # The portal itself is locked last, once nothing before the change can fail: a
+    # failed Preflight holds no lock that RecordFailure could not name.
+    locks = [] if item.dry_run else lock_portal(services, item, identity(found.names, creds.url))
+    return PreflightResult(
+        portal=portal_name(creds.url),
+        version=str(info.version),
+        build=info.build,
+        next="change" if outcome == "planned" else "done",
+        outcome=outcome,
+        started_at=started,
+        machines=found.machines,
+        machines_checked=found.checked,
+        unchecked=found.unchecked,
+        post_change=steps_for(info.version, item.action),
+        locks=locks,
+        **plan,
+    )
 
-        def result(outcome: Outcome, **extra: Any) -> PreflightResult:
-            return PreflightResult(
-                portal=portal_name(creds.url),
-                version=str(info.version),
-                build=info.build,
-                next="change" if outcome == "planned" else "done",
-                outcome=outcome,
-                started_at=started,
-                machines=machines,
-                machines_checked=checked,
-                post_change=steps_for(info.version, item.action),
-                notes=notes,
-                **extra,
-            )
 
-        if item.action == "rotate-shared-key":
-            check_pending(services, item.secret_arn, item.version_id)
-            key_mode = regime_for(info.version).mode
-            if item.dry_run:
-                return result("dry-run", key_mode=key_mode)
-            return result("planned", key_mode=key_mode)
-        planned = desired_for(state, services, info.version)
-        desired = planned.config
-        notes.extend(planned.notes)
-        _check_user_type(session, desired, info.version)
-        current = PortalConfig.read(session, info.version, desired).view()
-        problem = account_creation_problem(desired, current)
-        if problem:
-            raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
-        changes = [
-            Change(name=c.name, current=c.current, desired=c.desired)
-            for c in diff(current, desired)
-        ]
-        if not changes:
-            return result("no-change")
-        if item.dry_run:
-            return result("dry-run", changes=changes)
-        return result("planned", changes=changes)
+def _plan(
+    state: PortalState, services: Services, session: AdminSession, info: PortalInfo
+) -> tuple[Outcome, dict[str, Any]]:
+    """What this run would change, whether it changes it (the outcome), and the notes
+    the summary carries (what the version and the desired config mean here)."""
+    item = state.item
+    notes = info.version.notes()
+    if item.action == "rotate-shared-key":
+        check_pending(services, item.secret_arn, item.version_id)
+        key_mode = regime_for(info.version).mode
+        return ("dry-run" if item.dry_run else "planned"), {"key_mode": key_mode, "notes": notes}
+    planned = desired_for(state, services, info.version)
+    desired = planned.config
+    notes.extend(planned.notes)
+    _check_user_type(session, desired, info.version)
+    current = PortalConfig.read(session, info.version, desired).view()
+    problem = account_creation_problem(desired, current)
+    if problem:
+        raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
+    changes = [
+        # The current value is the portal's text: it reaches the report printable.
+        Change(name=c.name, current=_printable(c.current), desired=c.desired)
+        for c in diff(current, desired)
+    ]
+    if not changes:
+        return "no-change", {"notes": notes}
+    return ("dry-run" if item.dry_run else "planned"), {"changes": changes, "notes": notes}
+
+
+def _printable(value: Any) -> Any:
+    return printable(value) if isinstance(value, str) else value
 
 
 def _check_user_type(

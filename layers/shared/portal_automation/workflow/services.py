@@ -54,6 +54,10 @@ class Services:
         """A session with the portal; ``version`` when the step knows it (from Preflight)."""
         return self.portals.session(creds, version)
 
+    def machine(self, url: str, portal: AdminSession) -> AbstractContextManager[AdminSession]:
+        """One machine of ``portal`` at ``url``, with the portal session's tokens."""
+        return self.portals.machine(url, portal)
+
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -28,11 +28,13 @@ class Change(_Result):
 
 
 class MachineRef(_Result):
-    """A machine of an HA portal, reached directly at its adminURL (not secret)."""
+    """A machine of an HA portal (not secret). Its name, never its URL: the state holds
+    nothing the portal could steer a request with. A machine reached directly is reached
+    at the adminURL the credentials secret pins, found by ``pin`` (a digest of it)."""
 
     name: str
-    admin_url: Annotated[str, Field(alias="adminUrl")]
     role: str = ""
+    pin: str | None = None
 
 
 class PreflightResult(_Result):
@@ -45,9 +47,13 @@ class PreflightResult(_Result):
     key_mode: Annotated[Literal["supplied", "generated"] | None, Field(alias="keyMode")] = None
     started_at: Annotated[float, Field(alias="startedAt")]
     # HA portals: every machine, waited for and verified directly; not checked when the
-    # credentials secret opts out ("checkMachines": false). Empty: one machine.
+    # credentials secret pins none, or opts out ("checkMachines": false), or the machines
+    # could not be listed (``unchecked`` says which). Empty: one machine.
     machines: list[MachineRef] = []
     machines_checked: Annotated[bool, Field(alias="machinesChecked")] = True
+    unchecked: Literal["not-pinned", "opted-out", "not-listed"] | None = None
+    # Every lock key this portal's branch holds besides its secret's (the portal's own).
+    locks: list[str] = []
     # What Verify does once the change is proven (workflow/post_change), by step name.
     post_change: Annotated[list[str], Field(alias="postChange")] = []
     # What the summary says about the portal's version and the plan (never a secret).

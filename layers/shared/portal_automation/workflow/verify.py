@@ -5,8 +5,10 @@ process answering runs with the new key), a fresh token works, and the key the p
 reports is the one in AWSPENDING (11.3-) or a new one, which is then stored as
 AWSPENDING (11.4+). Configuration: health OK, the restart seen (or ``settleSeconds``
 passed), and the read-back matches what was asked (or, after a rollback, the snapshot).
-An HA portal is verified on each machine directly (``targets``); a token service still
-warming up is "not ready", not a failure.
+An HA portal is verified on each machine directly (``targets``), with fresh tokens the
+portal's URL issues; a token service still warming up, or a machine that refuses the
+portal's fresh token (the machines run different keys for now), is "not ready", not a
+failure.
 Once proven, the steps Preflight chose for the portal's version run (``post_change``:
 on 10.7, the licenses are populated again).
 """
@@ -14,6 +16,7 @@ on 10.7, the licenses are populated again).
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -40,7 +43,7 @@ from .restart_wait import (
 from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
-from .targets import Target, targets
+from .targets import Target, reach
 
 _REJECTED = frozenset({498, 499})
 _NOT_READY = (PortalUnavailable, PortalBadResponse)  # a token service still warming up
@@ -114,8 +117,8 @@ def _verify_key(
         # The probe is stored before the update is sent: without it, nothing was sent.
         return VerifyResult(outcome="not-applied", checks={"updateSent": False})
     proofs: Proofs = []
-    for target in targets(state, creds):
-        with services.session(target.creds, portal_version(state)) as session:
+    with ExitStack() as stack:
+        for target, session in reach(state, creds, services, stack):
             proof = _prove_key(
                 state,
                 services,
@@ -124,8 +127,9 @@ def _verify_key(
                 regime=regime,
                 probe_value=probe,
                 elapsed=elapsed,
+                machine=target.is_machine,
             )
-        proofs.append((target, proof))
+            proofs.append((target, proof))
     undecided = _combine(state, services, elapsed, proofs)
     if undecided is not None:
         return undecided
@@ -141,6 +145,7 @@ def _prove_key(
     regime: KeyRegime,
     probe_value: Secret | None,
     elapsed: float,
+    machine: bool,
 ) -> Proof:
     if not session.client.health().ready:
         return "pending", {"health": "not ready"}
@@ -170,6 +175,10 @@ def _prove_key(
         portal_key = session.client.read_shared_key(fresh)
     except _NOT_READY:
         return "pending", {"tokenService": "not ready"}
+    except PortalAuthFailed as exc:
+        if not (machine and exc.code in _REJECTED):
+            raise
+        return "pending", {"freshTokenWorks": False}  # issued by a machine on another key
     regime.read_back(rotation, portal_key)
     return "verified", {
         "health": "ok",
@@ -214,13 +223,14 @@ def _verify_config(
     proofs: Proofs = []
     wrong: set[str] = set()
     unchanged = True
-    for target in targets(state, creds):
-        with services.session(target.creds, version) as session:
+    with ExitStack() as stack:
+        for target, session in reach(state, creds, services, stack):
             proof, read_back = _read_back(
                 state, session, target, restarts, elapsed, expected=expected
             )
-        proofs.append((target, proof))
-        if read_back is not None:
+            proofs.append((target, proof))
+            if read_back is None:
+                continue
             wrong.update(mismatches(read_back, expected))
             if before is not None:
                 unchanged &= not mismatches(read_back, {k: before[k] for k in wrong if k in before})
@@ -276,4 +286,8 @@ def _read_back(
         read_back = PortalConfig.read(session, portal_version(state), expected).view()
     except _NOT_READY:
         return ("pending", {"tokenService": "not ready"}), None
+    except PortalAuthFailed as exc:
+        if not (target.is_machine and exc.code in _REJECTED):
+            raise
+        return ("pending", {"freshTokenWorks": False}), None
     return ("verified", {"health": "ok", "freshTokenWorks": True}), read_back

@@ -118,7 +118,7 @@ def test_pinned_machines_see_tokens_never_the_password_and_unpinned_ones_nothing
     report = portal_result(result, arn)
     assert report["status"] == "verified", report
     assert report["machinesChecked"] is False
-    assert '"machines": ["https://<machine>:7443/arcgis"' in report["notes"][0]
+    assert any('"machines": ["https://<machine>:7443/arcgis"' in n for n in report["notes"])
     assert direct_requests(workflow, "hanopins") == []
     assert workflow.secret_json(arn)["sharedKey"] == portal.machines[0].shared_key
 
@@ -207,7 +207,7 @@ def test_an_account_without_the_default_administrator_role_is_told_which_role(
     assert report["error"]["name"] == "MachineListForbidden", report
     assert "default administrator role" in report["error"]["message"]
     assert portal.update_count == 0
-    assert "could not be listed" in portal_result(dry, opted)["notes"][0]
+    assert any("could not be listed" in n for n in portal_result(dry, opted)["notes"])
 
 
 # --- row 47: one portal, one change at a time, whatever secret names it -------------------

@@ -28,7 +28,8 @@ Known and not patched (the workflow must not depend on them):
 * ``RotateSecret`` invokes the rotation function synchronously for the four steps and
   ignores a function error; with ``RotateImmediately`` (the default) moto then moves
   ``AWSCURRENT`` to the new version whatever the function did.
-* EventBridge rules, schedules and Scheduler schedules are stored but never fire.
+* EventBridge rules, schedules and Scheduler schedules are stored but never fire, except
+  for Step Functions status changes (:mod:`.moto_workarounds.status_events`).
 * ``GetLayerVersionByArn`` is not implemented.
 * As on AWS, a Task's ``TaskSucceeded`` history event holds the raw API response, before
   ``ResultSelector``: an aws-sdk ``secretsmanager:getSecretValue`` Task puts the secret

@@ -22,31 +22,54 @@ def test_delay(raw: RawPortal, emu: PortalEmulator) -> None:
     started = time.monotonic()
     assert raw.health().status_code == 200
     assert time.monotonic() - started >= 0.3
-    started = time.monotonic()
-    raw.health()
-    assert time.monotonic() - started < 0.3
-    assert emu.faults.active() == []
+    assert emu.faults.active() == []  # used up: nothing delays the next request
 
 
 def test_slow_answer_does_what_was_asked_then_holds_the_answer(
     raw: RawPortal, emu: PortalEmulator
 ) -> None:
-    """The update lands at once; only its answer is late (a client that gave up or died
-    meanwhile never learns it landed)."""
+    """The update lands before its (late) answer: a client that gave up or died meanwhile
+    never learns it landed. A hold_answer fault after the slow answer stops the request
+    at the moment the answer would go, so the test sees the key in place while the client
+    still waits, whatever the machine's load."""
     token = raw.token()
     emu.faults.add(Fault(action="slow_answer", path="*/tokens/update", seconds=0.5, times=1))
+    hold = emu.faults.add(Fault(action="hold_answer", path="*/tokens/update", times=1))
     key = "b" * 31 + "Z"
-    landed: list[str] = []
-    timer = threading.Timer(0.2, lambda: landed.append(raw.portal.stored_shared_key))
-    timer.start()
+    answers: list[dict[str, object]] = []
+    client = threading.Thread(target=lambda: answers.append(raw.update_key(token, key)))
     started = time.monotonic()
+    client.start()
 
-    answer = raw.update_key(token, key)
+    assert emu.faults.wait_reached(hold, timeout=30)
+    assert raw.portal.stored_shared_key == key
+    assert answers == []  # the client has no answer yet
+    emu.faults.remove(hold)
+    client.join(timeout=30)
 
-    timer.join()
     assert time.monotonic() - started >= 0.5
-    assert answer["status"] == "success"
-    assert landed == [key]  # stored while the answer was still held
+    assert answers[0]["status"] == "success"
+
+
+def test_hold_stops_a_request_before_the_portal_acts_until_released(
+    raw: RawPortal, emu: PortalEmulator
+) -> None:
+    token = raw.token()
+    before = raw.portal.stored_shared_key
+    hold = emu.faults.add(Fault(action="hold", path="*/tokens/update", times=1))
+    answers: list[dict[str, object]] = []
+    client = threading.Thread(target=lambda: answers.append(raw.update_key(token, NEW_KEY)))
+    client.start()
+
+    assert emu.faults.wait_reached(hold, timeout=30)
+    assert raw.portal.stored_shared_key == before  # not acted on while held
+    assert raw.portal.update_count == 0
+    assert emu.faults.remove(hold)
+    client.join(timeout=30)
+
+    assert answers[0]["status"] == "success"
+    assert raw.portal.stored_shared_key == NEW_KEY
+    assert not emu.faults.wait_reached(Fault(action="hold"), timeout=0)  # never added
 
 
 def test_error_in_both_shapes(raw: RawPortal, emu: PortalEmulator) -> None:

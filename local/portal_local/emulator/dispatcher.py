@@ -123,6 +123,7 @@ class Dispatcher:
         )
         if decided.delay_seconds > 0:
             self._stopping.wait(decided.delay_seconds)
+        self._held(decided.hold)
         if decided.answer is not None:
             return decided.answer.answer(request.response_format)
         if decided.health == "ok":
@@ -142,7 +143,13 @@ class Dispatcher:
         response = endpoints.handle(machine, inner, request)
         if decided.hold_answer_seconds > 0:
             self._stopping.wait(decided.hold_answer_seconds)
+        self._held(decided.hold_answer)
         return response
+
+    def _held(self, released: threading.Event | None) -> None:
+        """Wait until the hold fault is released, or the emulator stops."""
+        while released is not None and not released.wait(0.1) and not self._stopping.is_set():
+            pass
 
 
 class TrapDispatcher:

@@ -10,6 +10,11 @@ used-up restart_forever fault stays listed (it still holds its restart) until re
 ``slow_answer`` lets the portal do what was asked and then holds the answer for
 ``seconds``: the change lands while the client may already have given up or died (a
 Lambda that runs out of time between the portal accepting an update and its answer).
+``hold`` stops a matching request before the portal acts on it, and ``hold_answer`` after
+the portal did what was asked and before it answers, each until the fault is removed (or
+the registry cleared): a test holds a client at a known point for as long as it needs,
+and learns that the point was reached (``wait_reached``), instead of hoping a delay is
+long enough.
 ``machine`` (a machine name, e.g. ``portal-machine-2.internal.invalid``) narrows a fault
 to the requests that machine answers (through the load balancer or directly) and, for
 ``restart_forever``, to that machine's restarts; None = any machine.
@@ -20,7 +25,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from portal_local.emulator import pages
@@ -44,6 +49,8 @@ FaultAction = Literal[
     "swallow",
     "restart_forever",
     "health_flap",
+    "hold",
+    "hold_answer",
 ]
 ACTIONS: tuple[str, ...] = (
     "delay",
@@ -57,7 +64,10 @@ ACTIONS: tuple[str, ...] = (
     "swallow",
     "restart_forever",
     "health_flap",
+    "hold",
+    "hold_answer",
 )
+HOLDING_ACTIONS = ("hold", "hold_answer")
 ANSWERING_ACTIONS = ("error", "status_failed", "http", "html", "reset", "redirect", "swallow")
 HEALTH_STATES = ("ok", "down")
 
@@ -158,6 +168,8 @@ class RequestFaults:
     answer: Fault | None = None
     health: str | None = None  # "ok" / "down" forced by a health_flap
     hold_answer_seconds: float = 0.0  # after the portal did what was asked (slow_answer)
+    hold: threading.Event | None = None  # set when a hold fault is released
+    hold_answer: threading.Event | None = None  # the same, for a hold_answer fault
 
 
 @dataclass
@@ -168,12 +180,19 @@ class _Entry:
     passed: int = 0  # matching requests let through (Fault.after)
 
 
+@dataclass
+class _Hold:
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+
 class FaultRegistry:
     """The faults of one emulator; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
+        self._holds: dict[int, _Hold] = {}  # id(fault) -> its hold, until removed
 
     def add(self, fault: Fault) -> Fault:
         remaining = fault.times
@@ -181,17 +200,32 @@ class FaultRegistry:
             remaining = len(fault.sequence)
         with self._lock:
             self._entries.append(_Entry(fault, remaining))
+            if fault.action in HOLDING_ACTIONS:
+                self._holds[id(fault)] = _Hold()
         return fault
 
     def remove(self, fault: Fault) -> bool:
+        """Remove ``fault``; a hold fault lets the requests it holds go on."""
         with self._lock:
             before = len(self._entries)
             self._entries = [e for e in self._entries if e.fault is not fault]
-            return len(self._entries) != before
+            hold = self._holds.pop(id(fault), None)
+        if hold is not None:
+            hold.released.set()
+        return len(self._entries) != before or hold is not None
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            holds, self._holds = list(self._holds.values()), {}
+        for hold in holds:
+            hold.released.set()
+
+    def wait_reached(self, fault: Fault, timeout: float) -> bool:
+        """Whether a request reached the hold fault ``fault`` within ``timeout`` seconds."""
+        with self._lock:
+            hold = self._holds.get(id(fault))
+        return hold is not None and hold.reached.wait(timeout)
 
     def active(self) -> list[Fault]:
         with self._lock:
@@ -229,6 +263,7 @@ class FaultRegistry:
         delay = hold = 0.0
         answer: Fault | None = None
         health: str | None = None
+        holds: dict[str, threading.Event] = {}
         with self._lock:
             matching = []
             for entry in self._entries:
@@ -245,6 +280,11 @@ class FaultRegistry:
                 elif action == "slow_answer":
                     hold += entry.fault.seconds
                     self._use(entry)
+                elif action in HOLDING_ACTIONS and action not in holds:
+                    held = self._holds[id(entry.fault)]
+                    held.reached.set()
+                    holds[action] = held.released
+                    self._use(entry)
                 elif action in ANSWERING_ACTIONS and answer is None:
                     answer = entry.fault
                     self._use(entry)
@@ -255,7 +295,9 @@ class FaultRegistry:
                         health = sequence[entry.uses % len(sequence)]
                         self._use(entry)
                         break
-        return RequestFaults(delay, answer, health, hold)
+        return RequestFaults(
+            delay, answer, health, hold, holds.get("hold"), holds.get("hold_answer")
+        )
 
     def _use(self, entry: _Entry) -> None:
         # Called with the lock held. A used-up fault leaves the list, except a

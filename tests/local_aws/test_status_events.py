@@ -108,3 +108,49 @@ def test_a_stopped_execution_invokes_the_rules_lambda_target_with_the_documented
     assert detail["stopDate"] >= detail["startDate"] > 0
     deliveries = [d for d in endpoint.status_events.delivered if d[0] == rule]
     assert len(deliveries) == 1  # the target without EventBridge's permission: never
+
+
+def test_a_stop_aborts_at_once_while_the_lambda_invocation_it_made_goes_on(
+    endpoint: LocalAwsEndpoint, tmp_path: Path
+) -> None:
+    """StopExecution: ABORTED and its event at once, although the Task's function is still
+    running (held here before its code runs); that invocation runs to its end later, as
+    Lambda's does."""
+    code, task_out, events_out = tmp_path / "code", tmp_path / "task", tmp_path / "events"
+    for folder in (code, task_out, events_out):
+        folder.mkdir()
+    (code / "app.py").write_text(RECORDER, encoding="utf-8")
+    task = _recorder(endpoint, "held-task", code, task_out)
+    listener = _recorder(endpoint, "abort-listener", code, events_out)
+    machine = state_machine(
+        endpoint, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": task, "End": True}}}
+    )
+    prefix = machine.replace(":stateMachine:", ":execution:") + ":"
+    pattern = {"source": ["aws.states"], "detail": {"executionArn": [{"prefix": prefix}]}}
+    events = endpoint.client("events")
+    rule = events.put_rule(Name="abort-listener", EventPattern=json.dumps(pattern))["RuleArn"]
+    events.put_targets(Rule="abort-listener", Targets=[{"Id": "l", "Arn": listener}])
+    endpoint.client("lambda").add_permission(
+        FunctionName=listener,
+        StatementId="events",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule,
+    )
+    hold = endpoint.invocation_holds.hold("held-task")
+    sfn = endpoint.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, name="held", input='{"id": "task-ran"}')
+    assert hold.wait_reached(timeout=120)
+
+    sfn.stop_execution(executionArn=arn["executionArn"])
+    status = sfn.describe_execution(executionArn=arn["executionArn"])["status"]
+    _wait_for(lambda: len(list(events_out.iterdir())) == 2, "RUNNING and ABORTED events")
+    ran_before_release = list(task_out.iterdir())
+    hold.release()
+    _wait_for((task_out / "task-ran.json").exists, "the held invocation's end")
+
+    assert status == "ABORTED"
+    assert ran_before_release == []
+    statuses = sorted(json.loads(p.read_text())["detail"]["status"] for p in events_out.iterdir())
+    assert statuses == ["ABORTED", "RUNNING"]
+    assert sfn.describe_execution(executionArn=arn["executionArn"])["status"] == "ABORTED"

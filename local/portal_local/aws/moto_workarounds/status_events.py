@@ -38,6 +38,7 @@ import uuid
 from typing import Any, Final
 
 from moto.events.models import events_backends
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 
@@ -157,4 +158,38 @@ def step_functions_status_changes_not_delivered(patches: Patches, endpoint: Endp
     patches.set(sfn_execution.BaseExecutionWorkerCommunication, "terminated", terminated)
 
 
-WORKAROUNDS: tuple[Workaround, ...] = (step_functions_status_changes_not_delivered,)
+def stopped_execution_stays_running(patches: Patches, endpoint: Endpoint) -> None:
+    """``StopExecution`` answers at once, but the execution stays ``RUNNING`` until every
+    state it is in returns: a Task waiting for its Lambda invocation, a Distributed Map
+    waiting for its children. AWS (API reference, StopExecution; developer guide,
+    "Stopping an execution"): the execution is ``ABORTED`` from that moment (its
+    ``stopDate``), its status-change event is sent then, and a Lambda invocation it had
+    made runs on to its end. Patched: a stop marks the execution ``ABORTED`` and sends
+    the event at once; its end, when the program notices, sends no second one."""
+    delivery: StatusEventDelivery = endpoint.status_events  # type: ignore[attr-defined]
+    original_stop: Any = sfn_execution.Execution.stop
+    original_end: Any = sfn_execution.BaseExecutionWorkerCommunication.terminated
+
+    def stop(execution: Any, stop_date: Any, error: Any, cause: Any) -> None:
+        running = execution.exec_status == ExecutionStatus.RUNNING
+        original_stop(execution, stop_date, error, cause)
+        if running:
+            execution.exec_status, execution.stop_date = ExecutionStatus.ABORTED, stop_date
+            execution.stopped_by_request = True
+            delivery.emit(status_change_event(execution, "ABORTED"))
+
+    def terminated(communication: Any) -> None:
+        execution = communication.execution
+        if not getattr(execution, "stopped_by_request", False):
+            original_end(communication)
+        # The program noticed the stop: the execution keeps the status and date of the
+        # stop itself, and its event was sent then.
+
+    patches.set(sfn_execution.Execution, "stop", stop)
+    patches.set(sfn_execution.BaseExecutionWorkerCommunication, "terminated", terminated)
+
+
+WORKAROUNDS: tuple[Workaround, ...] = (
+    step_functions_status_changes_not_delivered,
+    stopped_execution_stays_running,
+)

@@ -49,6 +49,9 @@ class PreflightResult(_Result):
     machines_checked: Annotated[bool, Field(alias="machinesChecked")] = True
     # What Verify does once the change is proven (workflow/post_change), by step name.
     post_change: Annotated[list[str], Field(alias="postChange")] = []
+    # Every lock key the branch holds besides its secret's (workflow/locks.py renews and
+    # releases them with it).
+    locks: list[str] = []
 
 
 class ChangeResult(_Result):

@@ -38,12 +38,14 @@ class FakeWorkStore:
         raw = self.objects.get(key)
         return None if raw is None else json.loads(raw)
 
-    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> None:
+    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> list[str]:
         self._check(f"cleanup of {prefix}")
         kept = {prefix + name for name in keep}
-        for key in [k for k in self.objects if k.startswith(prefix) and k not in kept]:
+        deleted = sorted(k for k in self.objects if k.startswith(prefix) and k not in kept)
+        for key in deleted:
             del self.objects[key]
             self.tags.pop(key, None)
+        return [key[len(prefix) :] for key in deleted]
 
     def keys(self, prefix: str = "") -> list[str]:
         return sorted(k for k in self.objects if k.startswith(prefix))

@@ -18,6 +18,7 @@ from portal_automation.errors import (
     PortalBusy,
     PortalRequestRejected,
 )
+from portal_automation.sensitive import Secret
 from portal_automation.settings import PlanExecutionSettings
 from portal_automation.workflow import locks
 from portal_automation.workflow.change import CONFIG_SNAPSHOT, PROBE_TOKEN, apply_change
@@ -25,8 +26,11 @@ from portal_automation.workflow.cleanup import CHILD_ENDED, clean_up_run, on_exe
 from portal_automation.workflow.failure import record_failure
 from portal_automation.workflow.finalize import finalize
 from portal_automation.workflow.holding import holding
+from portal_automation.workflow.models import PortalItem
 from portal_automation.workflow.plan import Planner, manifest_key, plan_execution
 from portal_automation.workflow.preflight import preflight
+from portal_automation.workflow.regimes import Rotation
+from portal_automation.workflow.regimes.supplied import SuppliedKey
 from portal_automation.workflow.restart_wait import poll_health
 from portal_automation.workflow.rollback import rollback_config
 from portal_automation.workflow.services import work_prefix
@@ -331,22 +335,49 @@ def test_a_rotation_stopped_after_its_change_is_cleaned_up_by_summarize(
     assert clean_up_run(run_id, world.services, reason=CHILD_ENDED) == []  # recorded now
 
 
-def test_a_rotation_stopped_before_its_change_drops_the_unused_pending_version(
+def test_a_rotation_stopped_before_its_change_was_sent_drops_the_unused_pending_version(
     world: FakeWorld,
 ) -> None:
+    """The new key went to AWSPENDING and the branch stopped before the probe token was
+    stored (so before the update was sent): the portal cannot run it, it is removed."""
     portal, arn = world.portal(version="11.3")
     run_id = planned(world, arn)
     entry = manifest_item(world, run_id, arn)
     parts = {"item": entry}
     parts["preflight"] = dump(preflight(PortalState.model_validate(parts), world.services))
-    # The key went to AWSPENDING and the portal refused it: the branch "died" there.
+    SuppliedKey().prepare(
+        Rotation(PortalItem.model_validate(entry), world.services), Secret(portal.running_key)
+    )
+    assert world.secrets.pending_version_id(arn) == entry["versionId"]
+
+    [report] = clean_up_run(run_id, world.services, reason=CHILD_ENDED)
+
+    assert world.secrets.pending_version_id(arn) is None
+    assert any("removed" in note for note in report["error"]["notes"])
+    assert world.ledger.locks == {}
+
+
+def test_a_rotation_stopped_after_its_update_was_sent_keeps_the_key_it_may_run(
+    world: FakeWorld,
+) -> None:
+    """The update was sent (the probe token stored before it) and the portal still runs
+    its previous key: it may be about to restart into the new one, so the new key stays
+    in AWSPENDING and the report says why (RecordFailure, which knows the update's
+    answer, removes it then)."""
+    portal, arn = world.portal(version="11.3")
+    run_id = planned(world, arn)
+    entry = manifest_item(world, run_id, arn)
+    parts = {"item": entry}
+    parts["preflight"] = dump(preflight(PortalState.model_validate(parts), world.services))
     portal.fail("update_shared_key", PortalRequestRejected("refused", code=500))
     with pytest.raises(PortalRequestRejected):
         apply_change(PortalState.model_validate(parts), world.services)
 
-    clean_up_run(run_id, world.services, reason=CHILD_ENDED)
+    [report] = clean_up_run(run_id, world.services, reason=CHILD_ENDED)
 
-    assert world.secrets.pending_version_id(arn) is None
+    assert world.secrets.pending_version_id(arn) == entry["versionId"]
+    assert any("may have been sent" in note for note in report["error"]["notes"])
+    assert world.work.keys(f"runs/{run_id}/") == []
     assert world.ledger.locks == {}
 
 

@@ -314,7 +314,9 @@ def test_a_prefix_is_deleted_but_the_objects_it_keeps(work: Any) -> None:
     work.put_secret("runs/r1/a/probe-token", Secret("tok"))
     work.put_json("runs/r1/a/config-snapshot.json", {"x": True})
 
-    work.delete_prefix("runs/r1/a/", keep=("config-snapshot.json",))
+    deleted = work.delete_prefix("runs/r1/a/", keep=("config-snapshot.json",))
+
+    assert deleted == ["probe-token"]
 
     assert work.get_secret("runs/r1/a/probe-token") is None
     assert work.get_json("runs/r1/a/config-snapshot.json") == {"x": True}

@@ -146,6 +146,16 @@ PORTALS: dict[str, dict[str, Any]] = {
     "sel3": {"version": "11.3"},
     "dash1": {"version": "11.3"},
     "dash2": {"version": "11.3"},
+    # Issue 18, part B: locks renewed and held until Finalize, stopped runs cleaned up,
+    # the desired-config door.
+    "renew113": {"version": "11.3"},
+    "held113": {"version": "11.3"},
+    "stoppf": {"version": "11.3"},
+    "stopac": {"version": "11.3"},
+    "stopwait": {"version": "11.3"},
+    "stopver": {"version": "11.3"},
+    "stoprb": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
+    "ssmdoor": {"version": "11.3"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }

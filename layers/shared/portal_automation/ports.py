@@ -73,9 +73,9 @@ class WorkStorePort(Protocol):
 
     def get_json(self, key: str) -> Any | None: ...
 
-    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> None:
+    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> list[str]:
         """Delete every object under ``prefix`` but those named in ``keep`` (their
-        names under the prefix)."""
+        names under the prefix); the names of the objects deleted."""
         ...
 
 

@@ -124,6 +124,8 @@ class Call:
     ``PutObject`` to an SSE-KMS bucket needs ``kms:GenerateDataKey`` too)."""
     refused: bool = False
     """The endpoint answered the request AccessDenied (and did not run it)."""
+    conditions: tuple[tuple[str, str], ...] = ()
+    """The service condition keys the request carried (request_condition_keys)."""
 
 
 _IAM_PREFIX = {"stepfunctions": "states", "monitoring": "cloudwatch"}
@@ -176,6 +178,7 @@ class CallRecorder:
                         resource,
                         f"{prefix}:{operation}",
                         refused=refusal is not None,
+                        conditions=tuple(sorted(context.condition_keys.items())),
                     )
                 )
         return refusal.message if refusal else None

@@ -43,7 +43,7 @@ class WorkStore:
         raw = self._get(key)
         return None if raw is None else json.loads(raw)
 
-    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> None:
+    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> list[str]:
         kept = {prefix + name for name in keep}
         try:
             listed = self._client.list_objects_v2(Bucket=self._bucket, Prefix=prefix)
@@ -54,6 +54,7 @@ class WorkStore:
                 self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": keys})
         except (ClientError, BotoCoreError) as exc:
             raise WorkStoreError(f"work store cleanup of {prefix}: {type(exc).__name__}") from None
+        return [str(key["Key"])[len(prefix) :] for key in keys]
 
     def _put(self, key: str, body: bytes, *, tagging: str | None = None) -> None:
         args: dict[str, Any] = {"ServerSideEncryption": "aws:kms"}

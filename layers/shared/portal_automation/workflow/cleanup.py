@@ -29,7 +29,7 @@ from aws_lambda_powertools import Logger
 from ..aws.executions import TERMINAL
 from ..errors import InvalidTriggerEvent, PortalAutomationError
 from ..ports import ExecutionsPort
-from .change import CONFIG_SNAPSHOT
+from .change import CONFIG_SNAPSHOT, PROBE_TOKEN
 from .finalize import STOPPED, summary
 from .models import PortalItem
 from .pending import settle_pending
@@ -87,15 +87,17 @@ def undo(item: PortalItem, services: Services, locks: list[str]) -> list[str]:
         return notes  # a dry run changed nothing and took no lock
     prefix = work_prefix(item.run_id, item.secret_arn)
     try:
-        services.work.delete_prefix(prefix, keep=(CONFIG_SNAPSHOT,))
+        deleted = services.work.delete_prefix(prefix, keep=(CONFIG_SNAPSHOT,))
     except PortalAutomationError as exc:
         logger.warning("work store not cleaned", extra={"error": type(exc).__name__})
+        deleted = [PROBE_TOKEN]  # unknown: as if the update had been sent
         notes.append(
             f"the run's scratch objects could not be deleted ({type(exc).__name__}); the "
             f"probe token and pre-change key under s3://<work bucket>/{prefix} expire in a day"
         )
     if item.action == "rotate-shared-key":
-        notes.append(settle_pending(item, services))
+        # The probe token is stored just before the update is sent (workflow/change).
+        notes.append(settle_pending(item, services, update_may_land=PROBE_TOKEN in deleted))
     else:
         notes.append(
             "if the change was sent, the configuration snapshot taken before it is kept "

@@ -1,11 +1,12 @@
 """A per-portal step, run while its branch holds its locks (``locks``).
 
 Before the step touches the portal, every lock of the branch is renewed (``LockLost``
-when one is no longer this run's: the branch stops there). After it, the branch must
-still be open: a stopped run is cleaned up while the invocation of its step may still be
-running (Lambda does not stop with the execution), and the cleanup closes the branch by
-recording its result first; a step that finds it closed undoes what it may have added
-since (``cleanup.undo``) and fails.
+when one is no longer this run's: the branch stops there). The branch must also be
+open, before the step and after it: a stopped run is cleaned up while the invocation of
+its step may still be pending or running (Lambda does not stop with the execution), and
+the cleanup closes the branch by recording its result first. A step that finds it closed
+does not start; one that finds it closed when it is done undoes what it may have added
+since (``cleanup.undo``); either fails ``LockLost``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def holding(step: Step[ResultT], stage: str, *, renews: bool = True) -> Step[Res
         item = state.item
         if item.dry_run:  # a dry run changes nothing and takes no lock
             return step(state, services)
+        if services.ledger.result_of(item.run_id, item.secret_arn) is not None:
+            raise LockLost(  # an invocation that outlived its stopped run: it starts nothing
+                f"the run was stopped before {stage} ran on the portal of {item.secret_arn}"
+            )
         if renews:
             renew(state, services, stage)
         result = step(state, services)

@@ -14,9 +14,12 @@ from .services import Services
 logger = Logger(child=True)
 
 
-def settle_pending(item: PortalItem, services: Services) -> str:
+def settle_pending(item: PortalItem, services: Services, *, update_may_land: bool = False) -> str:
     """Settle this run's AWSPENDING version of the portal's secret by what the portal
-    runs; what was done, for the operator ("" when the run has none)."""
+    runs; what was done, for the operator ("" when the run has none). With
+    ``update_may_land`` (a stopped run's update may have been sent and not taken effect
+    yet: the portal restarts a while after it accepts one), a portal still on its
+    previous key keeps the pending version too: it may be about to run it."""
     store = services.secrets
     try:
         if store.pending_version_id(item.secret_arn) != item.version_id:
@@ -38,6 +41,12 @@ def settle_pending(item: PortalItem, services: Services) -> str:
         return (
             f"the portal uses the key in AWSPENDING version {item.version_id} but it was not "
             "verified; AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
+        )
+    if update_may_land and current.shared_key in (None, portal_key):
+        return (
+            f"the portal still runs its previous key, but the update may have been sent and "
+            f"not taken effect yet: AWSPENDING version {item.version_id} is kept. Once the "
+            "portal has restarted, see the runbook's 'Leftover AWSPENDING'"
         )
     if current.shared_key is None:
         store.clear_pending(item.secret_arn, item.version_id)

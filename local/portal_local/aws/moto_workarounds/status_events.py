@@ -20,7 +20,9 @@ events reference ("AWS Step Functions events") document, and only that:
   policy lets ``events.amazonaws.com`` invoke it for that rule (``AWS:SourceArn``):
   without that permission AWS does not invoke it.
 
-Not modelled: whether a Distributed Map child execution emits events (the documentation
+Not modelled: a permission on a function that names no alias lets EventBridge invoke its
+aliases too (moto keeps one policy per function, its statements naming the unqualified
+ARN); whether a Distributed Map child execution emits events (the documentation
 does not say: rules should match the parent's executions, ``executionArn`` prefix
 ``...:execution:<state machine>:``, which no child's ARN, ``...:<state machine>/<label>:``,
 has); input transformers; targets other than Lambda; delivery retries and dead-letter
@@ -126,7 +128,10 @@ class StatusEventDelivery:
             "aws:SourceArn": rule.arn,
             "AWS:SourceArn": rule.arn,
         }
-        if evaluate(statements_of(policy), "lambda:InvokeFunction", target, context) != "Allow":
+        # moto writes a permission added on an alias with the function's unqualified ARN
+        # as its Resource (AWS: the alias's ARN), and shares it between qualifiers.
+        function = ":".join(target.split(":")[:7])
+        if evaluate(statements_of(policy), "lambda:InvokeFunction", function, context) != "Allow":
             return
         lam.invoke(FunctionName=target, InvocationType="Event", Payload=json.dumps(event))
         self.delivered.append((rule.arn, event["id"]))

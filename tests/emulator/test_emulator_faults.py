@@ -8,8 +8,9 @@ import time
 import pytest
 import requests
 from portal_local.emulator import Fault, PortalEmulator
+from portal_local.emulator.clock import ManualClock
 
-from .helpers import RawPortal, StartEmulator, fast, wait_for
+from .helpers import HANG_GUARD, RawPortal, StartEmulator, fast, wait_for
 
 pytestmark = pytest.mark.emulator
 
@@ -120,37 +121,43 @@ def test_reset_aborts_the_connection(raw: RawPortal, emu: PortalEmulator) -> Non
 
 
 def test_restart_forever_until_cleared(start_emulator: StartEmulator) -> None:
-    emu = start_emulator(fast(restart_seconds=0.1, restart_lag_seconds=0.05))
+    clock = ManualClock()
+    emu = start_emulator(fast(restart_seconds=0.1, restart_lag_seconds=0.05), clock=clock)
     raw = RawPortal(emu)
     fault = emu.faults.add(Fault(action="restart_forever", times=1))
     raw.update_key(raw.token(), NEW_KEY)
-    assert wait_for(lambda: raw.portal.is_restarting, timeout=2)
-    time.sleep(0.4)  # four times the restart time
+    clock.advance(0.05)
+    assert raw.portal.is_restarting
+    clock.advance(0.4)  # four times the restart time
     assert raw.portal.is_restarting
     assert raw.health().status_code == 503
     assert emu.faults.active() == [fault]  # used up, still holding its restart
     emu.faults.clear()
-    assert raw.portal.wait_until_up(2)
+    assert raw.portal.phase == "up"  # up at the first look once the hold is gone
     assert raw.portal.shared_key == NEW_KEY
     # the next restart is not held
     raw.update_key(raw.token(), "g" * 32)
-    assert raw.portal.wait_until_up(2)
+    clock.advance(0.05 + 0.1)
+    assert raw.portal.phase == "up"
     assert raw.portal.restart_count == 2
 
 
 def test_restart_forever_only_for_its_context(start_emulator: StartEmulator) -> None:
+    clock = ManualClock()
     emu = start_emulator(
         fast(context="a", restart_seconds=0.1, restart_lag_seconds=0),
         fast(context="b", restart_seconds=0.1, restart_lag_seconds=0),
+        clock=clock,
     )
     emu.faults.add(Fault(action="restart_forever", context="a"))
     for context in ("a", "b"):
         raw = RawPortal(emu, context)
         raw.update_key(raw.token(), NEW_KEY)
-    assert emu.portal("b").wait_until_up(2)
+    clock.advance(0.1)
+    assert emu.portal("b").phase == "up"
     assert emu.portal("a").is_restarting
     assert emu.faults.remove(emu.faults.active()[0])
-    assert emu.portal("a").wait_until_up(2)
+    assert emu.portal("a").phase == "up"
 
 
 def test_health_flap_follows_a_sequence(raw: RawPortal, emu: PortalEmulator) -> None:
@@ -163,7 +170,7 @@ def test_health_flap_follows_a_sequence(raw: RawPortal, emu: PortalEmulator) -> 
 def test_health_flap_alternates_even_while_restarting(raw: RawPortal, emu: PortalEmulator) -> None:
     emu.faults.add(Fault(action="restart_forever"))
     raw.update_key(raw.token(), NEW_KEY)
-    assert wait_for(lambda: raw.portal.is_restarting, timeout=2)
+    assert wait_for(lambda: raw.portal.is_restarting, timeout=HANG_GUARD)  # then held
     emu.faults.add(Fault(action="health_flap", times=4))
     codes = [raw.health().status_code for _ in range(5)]
     assert codes == [200, 503, 200, 503, 503]  # the last one is the real restart

@@ -97,6 +97,9 @@ def test_the_lock_is_renewed_while_the_run_waits_so_no_second_run_takes_the_port
     first_window = holds.hold(poll, matching=arn)
     first = workflow.start(rotation(arn))
     assert first_window.wait_reached(timeout=300)
+    # Past its restart lag (the old process still answers health then, which would send
+    # the run to Verify first): down from here on, held by the fault.
+    assert portal.wait_until(lambda p: p.is_restarting, timeout=300)
     run_id = first.rsplit(":", 1)[1]
     table = workflow.aws.outputs["RunsTableName"]
     workflow.aws.client("dynamodb").update_item(  # the wait outlived the TTL
@@ -123,11 +126,11 @@ def test_the_lock_is_renewed_while_the_run_waits_so_no_second_run_takes_the_port
     result = workflow.aws.follow(first, timeout_seconds=300)
     refused = workflow.aws.follow(second, timeout_seconds=300)
 
+    assert portal_result(refused, arn)["error"]["name"] == "PortalBusy"
     assert renewed is not None
+    assert int(renewed["expiresAt"]["N"]) > time.time()
     assert renewed["owner"]["S"] == run_id
     assert renewed["stage"]["S"] == "PollHealth"
-    assert int(renewed["expiresAt"]["N"]) > time.time()
-    assert portal_result(refused, arn)["error"]["name"] == "PortalBusy"
     assert portal_result(result, arn)["status"] == "verified"
     assert portal.update_count == 1
     assert lock(workflow, arn) is None

@@ -26,6 +26,7 @@ from .support import (
     ADMIN,
     CANARY_PASSWORD,
     EMULATORS,
+    HANG_GUARD,
     LOCAL,
     P107,
     P109,
@@ -123,4 +124,4 @@ def _reset_emulators() -> Iterator[None]:
     for emulator in list(EMULATORS):
         emulator.faults.clear()
         for portal in emulator.portals:
-            assert portal.wait_until_up(timeout=5.0), f"portal {portal.context} did not come up"
+            assert portal.wait_until_up(HANG_GUARD), f"portal {portal.context} did not come up"

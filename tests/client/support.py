@@ -17,6 +17,9 @@ ADMIN = "portaladmin"
 CANARY_PASSWORD = "CANARY-admin-pw-7f3a9c"
 RESTART_SECONDS = 0.4
 RESTART_LAG_SECONDS = 0.1
+HANG_GUARD = 60.0
+"""How long a wait for a state that is sure to come may take before the test fails as
+hung: a bound for a loaded machine, never a measure."""
 
 # Context paths of the session emulator.
 P113 = "arcgis"
@@ -62,9 +65,10 @@ def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> Transp
 
 
 @contextmanager
-def running(*settings: PortalSettings) -> Iterator[PortalEmulator]:
-    """An emulator registered for the after-test checks; stopped on exit."""
-    emu = PortalEmulator(list(settings), port=0).start()
+def running(*settings: PortalSettings, **kwargs: Any) -> Iterator[PortalEmulator]:
+    """An emulator registered for the after-test checks; stopped on exit (``kwargs``:
+    PortalEmulator's, e.g. a ``clock``)."""
+    emu = PortalEmulator(list(settings), port=0, **kwargs).start()
     EMULATORS.append(emu)
     try:
         yield emu

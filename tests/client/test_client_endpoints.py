@@ -29,21 +29,28 @@ from portal_automation.workflow.portal_config import PortalConfig, post
 from portal_local.emulator import (
     DEFAULT_VIEWER_PASSWORD,
     DEFAULT_VIEWER_USERNAME,
-    Fault,
     PortalEmulator,
 )
+from portal_local.emulator.clock import ManualClock
 
 from .support import (
     ADMIN,
     CANARY_PASSWORD,
+    HANG_GUARD,
+    LOCAL,
     P107,
     P109,
     P113,
     P114,
     P114_REJECT,
     P1071,
+    RESTART_LAG_SECONDS,
+    RESTART_SECONDS,
     Canary,
+    fast_settings,
     paths,
+    portal_settings,
+    running,
     since,
 )
 
@@ -61,8 +68,8 @@ def _token(client: PortalClient) -> PortalToken:
 
 def _wait_for_restart(emu: PortalEmulator, context: str, restarts_before: int) -> None:
     portal = emu.portal(context)
-    assert portal.wait_until(lambda p: p.restart_count > restarts_before, timeout=3.0)
-    assert portal.wait_until_up(timeout=3.0)
+    assert portal.wait_until(lambda p: p.restart_count > restarts_before, timeout=HANG_GUARD)
+    assert portal.wait_until_up(timeout=HANG_GUARD)
 
 
 # --- generateToken -----------------------------------------------------------------
@@ -436,29 +443,30 @@ def test_below_10_8_the_default_role_stays_in_the_config(
 # --- health ------------------------------------------------------------------------
 
 
-def test_health_up_during_restart_and_after(
-    emu: PortalEmulator, client: PortalClient, canary: Canary
-) -> None:
+def test_health_up_during_restart_and_after(canary: Canary) -> None:
     """FAULTS rows 4 and 6: lag (still healthy), down (HTML 503: not ready), up again."""
-    portal = emu.portal(P113)
-    assert client.health().ready
-    hold = emu.faults.add(Fault(action="restart_forever", context=P113))
-    restarts = portal.restart_count
-    client.update_shared_key(_token(client), generate_shared_key())
-    assert portal.phase == "lag"
-    assert client.health().ready  # the old process still answers for a moment
-    assert portal.wait_until(lambda p: p.is_restarting, timeout=3.0)
-    mark = len(emu.request_log)
-    status = client.health()
-    assert not status.ready
-    assert canary.text(status.detail) == "HTTP 503"
-    (record,) = paths(since(emu, mark), "portaladmin/healthCheck")
-    assert record.status == 503
-    assert record.method == "GET"
-    assert record.query_keys == ("f",)
-    emu.faults.remove(hold)
-    _wait_for_restart(emu, P113, restarts)
-    assert client.health().ready
+    clock = ManualClock()  # each phase lasts until the test moves on
+    with running(portal_settings("11.3", P113), clock=clock) as emu:
+        client = PortalClient(emu.url(P113), settings=fast_settings(emu), policy=LOCAL)
+        portal = emu.portal(P113)
+        assert client.health().ready
+        client.update_shared_key(_token(client), generate_shared_key())
+        assert portal.phase == "lag"
+        assert client.health().ready  # the old process still answers for a moment
+        clock.advance(RESTART_LAG_SECONDS)
+        assert portal.is_restarting
+        mark = len(emu.request_log)
+        status = client.health()
+        assert not status.ready
+        assert canary.text(status.detail) == "HTTP 503"
+        (record,) = paths(since(emu, mark), "portaladmin/healthCheck")
+        assert record.status == 503
+        assert record.method == "GET"
+        assert record.query_keys == ("f",)
+        clock.advance(RESTART_SECONDS)
+        assert (portal.restart_count, portal.phase) == (1, "up")
+        assert client.health().ready
+        client.close()
 
 
 def test_health_is_anonymous(emu: PortalEmulator, client: PortalClient) -> None:

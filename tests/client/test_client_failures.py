@@ -31,6 +31,7 @@ from portal_local.emulator.server import HttpServer
 from .support import (
     ADMIN,
     CANARY_PASSWORD,
+    HANG_GUARD,
     LOCAL,
     LOCAL_HTTP,
     P113,
@@ -142,7 +143,7 @@ def test_read_timeout_is_unavailable_and_retried_a_bounded_number_of_times(
     emu.faults.clear()
     # Both attempts reached the emulator (they are logged once answered).
     assert emu.portal(P113).wait_until(
-        lambda _: len(paths(emu.request_log, "portaladmin")) >= 2, timeout=3.0
+        lambda _: len(paths(emu.request_log, "portaladmin")) >= 2, timeout=HANG_GUARD
     )
 
 
@@ -223,7 +224,7 @@ def test_portal_that_refuses_while_restarting(refusing: PortalEmulator, canary: 
     hold = refusing.faults.add(Fault(action="restart_forever"))
     restarts = portal.restart_count
     client.update_shared_key(token, generate_shared_key())
-    assert portal.wait_until(lambda p: p.is_restarting, timeout=3.0)
+    assert portal.wait_until(lambda p: p.is_restarting, timeout=HANG_GUARD)  # held
     status = client.health()
     assert not status.ready
     canary.text(status.detail)
@@ -233,8 +234,8 @@ def test_portal_that_refuses_while_restarting(refusing: PortalEmulator, canary: 
     assert counter.count == 2
     assert "after 2 attempt(s)" in info.value.message
     refusing.faults.remove(hold)
-    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", 3.0)
-    assert portal.wait_until(lambda _: client.health().ready, timeout=3.0)
+    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", HANG_GUARD)
+    assert portal.wait_until(lambda _: client.health().ready, timeout=HANG_GUARD)
     fresh = _token(client)
     assert client.read_shared_key(fresh) == Secret(portal.shared_key)
     client.close()
@@ -305,7 +306,7 @@ def test_session_renews_after_a_key_change(
     restarts = portal.restart_count
     new_key = generate_shared_key()
     session.call(lambda token: client.update_shared_key(token, new_key))
-    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", 3.0)
+    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", HANG_GUARD)
     assert session.call(client.read_shared_key) == new_key
     assert session.token() is not old
 
@@ -408,7 +409,7 @@ def test_admin_call_while_restarting_html_is_unavailable(
     token = _token(client)
     hold = emu.faults.add(Fault(action="restart_forever", context=P113))
     client.update_shared_key(token, generate_shared_key())
-    assert portal.wait_until(lambda p: p.is_restarting, timeout=3.0)
+    assert portal.wait_until(lambda p: p.is_restarting, timeout=HANG_GUARD)  # held
     with canary.raises(PortalUnavailable, match="HTTP 502"):
         client.generate_token(ADMIN, PASSWORD)
     emu.faults.remove(hold)

@@ -28,11 +28,19 @@ from portal_automation.portal import AdminSession, PortalClient
 from portal_automation.portal.connector import HttpPortalConnector
 from portal_automation.ports import PortalConnector
 from portal_automation.sensitive import Secret
-from portal_local.emulator import PortalEmulator
+from portal_local.emulator import Fault, PortalEmulator
 
 from tests.fakes.portal import FakePortal, FakePortalClient, FakePortals, random_key
 
-from .support import ADMIN, CANARY_PASSWORD, LOCAL, fast_settings, portal_settings, running
+from .support import (
+    ADMIN,
+    CANARY_PASSWORD,
+    HANG_GUARD,
+    LOCAL,
+    fast_settings,
+    portal_settings,
+    running,
+)
 
 
 @dataclass
@@ -57,13 +65,21 @@ def emulator_side(emu: PortalEmulator, context: str) -> Side:
     portal = emu.portal(context)
     client = PortalClient(emu.url(context), settings=fast_settings(emu), policy=LOCAL)
 
-    def down() -> None:
+    held: list[Fault] = []
+
+    def down() -> None:  # down until restart(), however long the test takes to look
+        held.append(emu.faults.add(Fault(action="restart_forever", context=context)))
         portal.store_shared_key(portal.stored_shared_key)  # an update: lag, then down
-        assert portal.wait_until(lambda p: p.is_restarting, 5.0)
+        assert portal.wait_until(lambda p: p.is_restarting, HANG_GUARD)
+
+    def restart() -> None:
+        while held:
+            emu.faults.remove(held.pop())
+        assert portal.wait_until_up(HANG_GUARD)
 
     return Side(
         AdminSession(client, ADMIN, Secret(CANARY_PASSWORD)),
-        restart=lambda: portal.wait_until_up(10.0),
+        restart=restart,
         go_down=down,
         stored_key=lambda: portal.stored_shared_key,
         expire=portal.expire_tokens,

@@ -17,6 +17,9 @@ from portal_local.emulator import PortalEmulator, PortalSettings
 REFERER = "https://automation.example.com"
 FAST = {"restart_seconds": 0.4, "restart_lag_seconds": 0.2}
 TIMEOUT = 5.0
+HANG_GUARD = 60.0
+"""How long a wait for a state that is sure to come (a thread noticing a change) may take
+before the test fails as hung: a bound for a loaded machine, never a measure."""
 
 StartEmulator = Callable[..., PortalEmulator]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from portal_local.emulator import SUPPORTED_VERSIONS, PortalEmulator, PortalSettings
 
-from .helpers import RawPortal, StartEmulator, fast
+from .helpers import HANG_GUARD, RawPortal, StartEmulator, fast
 
 pytestmark = pytest.mark.emulator
 
@@ -94,7 +94,7 @@ def test_populate_license(start_emulator: StartEmulator) -> None:
     assert raw.get_admin("portaladmin", token, f="json").json()["isLicensePopulated"] is True
     assert raw.update_key(token, "k" * 32)["status"] == "success"
     assert raw.portal.licenses_need_populate
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     token = raw.token()
     # DSC reads the flag with a GET, the token in the query string.
     assert raw.get_admin("portaladmin", token, f="json").json()["isLicensePopulated"] is False
@@ -116,7 +116,7 @@ def test_10_7_config_change_keeps_licenses_populated(start_emulator: StartEmulat
     raw = RawPortal(start_emulator(fast(version="10.7")))
     token = raw.token()
     raw.update_config(token, raw.admin("portaladmin/security/config", token))
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.admin("portaladmin", raw.token())["isLicensePopulated"] is True
 
 
@@ -132,7 +132,7 @@ def test_key_change_does_not_need_populate_after_10_7(
 ) -> None:
     raw = RawPortal(start_emulator(fast(version=version)))
     raw.update_key(raw.token(), "k" * 32)
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert not raw.portal.licenses_need_populate
     assert raw.admin("portaladmin", raw.token())["isLicensePopulated"] is True
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from portal_automation import fleet_status as fleet_status_module
 from portal_automation.fleet_status import DAY, fleet_status, key_ages
 
 from tests.fakes.ledger import FakeLedger
@@ -16,7 +18,7 @@ from tests.fakes.secrets import FakeSecrets
 from .conftest import FakeLambdaContext
 
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/"
-NOW = time.time()  # the handler reads the real clock
+NOW = time.time()  # the handler's clock is pinned to it (test_the_daily_function_...)
 VALUE = {"url": "https://g.example.com/p", "username": "u", "password": "pw-123456"}
 
 
@@ -112,8 +114,12 @@ def test_the_daily_function_emits_the_key_age_metrics(
     lambda_context: FakeLambdaContext,
     fleet: tuple[FakeSecrets, FakeLedger, dict[str, str]],
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secrets, ledger, _arns = fleet
+    # The handler reads the clock: pinned, the ages are the fixture's whenever this runs
+    # (NOW is read when the module is imported, which can be minutes earlier).
+    monkeypatch.setattr(fleet_status_module, "time", SimpleNamespace(time=lambda: NOW))
     app = load_handler(
         "fleet_status", secret_arn_prefix=PREFIX, runs_table="runs", max_key_age_days="20"
     )

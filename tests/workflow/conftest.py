@@ -200,6 +200,16 @@ PORTALS: dict[str, dict[str, Any]] = {
     },
     "harole": {"version": "11.3", "machines": 2, "admin_role": "security-and-infrastructure"},
     "alias113": {"version": "11.3", "alias_contexts": ("alias113wa",)},
+    # Issue 18, part B: locks renewed and held until Finalize, stopped runs cleaned up,
+    # the desired-config door.
+    "renew113": {"version": "11.3"},
+    "held113": {"version": "11.3"},
+    "stoppf": {"version": "11.3"},
+    "stopac": {"version": "11.3"},
+    "stopwait": {"version": "11.3"},
+    "stopver": {"version": "11.3"},
+    "stoprb": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
+    "ssmdoor": {"version": "11.3"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }

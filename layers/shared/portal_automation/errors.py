@@ -166,6 +166,11 @@ class PortalBusy(PortalAutomationError):
     """Another run holds this portal's lock (two rotations of one secret at once)."""
 
 
+class LockLost(PortalAutomationError):
+    """The portal's lock is no longer this run's (it expired and another run took it,
+    or the run was stopped and its locks released): the branch changes nothing more."""
+
+
 class PortalRestartTimeout(PortalAutomationError):
     """The portal did not come back (or did not restart) within the allowed maximum."""
 
@@ -213,6 +218,11 @@ class RotationFailed(PortalAutomationError):
 
 class UnsupportedEvent(PortalAutomationError):
     """An EventBridge event this project does not know how to start a run for."""
+
+
+class UnattributedChange(PortalAutomationError):
+    """A real change of the desired configuration was asked for, but its document was
+    last written by a principal the deployment does not name (RequestPrincipalArns)."""
 
 
 class InvalidTriggerEvent(PortalAutomationError):

@@ -132,6 +132,7 @@ class Dispatcher:
         )
         if decided.delay_seconds > 0:
             self._stopping.wait(decided.delay_seconds)
+        self._held(decided.hold)
         if decided.answer is not None:
             return decided.answer.answer(request)
         if decided.health == "ok":
@@ -151,6 +152,7 @@ class Dispatcher:
         response = endpoints.handle(machine, inner, request)
         if decided.hold_answer_seconds > 0:
             self._stopping.wait(decided.hold_answer_seconds)
+        self._held(decided.hold_answer)
         if decided.lost is not None:
             return decided.lost.lost()
         if decided.huge_size > 0:
@@ -158,6 +160,11 @@ class Dispatcher:
         if decided.drip_seconds > 0:
             response = replace(response, drip_seconds=decided.drip_seconds)
         return response
+
+    def _held(self, released: threading.Event | None) -> None:
+        """Wait until the hold fault is released, or the emulator stops."""
+        while released is not None and not released.wait(0.1) and not self._stopping.is_set():
+            pass
 
 
 class TrapDispatcher:

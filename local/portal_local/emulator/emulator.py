@@ -21,6 +21,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +57,8 @@ class PortalEmulator:
     """Start with ``start()`` or ``with PortalEmulator(...) as emu:``; stop with ``stop()``.
 
     Threads are daemons; ``stop()`` closes every connection and returns within seconds.
+    ``clock`` times every portal's restarts (a :class:`~portal_local.emulator.clock.
+    ManualClock` holds each phase until a test moves it on).
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class PortalEmulator:
         settings: PortalSettings | Sequence[PortalSettings] | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if settings is None:
             settings = PortalSettings()
@@ -71,7 +75,7 @@ class PortalEmulator:
         self.host = host
         self.faults = FaultRegistry()
         self._log = RequestLog()
-        self._portals = {s.context: Portal(s, self.faults) for s in listed}
+        self._portals = {s.context: Portal(s, self.faults, clock) for s in listed}
         self._aliases = {
             alias: portal
             for portal in self._portals.values()

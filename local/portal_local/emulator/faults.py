@@ -27,6 +27,11 @@ and pads its JSON answer to ``size`` bytes, streamed without a Content-Length. A
 value of that field in its message, as hex (``echo_as="hex"``) or a 10-character run
 from its middle (``"fragment"``): a portal that echoes a secret in a form the client did
 not send.
+``hold`` stops a matching request before the portal acts on it, and ``hold_answer`` after
+the portal did what was asked and before it answers, each until the fault is removed (or
+the registry cleared): a test holds a client at a known point for as long as it needs,
+and learns that the point was reached (``wait_reached``), instead of hoping a delay is
+long enough.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal, get_args
 
 from portal_local.emulator import pages
@@ -62,6 +67,8 @@ FaultAction = Literal[
     "swallow",
     "restart_forever",
     "health_flap",
+    "hold",
+    "hold_answer",
 ]
 ACTIONS: tuple[str, ...] = get_args(FaultAction)
 ANSWERING_ACTIONS = (
@@ -73,6 +80,7 @@ ANSWERING_ACTIONS = (
     "redirect",
     "swallow",
 )
+HOLDING_ACTIONS = ("hold", "hold_answer")
 EchoForm = Literal["hex", "fragment"]
 HUGE_PIECE = 64 * 1024
 HEALTH_STATES = ("ok", "down")
@@ -226,6 +234,8 @@ class RequestFaults:
     lost: Fault | None = None  # replaces the portal's answer after it did what was asked
     drip_seconds: float = 0.0  # the answer's body spread over this long (drip)
     huge_size: int = 0  # the answer padded to this many bytes (huge; 0: not)
+    hold: threading.Event | None = None  # set when a hold fault is released
+    hold_answer: threading.Event | None = None  # the same, for a hold_answer fault
 
 
 @dataclass
@@ -236,12 +246,19 @@ class _Entry:
     passed: int = 0  # matching requests let through (Fault.after)
 
 
+@dataclass
+class _Hold:
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+
 class FaultRegistry:
     """The faults of one emulator; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
+        self._holds: dict[int, _Hold] = {}  # id(fault) -> its hold, until removed
 
     def add(self, fault: Fault) -> Fault:
         remaining = fault.times
@@ -249,17 +266,32 @@ class FaultRegistry:
             remaining = len(fault.sequence)
         with self._lock:
             self._entries.append(_Entry(fault, remaining))
+            if fault.action in HOLDING_ACTIONS:
+                self._holds[id(fault)] = _Hold()
         return fault
 
     def remove(self, fault: Fault) -> bool:
+        """Remove ``fault``; a hold fault lets the requests it holds go on."""
         with self._lock:
             before = len(self._entries)
             self._entries = [e for e in self._entries if e.fault is not fault]
-            return len(self._entries) != before
+            hold = self._holds.pop(id(fault), None)
+        if hold is not None:
+            hold.released.set()
+        return len(self._entries) != before or hold is not None
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            holds, self._holds = list(self._holds.values()), {}
+        for hold in holds:
+            hold.released.set()
+
+    def wait_reached(self, fault: Fault, timeout: float) -> bool:
+        """Whether a request reached the hold fault ``fault`` within ``timeout`` seconds."""
+        with self._lock:
+            hold = self._holds.get(id(fault))
+        return hold is not None and hold.reached.wait(timeout)
 
     def active(self) -> list[Fault]:
         with self._lock:
@@ -299,6 +331,7 @@ class FaultRegistry:
         answer: Fault | None = None
         lost: Fault | None = None
         health: str | None = None
+        holds: dict[str, threading.Event] = {}
         with self._lock:
             matching = []
             for entry in self._entries:
@@ -325,6 +358,11 @@ class FaultRegistry:
                 elif action == "huge":
                     huge = max(huge, entry.fault.size)
                     self._use(entry)
+                elif action in HOLDING_ACTIONS and action not in holds:
+                    held = self._holds[id(entry.fault)]
+                    held.reached.set()
+                    holds[action] = held.released
+                    self._use(entry)
                 elif action in ANSWERING_ACTIONS and answer is None:
                     answer = entry.fault
                     self._use(entry)
@@ -335,7 +373,17 @@ class FaultRegistry:
                         health = sequence[entry.uses % len(sequence)]
                         self._use(entry)
                         break
-        return RequestFaults(delay, answer, health, hold, lost, drip, huge)
+        return RequestFaults(
+            delay,
+            answer,
+            health,
+            hold,
+            lost,
+            drip,
+            huge,
+            holds.get("hold"),
+            holds.get("hold_answer"),
+        )
 
     def _use(self, entry: _Entry) -> None:
         # Called with the lock held. A used-up fault leaves the list, except a

@@ -25,6 +25,7 @@ from ..errors import (
     PortalUnavailable,
 )
 from ..portal import AdminSession, UpdateAccepted
+from .locks import MAX_RECHECK_SECONDS
 from .models import PortalItem
 from .portal_config import Document, PortalConfig, post
 from .regimes import Rotation, regime_named
@@ -131,7 +132,10 @@ def _result(
 
 
 def recheck_seconds(item: PortalItem, accepted: UpdateAccepted | None) -> int:
-    """The first Wait: the input's override, else what the portal asked for."""
+    """The first Wait: the input's override, else what the portal asked for, at most
+    ``MAX_RECHECK_SECONDS`` (a portal's answer is input: the wait must stay shorter than
+    the lock, and the health windows after it see the restart anyway)."""
     if item.timing.recheck_seconds is not None:
         return item.timing.recheck_seconds
-    return accepted.recheck_after_seconds if accepted else 0
+    asked = accepted.recheck_after_seconds if accepted else 0
+    return max(0, min(asked, MAX_RECHECK_SECONDS))

@@ -16,8 +16,9 @@ from aws_lambda_powertools import Logger
 
 from ..errors import PortalAutomationError
 from ..sensitive import clip
+from . import locks
 from .finalize import summary
-from .portal_lock import release_portal
+from .pending import settle_pending
 from .regimes import Rotation, regime_named
 from .results import record
 from .services import Services, work_prefix
@@ -33,7 +34,7 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
     notes: list[str] = []
     changing = bool(state.preflight and state.preflight.next == "change")
     if changing and item.action == "rotate-shared-key":
-        notes.append(_settle_pending(state, services))
+        notes.append(settle_pending(item, services, version=state.known_version()))
         regime = regime_named(state.preflight.key_mode if state.preflight else None)
         update_sent = bool(state.change and state.change.outcome != "already-applied")
         notes.append(regime.failure_note(Rotation(item, services), update_sent))
@@ -69,45 +70,6 @@ def describe_error(state: PortalState) -> dict[str, Any]:
     return {"name": clip(caught.error, 100), "message": clip(message, _MAX_CAUSE)}
 
 
-def _settle_pending(state: PortalState, services: Services) -> str:
-    item = state.item
-    store = services.secrets
-    try:
-        if store.pending_version_id(item.secret_arn) != item.version_id:
-            return ""
-        pending = store.pending(item.secret_arn, item.version_id)
-        if pending is None:
-            store.clear_pending(item.secret_arn, item.version_id)
-            return "no new key was stored or sent; the empty AWSPENDING version was removed"
-        current = store.read(item.secret_arn).credentials
-        with services.session(current, state.known_version()) as session:
-            portal_key = session.client.read_shared_key(session.fresh_token())
-    except PortalAutomationError as exc:
-        logger.warning("could not settle AWSPENDING", extra={"error": type(exc).__name__})
-        return (
-            f"AWSPENDING version {item.version_id} is kept: the portal could not be asked "
-            "which key it uses (runbook: 'Leftover AWSPENDING')"
-        )
-    if pending.shared_key == portal_key:
-        return (
-            f"the portal uses the key in AWSPENDING version {item.version_id} but it was not "
-            "verified; AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
-        )
-    if current.shared_key is None:
-        store.clear_pending(item.secret_arn, item.version_id)
-        return (
-            "the portal does not run the key in AWSPENDING; the unused AWSPENDING version "
-            "was removed (the secret held no key before, so nothing else could be compared)"
-        )
-    if current.shared_key == portal_key:
-        store.clear_pending(item.secret_arn, item.version_id)
-        return "the portal still uses its previous key; the unused AWSPENDING version was removed"
-    return (
-        f"the portal's key matches neither AWSCURRENT nor AWSPENDING ({item.version_id}); "
-        "AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
-    )
-
-
 def _discard(state: PortalState, services: Services, notes: list[str]) -> None:
     prefix = work_prefix(state.item.run_id, state.item.secret_arn)
     try:
@@ -122,10 +84,15 @@ def _discard(state: PortalState, services: Services, notes: list[str]) -> None:
 
 def _release(state: PortalState, services: Services, notes: list[str]) -> None:
     try:
-        release_portal(state, services)
-        services.ledger.release(state.item.secret_arn, state.item.run_id)
+        kept = locks.release(state, services)
     except PortalAutomationError as exc:
         notes.append(f"the portal lock could not be released ({type(exc).__name__}); it expires")
+        return
+    if kept and (state.error is None or state.error.error != "PortalBusy"):
+        notes.append(
+            f"the lock on {', '.join(kept)} was no longer this run's when the branch ended "
+            "(released by a cleanup, or expired and taken by another run)"
+        )
 
 
 def _stage(state: PortalState) -> str:

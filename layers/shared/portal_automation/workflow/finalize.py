@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .portal_lock import release_portal
+from ..errors import LockLost
+from . import locks
 from .restart_wait import restart_seconds
 from .results import record
 from .services import Services, work_prefix
@@ -20,14 +21,31 @@ from .targets import machines_report
 def finalize(state: PortalState, services: Services) -> dict[str, Any]:
     item = state.item
     status = _status(state)
+    if not item.dry_run:
+        recorded = services.ledger.result_of(item.run_id, item.secret_arn)
+        if recorded is not None and recorded.get("status") != STOPPED:
+            return recorded  # run again after it finished: the same report, nothing twice
+        # Still this run's portal, or nothing is promoted (LockLost: RecordFailure then
+        # settles AWSPENDING by what the portal runs). A stopped run's branch is closed.
+        if recorded is not None:
+            raise LockLost(f"the run was stopped before Finalize of {item.secret_arn}")
+        locks.renew(state, services, "Finalize")
     if state.preflight and state.preflight.next == "change":
         if status == "verified" and item.action == "rotate-shared-key":
             services.secrets.promote(item.secret_arn, item.version_id)
         services.work.delete_prefix(work_prefix(item.run_id, item.secret_arn))
+    report = record(state, services, summary(state, status))
     if not item.dry_run:
-        release_portal(state, services)
-        services.ledger.release(item.secret_arn, item.run_id)
-    return record(state, services, summary(state, status))
+        kept = locks.release(state, services)
+        if kept:
+            raise LockLost(
+                f"the portal of {item.secret_arn} ended {status}, but the lock on "
+                f"{', '.join(kept)} was no longer this run's at the end"
+            )
+    return report
+
+
+STOPPED = "stopped"  # the status of a portal whose run was cleaned up (workflow/cleanup)
 
 
 def _status(state: PortalState) -> str:

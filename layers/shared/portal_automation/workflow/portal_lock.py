@@ -7,7 +7,7 @@ by what the portal says is the same whichever URL reaches it (the names of the m
 ``portaladmin/machines`` lists), else by its URL, normalised. The lock's key is a digest
 of that identity, never a URL; its holder is this portal's branch (the run and the
 secret: two secrets of one run are two holders). The keys a branch holds are in
-``PreflightResult.locks``, released wherever the secret's lock is.
+``PreflightResult.locks``; ``workflow/locks.py`` renews and releases them with the secret's.
 
 The planner cannot see two secrets' URLs without reading their values (it lists and
 describes secrets only), so it cannot refuse such a pair: this lock does.
@@ -19,7 +19,6 @@ from ..errors import PortalBusy
 from ..portal.url import comparable_url
 from .models import PortalItem
 from .services import Services, digest
-from .state import PortalState
 
 
 def identity(machine_names: list[str] | None, url: str) -> str:
@@ -44,7 +43,7 @@ def lock_portal(services: Services, item: PortalItem, portal_identity: str) -> l
     another branch holds it)."""
     key = lock_key(portal_identity)
     try:
-        services.ledger.acquire(key, holder(item))
+        services.ledger.acquire(key, item.run_id, owner=holder(item))
     except PortalBusy:
         other = services.ledger.holder(key) or "another run"
         raise PortalBusy(
@@ -53,10 +52,3 @@ def lock_portal(services: Services, item: PortalItem, portal_identity: str) -> l
             "finishes, and keep one secret per portal"
         ) from None
     return [key]
-
-
-def release_portal(state: PortalState, services: Services) -> None:
-    """Release every portal lock the branch holds (each only if it holds it)."""
-    keys = state.preflight.locks if state.preflight else []
-    for key in keys:
-        services.ledger.release(key, holder(state.item))

@@ -10,6 +10,8 @@
   may contain any of them (FAULTS row 25).
 - After every test, no request in any emulator's log has ``token`` or ``password`` in
   its query string, and every request carries a Referer header (FAULTS row 26).
+- Server sites (``server_emu``: 11.3, 11.5, 12.0 and 10.9.1 at their own contexts) are
+  held to the same checks: their keys and tokens are canary values too.
 """
 
 from __future__ import annotations
@@ -34,10 +36,15 @@ from .support import (
     P114,
     P114_REJECT,
     P1071,
+    S113,
+    S115,
+    S120,
+    S1091,
     Canary,
     fast_settings,
     portal_settings,
     running,
+    server_settings,
 )
 
 
@@ -50,6 +57,17 @@ def emu() -> Iterator[PortalEmulator]:
         portal_settings("10.7", P107),
         portal_settings("10.7.1", P1071),
         portal_settings("10.9", P109),
+    ) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def server_emu() -> Iterator[PortalEmulator]:
+    with running(
+        server_settings("11.3", S113),
+        server_settings("11.5", S115),
+        server_settings("12.0", S120),
+        server_settings("10.9.1", S1091),
     ) as emulator:
         yield emulator
 
@@ -97,6 +115,9 @@ def canary(monkeypatch: pytest.MonkeyPatch) -> Iterator[Canary]:
     monkeypatch.setattr(Secret, "__init__", recording_init)
     yield watcher
     for emulator in list(EMULATORS):
+        for site in emulator.servers:
+            for value in site.secret_values_seen():
+                watcher.add(value)
         for portal in emulator.portals:
             watcher.add(portal.shared_key)
             watcher.add(portal.stored_shared_key)
@@ -123,5 +144,5 @@ def _reset_emulators() -> Iterator[None]:
     yield
     for emulator in list(EMULATORS):
         emulator.faults.clear()
-        for portal in emulator.portals:
-            assert portal.wait_until_up(HANG_GUARD), f"portal {portal.context} did not come up"
+        for site in emulator.sites:
+            assert site.wait_until_up(HANG_GUARD), f"{site.kind} {site.context} did not come up"

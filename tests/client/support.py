@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 import pytest
 from portal_automation.portal.transport import TransportSettings
 from portal_automation.portal.url import UrlPolicy
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
 from portal_local.emulator.request_log import RequestRecord
 
 ADMIN = "portaladmin"
+SITE_ADMIN = "siteadmin"
 CANARY_PASSWORD = "CANARY-admin-pw-7f3a9c"
 RESTART_SECONDS = 0.4
 RESTART_LAG_SECONDS = 0.1
@@ -28,6 +29,11 @@ P114_REJECT = "p114r"  # 11.4, a supplied key is rejected
 P107 = "p107"
 P1071 = "p1071"
 P109 = "p109"
+# Context paths of the server sites (``server_emu``).
+S113 = "server"
+S115 = "s115"
+S120 = "s120"
+S1091 = "s1091"
 
 E = TypeVar("E", bound=BaseException)
 
@@ -52,6 +58,19 @@ def portal_settings(version: str, context: str = P113, **overrides: Any) -> Port
     return PortalSettings(**values)
 
 
+def server_settings(version: str, context: str = S113, **overrides: Any) -> ServerSettings:
+    values: dict[str, Any] = {
+        "version": version,
+        "context": context,
+        "restart_seconds": RESTART_SECONDS,
+        "restart_lag_seconds": RESTART_LAG_SECONDS,
+        "admin_username": SITE_ADMIN,
+        "admin_password": CANARY_PASSWORD,
+    }
+    values.update(overrides)
+    return ServerSettings(**values)
+
+
 def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> TransportSettings:
     values: dict[str, Any] = {
         "connect_timeout": 2.0,
@@ -65,7 +84,7 @@ def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> Transp
 
 
 @contextmanager
-def running(*settings: PortalSettings, **kwargs: Any) -> Iterator[PortalEmulator]:
+def running(*settings: PortalSettings | ServerSettings, **kwargs: Any) -> Iterator[PortalEmulator]:
     """An emulator registered for the after-test checks; stopped on exit (``kwargs``:
     PortalEmulator's, e.g. a ``clock``)."""
     emu = PortalEmulator(list(settings), port=0, **kwargs).start()

@@ -81,6 +81,11 @@ class UnsupportedPortalVersion(PortalAutomationError):
     this project supports."""
 
 
+class UnsupportedTokenManager(PortalAutomationError):
+    """An ArcGIS Server site whose token manager is not BUILTIN: its tokens are not
+    signed with a shared key this project can rotate; refused before anything is sent."""
+
+
 class MachineUnreachable(PortalAutomationError):
     """A machine of an HA portal does not answer at its adminURL from the functions, so
     the change could not be verified on it; refused before anything changes."""

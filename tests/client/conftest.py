@@ -17,11 +17,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from portal_automation.portal import AdminSession, PortalClient
 from portal_automation.sensitive import Secret
+from portal_automation.server import ServerClient
 from portal_local.emulator import PortalEmulator
 
 from .support import (
@@ -29,7 +29,6 @@ from .support import (
     CANARY_PASSWORD,
     EMULATORS,
     HANG_GUARD,
-    LOCAL,
     P107,
     P109,
     P113,
@@ -41,7 +40,7 @@ from .support import (
     S120,
     S1091,
     Canary,
-    fast_settings,
+    client_factory,
     portal_settings,
     running,
     server_settings,
@@ -75,21 +74,15 @@ def server_emu() -> Iterator[PortalEmulator]:
 @pytest.fixture
 def make_client(emu: PortalEmulator) -> Iterator[Callable[..., PortalClient]]:
     """``make_client(context, referer=..., **transport_overrides)``; closed after the test."""
-    made: list[PortalClient] = []
+    with client_factory(emu, PortalClient, P113) as make:
+        yield make
 
-    def make(context: str = P113, *, referer: str | None = None, **overrides: Any) -> PortalClient:
-        client = PortalClient(
-            emu.url(context),
-            referer=referer,
-            settings=fast_settings(emu, **overrides),
-            policy=LOCAL,
-        )
-        made.append(client)
-        return client
 
-    yield make
-    for client in made:
-        client.close()
+@pytest.fixture
+def make_server(server_emu: PortalEmulator) -> Iterator[Callable[..., ServerClient]]:
+    """``make_server(context, emu=..., url=..., referer=..., **transport_overrides)``."""
+    with client_factory(server_emu, ServerClient, S113) as make:
+        yield make
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
+from portal_automation.portal.admin_client import AdminApiClient
 from portal_automation.portal.transport import TransportSettings
 from portal_automation.portal.url import UrlPolicy
 from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
@@ -36,6 +37,7 @@ S120 = "s120"
 S1091 = "s1091"
 
 E = TypeVar("E", bound=BaseException)
+C = TypeVar("C", bound=AdminApiClient)
 
 # The emulator listens on 127.0.0.1: the client tests allow local portal addresses.
 LOCAL = UrlPolicy(allow_local=True)
@@ -46,29 +48,24 @@ EMULATORS: list[PortalEmulator] = []
 
 
 def portal_settings(version: str, context: str = P113, **overrides: Any) -> PortalSettings:
-    values: dict[str, Any] = {
-        "version": version,
-        "context": context,
-        "restart_seconds": RESTART_SECONDS,
-        "restart_lag_seconds": RESTART_LAG_SECONDS,
-        "admin_username": ADMIN,
-        "admin_password": CANARY_PASSWORD,
-    }
-    values.update(overrides)
-    return PortalSettings(**values)
+    return PortalSettings(**_timed(version, context, ADMIN, overrides))
 
 
 def server_settings(version: str, context: str = S113, **overrides: Any) -> ServerSettings:
+    return ServerSettings(**_timed(version, context, SITE_ADMIN, overrides))
+
+
+def _timed(version: str, context: str, admin: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Sub-second restarts, the canary password."""
     values: dict[str, Any] = {
         "version": version,
         "context": context,
         "restart_seconds": RESTART_SECONDS,
         "restart_lag_seconds": RESTART_LAG_SECONDS,
-        "admin_username": SITE_ADMIN,
+        "admin_username": admin,
         "admin_password": CANARY_PASSWORD,
     }
-    values.update(overrides)
-    return ServerSettings(**values)
+    return {**values, **overrides}
 
 
 def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> TransportSettings:
@@ -81,6 +78,38 @@ def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> Transp
     }
     values.update(overrides)
     return TransportSettings(**values)
+
+
+@contextmanager
+def client_factory(
+    default: PortalEmulator, kind: type[C], default_context: str
+) -> Iterator[Callable[..., C]]:
+    """``make(context, emu=..., url=..., referer=..., **transport_overrides)``: a client
+    of ``kind`` (at ``url``, or the context's URL of ``emu``, else of ``default``); every
+    one made is closed on exit."""
+    made: list[C] = []
+
+    def make(
+        context: str = default_context,
+        *,
+        emu: PortalEmulator | None = None,
+        url: str | None = None,
+        referer: str | None = None,
+        **overrides: Any,
+    ) -> C:
+        emulator = emu or default
+        settings = fast_settings(emulator, **overrides)
+        client = kind(
+            url or emulator.url(context), referer=referer, settings=settings, policy=LOCAL
+        )
+        made.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            client.close()
 
 
 @contextmanager

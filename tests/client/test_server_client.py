@@ -3,7 +3,7 @@ the canary and request-log checks of every client test (conftest)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,14 +26,12 @@ from portal_local.emulator import Fault, PortalEmulator
 
 from .support import (
     CANARY_PASSWORD,
-    LOCAL,
     S113,
     S115,
     S120,
     S1091,
     SITE_ADMIN,
     Canary,
-    fast_settings,
     paths,
     running,
     server_settings,
@@ -45,27 +43,6 @@ pytestmark = pytest.mark.client
 PASSWORD = Secret(CANARY_PASSWORD)
 WRONG_PASSWORD = "-".join(("CANARY", "wrong", "site", "pw"))
 UPDATE = "admin/security/tokens/update"
-
-
-@pytest.fixture
-def make_server(server_emu: PortalEmulator) -> Iterator[Callable[..., ServerClient]]:
-    made: list[ServerClient] = []
-
-    def make(context: str = S113, *, emu: PortalEmulator | None = None, **kw: Any) -> ServerClient:
-        emulator = emu or server_emu
-        url = kw.pop("url", None) or emulator.url(context)
-        client = ServerClient(
-            url,
-            referer=kw.pop("referer", None),
-            settings=fast_settings(emulator, **kw),
-            policy=LOCAL,
-        )
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 def _token(server: ServerClient, **kwargs: Any) -> PortalToken:

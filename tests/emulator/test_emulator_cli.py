@@ -146,3 +146,46 @@ def test_cli_dispatch_table() -> None:
     assert new.initial_default_user_type == ""
     with pytest.raises(SystemExit):
         main(["no-such-command"])
+
+
+def test_cli_runs_server_sites_beside_a_portal() -> None:
+    command = [
+        sys.executable, "-m", "portal_local.cli", "emulator", "--port", "0", "--tls",
+        "--context", "portal", "--server", "server", "--server-version", "12.0",
+        "--server-machines", "2", "--username", "cliadmin", "--password", "cli-pass",
+    ]  # fmt: skip
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output = "\n".join(_read_until(_lines(process), "Running"))
+        site = re.search(r"ArcGIS Server site 12\.0\.0 at (https://\S+/server)", output)
+        machine = re.search(r"machine SERVER-2\S* \(peer\): (https://\S+/arcgis/admin)", output)
+        bundle = re.search(r"CA bundle: (\S+)", output)
+        assert site, output
+        assert machine, output
+        assert bundle, output
+        assert "Portal 11.3.0 at" in output
+        session = requests.Session()
+        session.trust_env = False
+        token = session.post(
+            f"{site.group(1)}/admin/generateToken",
+            data={"username": "cliadmin", "password": "cli-pass", "referer": "https://x"}
+            | {"f": "json"},
+            verify=bundle.group(1),
+            timeout=5,
+        ).json()
+        assert token["expires"].isdigit()
+        health = session.get(
+            f"{machine.group(1).removesuffix('/admin')}/rest/info/healthCheck",
+            params={"f": "json"},
+            verify=bundle.group(1),
+            timeout=5,
+        )
+        assert health.json() == {"success": True}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)

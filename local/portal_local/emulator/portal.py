@@ -125,11 +125,6 @@ class Portal(Site):
     # ---- read-only state (each read first brings the restart lifecycle up to date) ----
 
     @property
-    def version(self) -> str:
-        """The full version the admin root reports, e.g. ``"11.3.0"``."""
-        return self.settings.full_version
-
-    @property
     def security_config(self) -> dict[str, Any]:
         """A copy of the stored configuration, by meaning: booleans are JSON booleans
         (``security_config_answer`` is what GET security/config answers)."""

@@ -89,10 +89,6 @@ class ServerSite(Site):
     # ---- read-only state ----
 
     @property
-    def version(self) -> str:
-        return self.settings.full_version
-
-    @property
     def token_manager_config(self) -> dict[str, Any]:
         """A copy of the stored token manager configuration (the key in clear)."""
         with self.lock:

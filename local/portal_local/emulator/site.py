@@ -78,6 +78,9 @@ class SiteSettings(Protocol):
     @property
     def alias_contexts(self) -> tuple[str, ...]: ...
 
+    @property
+    def full_version(self) -> str: ...
+
 
 class Site:
     """Subclasses build ``self._machines`` (the first one is the primary) and define
@@ -152,6 +155,11 @@ class Site:
     @property
     def context(self) -> str:
         return self.settings.context
+
+    @property
+    def version(self) -> str:
+        """The full version the target reports, e.g. ``"11.3.0"``."""
+        return self.settings.full_version
 
     @property
     def shared_key(self) -> str:

@@ -29,7 +29,7 @@ def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
     return lines
 
 
-def _read_until(lines: queue.Queue[str], marker: str, timeout: float = 15.0) -> list[str]:
+def _read_until(lines: queue.Queue[str], marker: str, timeout: float = 60.0) -> list[str]:
     seen: list[str] = []
     while not any(marker in line for line in seen):
         seen.append(lines.get(timeout=timeout))

@@ -11,7 +11,7 @@ from ...sensitive import Secret
 from ..models import PortalItem
 from ..services import Services, work_prefix
 
-KeyMode = Literal["supplied", "generated"]
+KeyMode = Literal["supplied", "generated", "server"]
 PRE_CHANGE_KEY: Final = "pre-change-key"
 
 

@@ -29,7 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from portal_local.emulator.settings import DownMode, TlsVariant, full_version, version_tuple
+from portal_local.emulator.settings import (
+    DownMode,
+    TlsVariant,
+    aliases_of,
+    full_version,
+    version_tuple,
+)
 
 DEFAULT_SITE_ADMIN_USERNAME = "siteadmin"
 DEFAULT_SITE_ADMIN_PASSWORD = "emulator-local-only-siteadmin"  # noqa: S105 - local default
@@ -110,10 +116,7 @@ class ServerSettings:
             raise ValueError(f"invalid context path {self.context!r}")
         if self.context.split("/")[0] == "__emulator":
             raise ValueError("the context __emulator is reserved for the control API")
-        aliases = tuple(alias.strip("/") for alias in self.alias_contexts)
-        if not all(aliases) or self.context in aliases:
-            raise ValueError(f"invalid alias contexts {self.alias_contexts!r}")
-        object.__setattr__(self, "alias_contexts", aliases)
+        object.__setattr__(self, "alias_contexts", aliases_of(self.context, self.alias_contexts))
         _choice("tls_variant", self.tls_variant, TlsVariant)
         _choice("down_mode", self.down_mode, DownMode)
         if not 1 <= self.machines <= MAX_MACHINES:

@@ -190,7 +190,11 @@ def _expiry(value: object) -> datetime | None:
 
 
 def vetted_machines(
-    listed: object, *, limit: int = MAX_MACHINES, why: str = "a highly available portal has two"
+    listed: object,
+    *,
+    limit: int = MAX_MACHINES,
+    target: str = "portal",
+    why: str = "a highly available portal has two",
 ) -> list[Machine]:
     """The ``machines`` of a machines listing (a portal's or a site's), bounded (``limit``
     machines, names and URLs no longer than any real one) and printable. The adminURLs
@@ -199,8 +203,8 @@ def vetted_machines(
         raise PortalBadResponse("list machines: answer has no machines")
     if len(listed) > limit:
         raise MachineListTooLarge(
-            f"list machines: {len(listed)} machines are listed, more than the {limit} "
-            f"accepted ({why})"
+            f"list machines: the {target} lists {len(listed)} machines, more than the "
+            f"{limit} accepted ({why})"
         )
     return [_machine(entry) for entry in listed]
 

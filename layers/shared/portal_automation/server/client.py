@@ -51,7 +51,8 @@ class ServerClient(AdminApiClient):
         """``admin/machines``: every machine of the site, as listed (adminURLs end in
         ``/admin``: ``models.site_url_of`` gives a machine's base URL)."""
         body = self._admin("admin/machines", token, operation="list machines")
-        return vetted_machines(body.get("machines"), limit=MAX_SITE_MACHINES, why=_SITE_MACHINES)
+        listed = body.get("machines")
+        return vetted_machines(listed, limit=MAX_SITE_MACHINES, target="site", why=_SITE_MACHINES)
 
     def read_token_config(self, token: PortalToken) -> TokenManagerConfig:
         """``admin/security/tokens``: the whole token manager configuration (the key in

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Final, Self
 
 import requests
 
+from ..domain.version import PortalVersion
 from ..errors import MachineListTooLarge, PortalAuthFailed, PortalBadResponse, PortalTlsError
 from ..printable import printable
 from ..sensitive import Secret
@@ -45,8 +46,14 @@ _MAX_EXPIRY_DIGITS: Final = 15
 
 
 class AdminApiClient:
-    """One target, one HTTP session. Every method maps failures to the named errors."""
+    """One target, one HTTP session. Every method maps failures to the named errors.
 
+    ``version``: the target's, when known (a portal's decides how its token travels);
+    ``token_client`` and ``token_ip``: what the tokens it makes are bound to (the
+    credentials secret's ``tokenClient``, ``tokenIp``).
+    """
+
+    KIND: ClassVar[str]
     TOKEN_PATH: ClassVar[str]
 
     def __init__(
@@ -56,9 +63,15 @@ class AdminApiClient:
         referer: str | None = None,
         policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
         settings: TransportSettings | None = None,
+        version: PortalVersion | None = None,
+        token_client: TokenClient = "referer",  # noqa: S107 - a binding, not a password
+        token_ip: str | None = None,
     ) -> None:
         self.base_url = normalise_portal_url(url, policy)
         self.referer = referer or self.base_url
+        self.version = version
+        self.token_client: TokenClient = token_client
+        self.token_ip = token_ip
         self._http = Transport(
             self.base_url,
             self.referer,
@@ -83,11 +96,14 @@ class AdminApiClient:
         username: str,
         password: Secret,
         *,
-        client: TokenClient = "referer",
+        client: TokenClient | None = None,
         ip: str | None = None,
         expiration_minutes: int = DEFAULT_TOKEN_MINUTES,
     ) -> PortalToken:
-        """POST ``TOKEN_PATH``: a token bound to the referer (or an address)."""
+        """POST ``TOKEN_PATH``: a token bound to the referer or an address (by default
+        what this client was made with)."""
+        if client is None:
+            client, ip = self.token_client, self.token_ip
         if not 1 <= expiration_minutes <= MAX_TOKEN_MINUTES:
             raise ValueError(f"expiration_minutes must be 1..{MAX_TOKEN_MINUTES}")
         form = {

@@ -13,8 +13,6 @@ from ..printable import shown
 from ..sensitive import Secret
 from .admin_client import AdminApiClient, update_accepted, vetted_machines
 from .models import HealthStatus, Machine, PortalInfo, PortalToken, SecurityConfig, UpdateAccepted
-from .transport import TransportSettings
-from .url import UrlPolicy
 from .vetted import FederationValidation, federation, user_types
 
 DEFAULT_RECHECK_SECONDS: Final = 10
@@ -34,19 +32,8 @@ class PortalClient(AdminApiClient):
     (PORTAL_API.md 2); never in a URL.
     """
 
+    KIND = "portal"
     TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105 - a path
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        referer: str | None = None,
-        policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
-        settings: TransportSettings | None = None,
-        version: PortalVersion | None = None,
-    ) -> None:
-        super().__init__(url, referer=referer, policy=policy, settings=settings)
-        self.version = version
 
     # --- portaladmin ---------------------------------------------------------------
 

@@ -33,6 +33,7 @@ class ServerClient(AdminApiClient):
     """One ArcGIS Server site (its base URL with its context, e.g.
     ``https://gis.example.com:6443/arcgis``, or its Web Adaptor's), one HTTP session."""
 
+    KIND = "server"
     TOKEN_PATH = "admin/generateToken"  # noqa: S105 - a path
 
     def info(self, token: PortalToken) -> PortalInfo:

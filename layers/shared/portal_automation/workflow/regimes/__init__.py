@@ -28,7 +28,7 @@ from .supplied import SuppliedKey
 _REGIMES: Final[dict[KeyMode, KeyRegime]] = {
     "supplied": SuppliedKey(),
     "generated": GeneratedKey(),
-    "server": SuppliedKey("server", generate_server_key, "server site"),
+    "server": SuppliedKey("server", generate_server_key, "server site", read_key_first=True),
 }
 
 

@@ -54,6 +54,11 @@ class KeyRegime(Protocol):
         """The name preflight reports (``keyMode`` in the summary)."""
         ...
 
+    def check(self, session: AdminSession) -> None:
+        """At Preflight, before anything is stored or sent: raise the named error when
+        the target cannot take this regime's key (a site's token manager not BUILTIN)."""
+        ...
+
     def prepare(self, rotation: Rotation, portal_key: Secret) -> PreparedUpdate:
         """Before the update: make the new key impossible to lose; say if it is in place."""
         ...

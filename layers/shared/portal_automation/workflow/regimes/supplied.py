@@ -19,10 +19,19 @@ class SuppliedKey:
         mode: KeyMode = "supplied",
         generate: Callable[[], Secret] = generate_shared_key,
         target: str = "portal",
+        *,
+        read_key_first: bool = False,
     ) -> None:
         self.mode: KeyMode = mode
         self._generate = generate
         self._target = target
+        self._read_key_first = read_key_first
+
+    def check(self, session: AdminSession) -> None:
+        """A site reads its token manager first: one that is not BUILTIN is refused
+        here (``UnsupportedTokenManager``), before any key is made or stored."""
+        if self._read_key_first:
+            session.call(session.client.read_shared_key)
 
     def prepare(self, rotation: Rotation, portal_key: Secret) -> PreparedUpdate:
         key = self._pending_key(rotation)

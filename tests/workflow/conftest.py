@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 from portal_automation.cli.follow import FollowResult
+from portal_local.aws.up import outputs_document
 from portal_local.deployment import LocalDeployment, PortalLogin
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
 from portal_local.leaks import (
     Seen,
     find_leaks,
@@ -210,8 +211,35 @@ PORTALS: dict[str, dict[str, Any]] = {
     "stopver": {"version": "11.3"},
     "stoprb": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
     "ssmdoor": {"version": "11.3"},
+    # Mixed fleets of portals and ArcGIS Server sites (issue 22).
+    "mixp113": {"version": "11.3"},
+    "mixp120": {"version": "12.0"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
+}
+# ArcGIS Server sites (issue 22): context -> ServerSettings overrides; one per scenario.
+SITE_ADMIN = "siteadmin"
+SERVERS: dict[str, dict[str, Any]] = {
+    "srv113": {"version": "11.3"},
+    "srv115r": {"version": "11.5", "key_update_restarts": True},
+    "srv120": {"version": "12.0"},
+    "srv120r": {"version": "12.0", "key_update_restarts": True},
+    "srvmulti": {
+        "version": "11.5",
+        "machines": 3,
+        "key_update_restarts": True,
+        "restart_stagger_seconds": 1.0,
+    },
+    "srvunpinned": {"version": "11.3", "machines": 2},
+    "srvext": {"version": "11.3", "token_manager_type": "EXTERNAL"},
+    "srvrefuse": {"version": "11.3", "refused_key_length": 32},
+    "srvforever": {"version": "11.3", "key_update_restarts": True},
+    "srvleft": {"version": "11.3"},
+    "srvcfg": {"version": "11.3"},
+    "srvmix": {"version": "12.0", "key_update_restarts": True},
+    "srvsm": {"version": "11.3", "key_update_restarts": True},
+    "srvevt": {"version": "11.5"},
+    "srvcli": {"version": "12.0"},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most. 30 is
@@ -248,7 +276,19 @@ def emulator() -> Iterator[PortalEmulator]:
         )
         for context, overrides in ((c, dict(o)) for c, o in PORTALS.items())
     ]
-    with PortalEmulator(settings, port=0) as emu:
+    sites = [
+        ServerSettings(
+            context=context,
+            admin_username=SITE_ADMIN,
+            admin_password=CANARY_PASSWORD,
+            restart_seconds=RESTART,
+            restart_lag_seconds=LAG,
+            tls=True,
+            **overrides,
+        )
+        for context, overrides in SERVERS.items()
+    ]
+    with PortalEmulator([*settings, *sites], port=0) as emu:
         yield emu
 
 
@@ -291,6 +331,15 @@ class Workflow:
         login = PortalLogin(self.emulator.url(context), "portaladmin", CANARY_PASSWORD)
         return self.aws.create_portal_secret(
             f"{self.test_name}-{context}-{self.counter}", login, **extra
+        )
+
+    def server_secret_for(self, context: str, **extra: Any) -> str:
+        """A credentials secret of the ArcGIS Server site at ``context`` (its URL with
+        its context, ``"kind": "server"``)."""
+        self.counter += 1
+        login = PortalLogin(self.emulator.url(context), SITE_ADMIN, CANARY_PASSWORD)
+        return self.aws.create_portal_secret(
+            f"{self.test_name}-{context}-{self.counter}", login, kind="server", **extra
         )
 
     def start(self, payload: dict[str, Any]) -> str:
@@ -391,6 +440,15 @@ def workflow(
     yield Workflow(deployment, emulator, name)
     emulator.faults.clear()
     assert_nothing_leaked(deployment, emulator)
+
+
+@pytest.fixture
+def outputs(workflow: Workflow, tmp_path: Path) -> Path:
+    """The stack's outputs as a file, as ``portal-local up --outputs`` writes it."""
+    assert workflow.aws.stack is not None
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
+    return path
 
 
 def run_id(result: FollowResult) -> str:

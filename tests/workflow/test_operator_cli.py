@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from portal_automation.cli import main
-from portal_local.aws.up import outputs_document
 from portal_local.emulator import Fault
 
 from .conftest import TIMING, Workflow
@@ -17,14 +16,6 @@ from .conftest import TIMING, Workflow
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 DRIFTING = {"allowedProxyHosts": "cli-drift.example.com"}
-
-
-@pytest.fixture
-def outputs(workflow: Workflow, tmp_path: Path) -> Path:
-    assert workflow.aws.stack is not None
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
-    return path
 
 
 def test_start_runs_through_the_alias_and_follows_to_the_end(

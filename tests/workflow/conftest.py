@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from portal_automation.cli import main as cli_main
 from portal_automation.cli.follow import FollowResult
 from portal_local.aws.up import outputs_document
 from portal_local.deployment import LocalDeployment, PortalLogin
@@ -342,6 +344,12 @@ class Workflow:
             f"{self.test_name}-{context}-{self.counter}", login, kind="server", **extra
         )
 
+    def raw_secret(self, body: dict[str, Any]) -> str:
+        """A credentials secret holding ``body`` as it is (no login filled in)."""
+        sm = self.aws.client("secretsmanager")
+        name = f"portal-admin/{self.test_name}-{uuid.uuid4().hex[:6]}"
+        return str(sm.create_secret(Name=name, SecretString=json.dumps(body))["ARN"])
+
     def start(self, payload: dict[str, Any]) -> str:
         """Start an execution of ``payload`` under a name of this test; its ARN."""
         self.counter += 1
@@ -449,6 +457,24 @@ def outputs(workflow: Workflow, tmp_path: Path) -> Path:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
     return path
+
+
+def start_with_cli(outputs: Path, tmp_path: Path, arn: str, label: str) -> int:
+    """``portal-automation start`` of a rotation of ``arn`` (labelled), as an operator
+    types it; its exit code."""
+    request = tmp_path / "input.json"
+    payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn, "label": label}]}
+    request.write_text(json.dumps({**payload, "timing": TIMING}))
+    return cli_main(
+        ["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"]
+    )
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 nothing listens at (connections refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run_id(result: FollowResult) -> str:

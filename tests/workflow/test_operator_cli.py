@@ -11,7 +11,7 @@ import pytest
 from portal_automation.cli import main
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow
+from .conftest import TIMING, Workflow, start_with_cli
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -22,18 +22,8 @@ def test_start_runs_through_the_alias_and_follows_to_the_end(
     workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = workflow.secret_for("rot113")
-    request = tmp_path / "input.json"
-    request.write_text(
-        json.dumps(
-            {
-                "action": "rotate-shared-key",
-                "portals": [{"secretArn": arn, "label": "cli-start"}],
-                "timing": TIMING,
-            }
-        )
-    )
 
-    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+    code = start_with_cli(outputs, tmp_path, arn, "cli-start")
 
     printed = capsys.readouterr().out
     assert code == 0, printed

@@ -5,7 +5,6 @@ AWSCURRENT only after the proof), the failures named, against emulated sites."""
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from pathlib import Path
 
@@ -19,9 +18,11 @@ from .conftest import (
     SITE_ADMIN,
     TIMING,
     Workflow,
+    closed_port,
     notification_for,
     portal_result,
     run_id,
+    start_with_cli,
 )
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
@@ -145,18 +146,13 @@ def test_a_key_the_site_refuses_is_rejected_and_nothing_stays_pending(workflow: 
 
 
 def test_an_unreachable_site_fails_named(workflow: Workflow) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     body = {
         "kind": "server",
-        "url": f"https://127.0.0.1:{port}/arcgis",
+        "url": f"https://127.0.0.1:{closed_port()}/arcgis",
         "username": SITE_ADMIN,
         "password": CANARY_PASSWORD,
     }
-    arn = workflow.aws.client("secretsmanager").create_secret(
-        Name=f"portal-admin/{workflow.test_name}", SecretString=json.dumps(body)
-    )["ARN"]
+    arn = workflow.raw_secret(body)
 
     result = workflow.rotate(arn)
 
@@ -282,18 +278,8 @@ def test_the_cli_starts_a_site_rotation_and_status_lists_its_key_age(
     workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = workflow.server_secret_for("srvcli")
-    request = tmp_path / "input.json"
-    request.write_text(
-        json.dumps(
-            {
-                "action": "rotate-shared-key",
-                "portals": [{"secretArn": arn, "label": "site-cli"}],
-                "timing": TIMING,
-            }
-        )
-    )
 
-    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+    code = start_with_cli(outputs, tmp_path, arn, "site-cli")
 
     assert code == 0, capsys.readouterr().out
     capsys.readouterr()

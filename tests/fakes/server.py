@@ -11,6 +11,7 @@ a restart the test drives), with a site's rules, failing where the real client f
 - an accepted update runs the new key at once on every machine (``restarts=False``,
   the emulator's default), or, like a portal, once the test restarts it;
 - the answer has no ``recheckAfterSeconds`` (the client then looks again at once);
+- no token outlives ``long_timeout_minutes`` (the token manager's ``longTimeout``);
 - its machines are listed with adminURLs that end in ``/admin``;
 - it has no portal calls (security config, licenses, federation): a step that makes
   one on a site fails, as it would with the real client.
@@ -43,14 +44,20 @@ class FakeServer(FakePortal):
         restarts: bool = False,
         token_manager_type: str = BUILTIN,
         refuse_keys: bool = False,
+        long_timeout_minutes: int = 2880,
         **settings: Any,
     ) -> None:
         super().__init__(url, version=version, username=username, **settings)
+        self.long_timeout_minutes = long_timeout_minutes
         self.restarts_on_update = restarts
         self.token_manager_type = token_manager_type
         self.refuse_keys = refuse_keys
         self.peers: list[FakeServer] = [self]
         self.machines = [Machine(f"SERVER-1.{self.host.upper()}", f"{url}/admin", "")]
+
+    def issue(self, minutes: int, referer: str) -> PortalToken:
+        """As a site does: no token outlives the token manager's ``longTimeout``."""
+        return super().issue(min(minutes, self.long_timeout_minutes), referer)
 
     def another_machine(self, url: str) -> FakeServer:
         """A machine more of this site, at ``url`` (its base URL); every machine is then

@@ -14,6 +14,7 @@ from portal_automation.errors import (
     MachinePinMismatch,
     MachineUnreachable,
     PortalRequestRejected,
+    TokenLifetimeTooShort,
     UnsupportedPortalVersion,
     UnsupportedTokenManager,
 )
@@ -193,6 +194,33 @@ def test_a_key_the_site_refuses_leaves_nothing_pending(world: FakeWorld) -> None
     assert any("AWSPENDING version was removed" in note for note in report["error"]["notes"])
     assert report["kind"] == "server"
     assert world.ledger.holder(arn) is None
+
+
+def test_a_site_whose_tokens_die_before_the_wait_is_over_is_not_changed(
+    world: FakeWorld,
+) -> None:
+    """A probe that expired is refused whatever key runs: it must outlive the wait."""
+    site, arn = world.server(long_timeout_minutes=10)
+    parts = planned(world, arn, maxRestartSeconds=900)
+
+    with pytest.raises(TokenLifetimeTooShort, match="10 min where 30 were asked"):
+        apply_change(PortalState.model_validate(parts), world.services)
+
+    assert site.count("update_shared_key") == 0
+    prefix = work_prefix(parts["item"]["runId"], arn)
+    assert world.work.get_secret(prefix + PROBE_TOKEN) is None
+    report = failed(world, parts, "TokenLifetimeTooShort")
+    assert world.secrets.pending_version_id(arn) is None
+    assert report["error"]["stage"] == "change"
+
+
+def test_a_probe_that_outlives_the_wait_is_kept(world: FakeWorld) -> None:
+    site, arn = world.server(long_timeout_minutes=10)
+
+    parts = changed(world, arn, maxRestartSeconds=60)  # 2 min of bound and slack
+
+    assert parts["change"]["outcome"] == "accepted"
+    assert site.token_minutes[-1] == 10  # asked 16, the site gave 10: enough
 
 
 def test_a_bad_server_key_is_never_sent(world: FakeWorld) -> None:

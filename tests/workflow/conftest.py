@@ -242,6 +242,7 @@ SERVERS: dict[str, dict[str, Any]] = {
     "srvsm": {"version": "11.3", "key_update_restarts": True},
     "srvevt": {"version": "11.5"},
     "srvcli": {"version": "12.0"},
+    "srvshort": {"version": "11.3", "initial_token_properties": {"longTimeout": "2"}},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most. 30 is

@@ -178,6 +178,25 @@ def test_a_restart_past_the_bound_fails_and_keeps_the_pending_key(workflow: Work
     assert site.wait_until_up(timeout=10)
 
 
+def test_a_site_whose_tokens_die_before_the_restart_bound_is_not_changed(
+    workflow: Workflow,
+) -> None:
+    """The site caps every token at its longTimeout (2 min): the probe would expire
+    before the wait's bound (the deployment's 120 s and a minute) and prove nothing."""
+    site = workflow.emulator.server("srvshort")
+    before = site.stored_shared_key
+    arn = workflow.server_secret_for("srvshort")
+
+    result = workflow.rotate(arn, timing={**TIMING, "maxRestartSeconds": 120})
+
+    report = portal_result(result, arn)
+    assert report["error"]["name"] == "TokenLifetimeTooShort"
+    assert "longTimeout" in report["error"]["message"]
+    assert updates_sent(workflow, "srvshort") == 0
+    assert site.stored_shared_key == before
+    assert list(workflow.stages(arn).values()) == [["AWSCURRENT"]]
+
+
 def test_a_machine_the_secret_does_not_pin_is_refused_with_nothing_sent(
     workflow: Workflow,
 ) -> None:

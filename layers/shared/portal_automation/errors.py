@@ -180,6 +180,11 @@ class PortalRestartTimeout(PortalAutomationError):
     """The portal did not come back (or did not restart) within the allowed maximum."""
 
 
+class TokenLifetimeTooShort(PortalAutomationError):
+    """The target issues tokens for less time than the restart may take: the probe token
+    made before the change could expire before it proves anything; nothing was sent."""
+
+
 class ChangeNotApplied(PortalAutomationError):
     """The portal still has the old state after the allowed number of attempts."""
 

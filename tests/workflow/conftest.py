@@ -216,6 +216,8 @@ PORTALS: dict[str, dict[str, Any]] = {
     # Mixed fleets of portals and ArcGIS Server sites (issue 22).
     "mixp113": {"version": "11.3"},
     "mixp120": {"version": "12.0"},
+    "mixevt1": {"version": "11.3"},
+    "mixevt2": {"version": "11.4"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
 }
@@ -241,6 +243,7 @@ SERVERS: dict[str, dict[str, Any]] = {
     "srvmix": {"version": "12.0", "key_update_restarts": True},
     "srvsm": {"version": "11.3", "key_update_restarts": True},
     "srvevt": {"version": "11.5"},
+    "srvevt2": {"version": "12.0", "key_update_restarts": True},
     "srvcli": {"version": "12.0"},
     "srvshort": {"version": "11.3", "initial_token_properties": {"longTimeout": "2"}},
 }

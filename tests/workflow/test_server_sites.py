@@ -27,6 +27,7 @@ from .conftest import (
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 UPDATE = "admin/security/tokens/update"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def settled(workflow: Workflow, arn: str) -> list[list[str]]:
@@ -261,25 +262,28 @@ def test_the_rotation_function_rotates_a_site(workflow: Workflow) -> None:
     assert site.restart_count == 1
 
 
-def test_a_request_on_the_bus_and_a_selection_by_tag_rotate_a_site(workflow: Workflow) -> None:
-    """The fleet schedule's and the bus's events start the same runs: a selection by tag
-    that holds a portal and a site rotates both."""
+@pytest.mark.parametrize(
+    ("sample", "site_context", "portal_context"),
+    [
+        ("eventbridge-fleet-rotation-schedule.json", "srvevt", "mixevt1"),
+        ("eventbridge-rotate-shared-key.json", "srvevt2", "mixevt2"),
+    ],
+    ids=["fleet schedule", "request on the bus"],
+)
+def test_the_fleet_schedule_and_a_request_on_the_bus_rotate_a_site(
+    workflow: Workflow, sample: str, site_context: str, portal_context: str
+) -> None:
+    """Both events start a run through the start function: a selection by tag that
+    holds a portal and a site rotates both (the fleet schedule's event is its input
+    transformer's output, as the rule delivers it)."""
     tag = {"Key": "rotation-group", "Value": uuid.uuid4().hex[:12]}
-    site, portal = workflow.server_secret_for("srvevt"), workflow.secret_for("rot113")
+    site, portal = workflow.server_secret_for(site_context), workflow.secret_for(portal_context)
     sm = workflow.aws.client("secretsmanager")
     for arn in (site, portal):
         sm.tag_resource(SecretId=arn, Tags=[tag])
-    event = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Rotate Shared Key",
-        "source": "portal-security.requests",
-        "account": "123456789012",
-        "time": "2026-12-07T00:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"select": {"tags": {tag["Key"]: tag["Value"]}}, "timing": TIMING},
-    }
+    event = json.loads((EVENTS / sample).read_text())
+    event["id"] = str(uuid.uuid4())
+    event["detail"] = {"select": {"tags": {tag["Key"]: tag["Value"]}}}
 
     started = workflow.invoke("StartFromEventFunctionArn", event)
 
@@ -290,7 +294,8 @@ def test_a_request_on_the_bus_and_a_selection_by_tag_rotate_a_site(workflow: Wor
         portal: "portal",
     }
     assert portal_result(result, site)["status"] == "verified"
-    assert workflow.secret_json(site)["sharedKey"] == workflow.emulator.server("srvevt").shared_key
+    emulated = workflow.emulator.server(site_context)
+    assert workflow.secret_json(site)["sharedKey"] == emulated.shared_key
 
 
 def test_the_cli_starts_a_site_rotation_and_status_lists_its_key_age(

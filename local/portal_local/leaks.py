@@ -61,10 +61,12 @@ def _queue(aws: LocalDeployment, name: str) -> tuple[str, str]:
 
 
 def secret_values(emulator: PortalEmulator, passwords: Iterable[str]) -> set[str]:
-    """Every password given, and every key and token the emulator ever had or issued,
-    and the secrets of every portal's security configuration (trust key, LDAP bind
-    password)."""
+    """Every password given, and every key and token the emulator ever had or issued
+    (portals and server sites), and the secrets of every portal's security configuration
+    (trust key, LDAP bind password)."""
     values = set(passwords)
+    for site in emulator.servers:
+        values.update(site.secret_values_seen())
     for portal in emulator.portals:
         values.update(portal.secret_values_seen())
         config = portal.security_config

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from portal_automation.domain.kinds import PORTAL
 from portal_automation.domain.security_config import (
     PROPERTIES,
     diff,
@@ -16,7 +17,7 @@ from portal_automation.domain.security_config import (
     validate_desired,
 )
 from portal_automation.domain.shared_key import generate_shared_key
-from portal_automation.domain.version import PortalVersion, require_supported
+from portal_automation.domain.version import PortalVersion
 from portal_automation.errors import (
     InvalidSharedKey,
     PortalAuthFailed,
@@ -188,7 +189,7 @@ def test_10_7_licenses_are_populated_again_after_a_key_change(
     client, portal = make_client(P107), emu.portal(P107)
     token = _token(client)
     info = client.info(token)
-    require_supported(info.version)
+    PORTAL.require_supported(info.version)
     assert info.licenses_populated is True
     restarts = portal.restart_count
     client.update_shared_key(token, generate_shared_key())
@@ -206,12 +207,12 @@ def test_10_7_licenses_are_populated_again_after_a_key_change(
 
 def test_versions_before_10_7_are_refused(canary: Canary) -> None:
     with canary.raises(UnsupportedPortalVersion):
-        require_supported(PortalVersion.parse("10.6.1"))
+        PORTAL.require_supported(PortalVersion.parse("10.6.1"))
 
 
 def test_10_7_1_is_supported(make_client: Callable[..., PortalClient]) -> None:
     client = make_client(P1071)
-    require_supported(client.info(_token(client)).version)
+    PORTAL.require_supported(client.info(_token(client)).version)
 
 
 # --- the shared key ----------------------------------------------------------------

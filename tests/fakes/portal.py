@@ -314,8 +314,9 @@ def _meaning(value: Any) -> Any:
     return value
 
 
-class FakePortalClient:
-    """``PortalApi`` over a ``FakePortal``; ``sent`` records the URL of every password sent."""
+class FakeKeyClient:
+    """``KeyTargetApi`` (what a rotation calls, of a portal or a site) over a ``FakePortal``;
+    ``sent`` records the URL of every password sent."""
 
     def __init__(
         self,
@@ -362,6 +363,31 @@ class FakePortalClient:
     def read_shared_key(self, token: PortalToken) -> Secret:
         self.portal.enter("read_shared_key", admin_token=token)
         return Secret(self.portal.stored_key)
+
+    def machines(self, token: PortalToken) -> list[Machine]:
+        self.portal.enter("machines", admin_token=token)
+        if not self.portal.default_administrator:
+            raise PortalAuthFailed("list machines: portal error 403: not authorized", code=403)
+        answer = [
+            {"machineName": m.name, "adminURL": m.admin_url, "role": m.role}
+            for m in self.portal.machines
+        ]
+        return vetted_machines(answer)  # bounded and printable, as the client does
+
+    def health(self) -> HealthStatus:
+        portal = self.portal
+        if isinstance(portal, _Unreachable):
+            portal.calls.append("health")
+            return HealthStatus(False, "DNS lookup failed")
+        portal.calls.append("health")
+        portal._raise_fault("health")
+        if portal.phase == "down":
+            return HealthStatus(False, "HTTP 503")
+        return HealthStatus(True, "success")
+
+
+class FakePortalClient(FakeKeyClient):
+    """``PortalApi`` over a ``FakePortal``."""
 
     def update_shared_key(self, token: PortalToken, key: Secret | None) -> UpdateAccepted:
         portal = self.portal
@@ -431,16 +457,6 @@ class FakePortalClient:
         portal.user_defaults = copy.deepcopy(dict(settings))
         portal.db.user_default_updates += 1
 
-    def machines(self, token: PortalToken) -> list[Machine]:
-        self.portal.enter("machines", admin_token=token)
-        if not self.portal.default_administrator:
-            raise PortalAuthFailed("list machines: portal error 403: not authorized", code=403)
-        answer = [
-            {"machineName": m.name, "adminURL": m.admin_url, "role": m.role}
-            for m in self.portal.machines
-        ]
-        return vetted_machines(answer)  # bounded and printable, as the client does
-
     def is_enterprise_on_kubernetes(self, token: PortalToken) -> bool:
         self.portal.enter("is_enterprise_on_kubernetes", admin_token=token)
         return False
@@ -461,17 +477,6 @@ class FakePortalClient:
             for n, status in enumerate(self.portal.federated_servers, start=1)
         )
         return FederationValidation(servers, len(servers))
-
-    def health(self) -> HealthStatus:
-        portal = self.portal
-        if isinstance(portal, _Unreachable):
-            portal.calls.append("health")
-            return HealthStatus(False, "DNS lookup failed")
-        portal.calls.append("health")
-        portal._raise_fault("health")
-        if portal.phase == "down":
-            return HealthStatus(False, "HTTP 503")
-        return HealthStatus(True, "success")
 
 
 class _Unreachable(FakePortal):
@@ -512,6 +517,5 @@ class FakePortals:
         # As PortalClient does when it is made: the URL is checked, nothing is sent.
         url = normalise_portal_url(url, self.policy)
         portal = self.by_url.get(url) or _Unreachable(url)
-        return FakePortalClient(
-            portal, referer, sent=self.password_sent_to, url=url, version=version
-        )
+        kind = getattr(portal, "client_class", FakePortalClient)  # a site's (fakes/server)
+        return kind(portal, referer, sent=self.password_sent_to, url=url, version=version)

@@ -10,6 +10,7 @@ from portal_automation.workflow.services import Services
 from .ledger import FakeLedger
 from .portal import FakePortal, FakePortals
 from .secrets import FakeSecrets
+from .server import FakeServer
 from .work_store import FakeWorkStore
 
 
@@ -50,6 +51,24 @@ class FakeWorld:
             },
         )
         return portal, arn
+
+    def server(
+        self, name: str = "site", secret_extra: dict[str, Any] | None = None, **settings: Any
+    ) -> tuple[FakeServer, str]:
+        """A new fake ArcGIS Server site and its credentials secret (``"kind": "server"``)."""
+        site = FakeServer(f"https://{name}.example.com:6443/arcgis", **settings)
+        self.portals.add(site)
+        arn = self.secrets.create(
+            f"portal-admin/{name}",
+            {
+                "kind": "server",
+                "url": site.url,
+                "username": site.username,
+                "password": site.password,
+                **(secret_extra or {}),
+            },
+        )
+        return site, arn
 
     def ha_portal(
         self,

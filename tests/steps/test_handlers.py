@@ -50,6 +50,7 @@ def test_a_missing_variable_fails_the_cold_start_naming_it(
     [
         "manual-rotate-shared-key.json",
         "manual-rotate-fleet.json",
+        "manual-rotate-server-site.json",
         "manual-apply-security-config.json",
         "manual-apply-security-config-dry-run.json",
     ],

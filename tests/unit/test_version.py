@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from portal_automation.domain.kinds import PORTAL
 from portal_automation.domain.version import (
     NEWEST_KNOWN,
     OLDEST_SUPPORTED,
@@ -10,7 +11,6 @@ from portal_automation.domain.version import (
     V11_4,
     PortalVersion,
     fleet_rotation_note,
-    require_supported,
 )
 from portal_automation.errors import UnsupportedPortalVersion
 
@@ -91,27 +91,27 @@ def test_10_7_is_supported(text: str) -> None:
     change: tests/steps/test_post_change.py)."""
     version = v(text)
     assert version == V10_7
-    require_supported(version)
+    PORTAL.require_supported(version)
 
 
 @pytest.mark.parametrize("text", ["10.6", "10.6.1", "10.5", "9.9"])
 def test_versions_before_10_7_are_refused_naming_the_oldest(text: str) -> None:
     with pytest.raises(UnsupportedPortalVersion) as info:
-        require_supported(v(text))
+        PORTAL.require_supported(v(text))
     assert "10.7.1" in info.value.message
 
 
 @pytest.mark.parametrize("text", ["10.6.1", "10.6", "10.5.1", "9.3"])
 def test_older_than_oldest_supported_is_refused(text: str) -> None:
     with pytest.raises(UnsupportedPortalVersion, match="older than the oldest supported"):
-        require_supported(v(text))
+        PORTAL.require_supported(v(text))
 
 
 @pytest.mark.parametrize(
     "text", ["10.7.1", "10.8", "10.8.1", "10.9.1", "11.0", "11.3", "11.4", "12.0"]
 )
 def test_supported_versions_pass(text: str) -> None:
-    require_supported(v(text))
+    PORTAL.require_supported(v(text))
 
 
 def test_oldest_supported_is_10_7_1() -> None:

@@ -4,20 +4,13 @@ once, and credentials secrets that are missing, not JSON or incomplete."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import CANARY_PASSWORD, Workflow, plan_failure_cause, portal_result
+from .conftest import CANARY_PASSWORD, Workflow, closed_port, plan_failure_cause, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_unreachable_portal_fails_named_and_leaves_the_secret(workflow: Workflow) -> None:
@@ -27,9 +20,7 @@ def test_unreachable_portal_fails_named_and_leaves_the_secret(workflow: Workflow
         "username": "portaladmin",
         "password": CANARY_PASSWORD,
     }
-    arn = workflow.aws.client("secretsmanager").create_secret(
-        Name=f"portal-admin/{workflow.test_name}", SecretString=json.dumps(body)
-    )["ARN"]
+    arn = workflow.raw_secret(body)
 
     result = workflow.rotate(arn)
 

@@ -9,40 +9,21 @@ from pathlib import Path
 
 import pytest
 from portal_automation.cli import main
-from portal_local.aws.up import outputs_document
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow
+from .conftest import TIMING, Workflow, start_with_cli
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 DRIFTING = {"allowedProxyHosts": "cli-drift.example.com"}
 
 
-@pytest.fixture
-def outputs(workflow: Workflow, tmp_path: Path) -> Path:
-    assert workflow.aws.stack is not None
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
-    return path
-
-
 def test_start_runs_through_the_alias_and_follows_to_the_end(
     workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = workflow.secret_for("rot113")
-    request = tmp_path / "input.json"
-    request.write_text(
-        json.dumps(
-            {
-                "action": "rotate-shared-key",
-                "portals": [{"secretArn": arn, "label": "cli-start"}],
-                "timing": TIMING,
-            }
-        )
-    )
 
-    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+    code = start_with_cli(outputs, tmp_path, arn, "cli-start")
 
     printed = capsys.readouterr().out
     assert code == 0, printed

@@ -81,6 +81,11 @@ class UnsupportedPortalVersion(PortalAutomationError):
     this project supports."""
 
 
+class UnsupportedTokenManager(PortalAutomationError):
+    """An ArcGIS Server site whose token manager is not BUILTIN: its tokens are not
+    signed with a shared key this project can rotate; refused before anything is sent."""
+
+
 class MachineUnreachable(PortalAutomationError):
     """A machine of an HA portal does not answer at its adminURL from the functions, so
     the change could not be verified on it; refused before anything changes."""
@@ -173,6 +178,11 @@ class LockLost(PortalAutomationError):
 
 class PortalRestartTimeout(PortalAutomationError):
     """The portal did not come back (or did not restart) within the allowed maximum."""
+
+
+class TokenLifetimeTooShort(PortalAutomationError):
+    """The target issues tokens for less time than the restart may take: the probe token
+    made before the change could expire before it proves anything; nothing was sent."""
 
 
 class ChangeNotApplied(PortalAutomationError):

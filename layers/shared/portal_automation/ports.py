@@ -122,8 +122,9 @@ class LedgerPort(Protocol):
     def last_outcomes(self, secret_arns: list[str]) -> dict[str, dict[str, Any]]: ...
 
 
-class PortalApi(Protocol):
-    """The Portal Admin API calls the steps make (``portal.client.PortalClient``)."""
+class KeyTargetApi(Protocol):
+    """The calls a key rotation makes, of a portal and of an ArcGIS Server site alike
+    (``portal.client.PortalClient``, ``server.client.ServerClient``)."""
 
     base_url: str
     referer: str
@@ -135,16 +136,25 @@ class PortalApi(Protocol):
         username: str,
         password: Secret,
         *,
-        client: TokenClient = ...,
+        client: TokenClient | None = ...,
         ip: str | None = ...,
         expiration_minutes: int = ...,
     ) -> PortalToken: ...
 
     def info(self, token: PortalToken) -> PortalInfo: ...
 
+    def machines(self, token: PortalToken) -> list[Machine]: ...
+
     def read_shared_key(self, token: PortalToken) -> Secret: ...
 
     def update_shared_key(self, token: PortalToken, key: Secret | None) -> UpdateAccepted: ...
+
+    def health(self) -> HealthStatus: ...
+
+
+class PortalApi(KeyTargetApi, Protocol):
+    """The Portal Admin API calls the steps make besides a rotation's: only for portals
+    (``domain.kinds``: a site is only ever rotated)."""
 
     def read_security_config(self, token: PortalToken) -> SecurityConfig: ...
 
@@ -160,15 +170,11 @@ class PortalApi(Protocol):
 
     def is_enterprise_on_kubernetes(self, token: PortalToken) -> bool: ...
 
-    def machines(self, token: PortalToken) -> list[Machine]: ...
-
     def populate_license(self, token: PortalToken) -> None: ...
 
     def license_user_types(self, token: PortalToken) -> list[str]: ...
 
     def validate_federated_servers(self, token: PortalToken) -> FederationValidation: ...
-
-    def health(self) -> HealthStatus: ...
 
 
 class PortalConnector(Protocol):

@@ -45,7 +45,7 @@ def get_or_post(request: Request) -> Response | None:
 QUERY_TOKEN_REFUSED = "A token in the query string is not accepted: send it in the body."  # noqa: S105
 
 
-def token_of(machine: Machine[Portal], request: Request) -> str | None:
+def token_of(machine: Machine[Any], request: Request) -> str | None:
     """The token of a request, where each version takes it (PORTAL_API.md 2):
 
     - the ``token`` field of a POST body (documented on every version);

@@ -140,6 +140,15 @@ def _recheck_seconds(value: bool | int) -> int | None:
     return None if value is False else int(value)
 
 
+def aliases_of(context: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """A target's alias contexts (a Web Adaptor's), normalised; ValueError when one is
+    empty, the context itself, or the control API's."""
+    normalised = tuple(alias.strip("/") for alias in aliases)
+    if any(not a or a == context or a.startswith("__emulator") for a in normalised):
+        raise ValueError(f"invalid alias contexts {aliases!r}")
+    return normalised
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -243,10 +252,7 @@ class PortalSettings:
         _check_choice(
             "admin_role", self.admin_role, ("administrator", "security-and-infrastructure")
         )
-        aliases = tuple(a.strip("/") for a in self.alias_contexts)
-        if any(not a or a == self.context or a.startswith("__emulator") for a in aliases):
-            raise ValueError(f"invalid alias contexts {self.alias_contexts!r}")
-        object.__setattr__(self, "alias_contexts", aliases)
+        object.__setattr__(self, "alias_contexts", aliases_of(self.context, self.alias_contexts))
         self._check_machines()
         if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
             raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")

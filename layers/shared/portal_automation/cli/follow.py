@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from ..domain.kinds import KINDS, PORTAL
 from ..printable import printable
 
 WAITING_STATES = frozenset({"WaitRecheck", "PollHealth", "HealthChoice", "WaitPoll"})
@@ -305,9 +306,10 @@ def print_summary(summary: dict[str, Any] | None, out: TextIO | None = None) -> 
     _say(out, f"  outcome: {summary.get('outcome')}   {summary.get('subject', '')}")
     for portal in summary.get("portals", []):
         timings = portal.get("timings", {})
+        kind = KINDS.get(str(portal.get("kind")), PORTAL)
         line = (
             f"  - {portal.get('label') or portal.get('portal') or portal.get('secretArn')}: "
-            f"{portal.get('status')} (portal {portal.get('version', '?')}"
+            f"{portal.get('status')} ({kind.noun} {portal.get('version', '?')}"
         )
         if "restartSeconds" in timings:
             line += f", restart {timings['restartSeconds']:.1f}s"

@@ -85,7 +85,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return OVER_MAX_AGE if ages is not None and ages.over else 0
 
 
-COLUMNS = ("SECRET", "LABEL", "VERSION", "KEY AGE", "LAST RUN", "OUTCOME", "DRIFT", "NEXT ROTATION")
+COLUMNS = (
+    "SECRET",
+    "LABEL",
+    "KIND",
+    "VERSION",
+    "KEY AGE",
+    "LAST RUN",
+    "OUTCOME",
+    "DRIFT",
+    "NEXT ROTATION",
+)
 
 
 def render_table(statuses: Sequence[PortalStatus], now: float | None = None) -> str:
@@ -115,6 +125,7 @@ def _row(status: PortalStatus, now: float) -> tuple[str, ...]:
     return (
         status.name,
         status.label or "-",
+        status.kind or "-",
         status.version or "-",
         age,
         f"{_when(run.get('at'), now)} {run.get('action', '')}".strip() if run else "never",

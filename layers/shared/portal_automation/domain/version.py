@@ -123,14 +123,3 @@ V12_0: Final = PortalVersion((12, 0))
 # The newest version whose documentation this project follows.
 NEWEST_KNOWN: Final = PortalVersion((12, 1))
 OLDEST_SUPPORTED: Final = PortalVersion((10, 7, 1))
-
-
-def require_supported(version: PortalVersion) -> None:
-    """Refuse versions this project does not know how to change safely: before 10.7.1,
-    except 10.7 itself (its licenses are populated again after a key change:
-    workflow/post_change/licenses.py)."""
-    if version < OLDEST_SUPPORTED and version != V10_7:
-        raise UnsupportedPortalVersion(
-            f"portal {version} is older than the oldest supported version "
-            f"{OLDEST_SUPPORTED} (and 10.7); upgrade the portal first"
-        )

@@ -3,56 +3,28 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any, Final, TypeGuard
-
-import requests
+from typing import Any, Final
 
 from ..domain.shared_key import validate_shared_key
 from ..domain.version import PortalVersion
-from ..errors import (
-    MachineListTooLarge,
-    PortalAuthFailed,
-    PortalBadResponse,
-    PortalRequestRejected,
-    PortalTlsError,
-)
-from ..printable import printable, shown
+from ..errors import PortalBadResponse, PortalRequestRejected
+from ..printable import shown
 from ..sensitive import Secret
-from .models import (
-    DEFAULT_TOKEN_MINUTES,
-    HealthStatus,
-    Machine,
-    PortalInfo,
-    PortalToken,
-    SecurityConfig,
-    TokenClient,
-    UpdateAccepted,
-)
-from .responses import parse_json_response
-from .transport import Transport, TransportSettings
-from .url import UrlPolicy, normalise_portal_url
+from .admin_client import AdminApiClient, update_accepted, vetted_machines
+from .models import HealthStatus, Machine, PortalInfo, PortalToken, SecurityConfig, UpdateAccepted
 from .vetted import FederationValidation, federation, user_types
 
-MAX_TOKEN_MINUTES: Final = 525_600
 DEFAULT_RECHECK_SECONDS: Final = 10
-# What the portal says is bounded before it steers anything (issue 18): a recheck longer
-# than the input's own maximum, a version or build longer than any real one.
-MAX_RECHECK_SECONDS: Final = 600
+# What the portal says is bounded before it steers anything (issue 18): a version or
+# build longer than any real one.
 _MAX_VERSION: Final = 32
 _MAX_BUILD: Final = 64
-_LAST_EXPIRY_MS: Final = 253_402_300_799_000  # 9999-12-31: datetime's last second
-# portaladmin/machines: a highly available portal has two machines; a host name has at
-# most 253 characters.
-MAX_MACHINES: Final = 8
-_MAX_MACHINE_NAME: Final = 255
-_MAX_ADMIN_URL: Final = 2048
-_MAX_ROLE: Final = 32
+
+__all__ = ["PortalClient", "vetted_machines"]
 
 
-class PortalClient:
+class PortalClient(AdminApiClient):
     """One portal, one HTTP session. Every method maps failures to the named errors.
 
     The token goes in the POST body on every version and, once the portal's version is
@@ -60,87 +32,8 @@ class PortalClient:
     (PORTAL_API.md 2); never in a URL.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        referer: str | None = None,
-        policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
-        settings: TransportSettings | None = None,
-        version: PortalVersion | None = None,
-    ) -> None:
-        self.base_url = normalise_portal_url(url, policy)
-        self.referer = referer or self.base_url
-        self.version = version
-        self._http = Transport(
-            self.base_url,
-            self.referer,
-            settings or TransportSettings(),
-            allow_local=policy.allow_local,
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PortalClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"PortalClient({self.base_url!r})"
-
-    # --- tokens --------------------------------------------------------------------
-
-    def generate_token(
-        self,
-        username: str,
-        password: Secret,
-        *,
-        client: TokenClient = "referer",
-        ip: str | None = None,
-        expiration_minutes: int = DEFAULT_TOKEN_MINUTES,
-    ) -> PortalToken:
-        if not 1 <= expiration_minutes <= MAX_TOKEN_MINUTES:
-            raise ValueError(f"expiration_minutes must be 1..{MAX_TOKEN_MINUTES}")
-        form = {
-            "username": username,
-            "password": password.reveal(),
-            "client": client,
-            "expiration": str(expiration_minutes),
-            "f": "json",
-        }
-        if client == "referer":
-            form["referer"] = self.referer
-        elif client == "ip":
-            if not ip:
-                raise ValueError("client='ip' needs the ip the token is bound to")
-            form["ip"] = ip
-        response = self._http.post(
-            "sharing/rest/generateToken", form, operation="generateToken", idempotent=True
-        )
-        try:
-            body = parse_json_response(response, "generateToken")
-        except PortalAuthFailed:
-            raise
-        except Exception as exc:
-            code = getattr(exc, "code", None)
-            if code == 400:
-                raise PortalAuthFailed(
-                    f"generateToken refused for user {username!r}: {exc}", code=400
-                ) from None
-            raise
-        token = body.get("token")
-        expires = body.get("expires")
-        if not isinstance(token, str) or not token or not _is_epoch_ms(expires):
-            raise PortalBadResponse("generateToken: answer has no token or expiry")
-        return PortalToken(
-            value=Secret(token),
-            expires_at=datetime.fromtimestamp(expires / 1000, tz=UTC),
-            ssl=bool(body.get("ssl", False)),
-            referer=self.referer if client == "referer" else None,
-        )
+    KIND = "portal"
+    TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105 - a path
 
     # --- portaladmin ---------------------------------------------------------------
 
@@ -266,88 +159,18 @@ class PortalClient:
         )
 
     def health(self) -> HealthStatus:
-        """The anonymous health check. Not ready is an answer, not an error; TLS is an error."""
-        try:
-            response = self._http.get_anonymous(
-                "portaladmin/healthCheck", {"f": "json"}, operation="health check"
-            )
-        except PortalTlsError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every transport failure means "not ready"
-            return HealthStatus(False, getattr(exc, "message", type(exc).__name__))
-        return _health_from(response)
+        """The anonymous health check: ``{"status": "success"}`` when ready."""
+        return self._health("portaladmin/healthCheck", _portal_ready)
 
-    # --- plumbing ------------------------------------------------------------------
-
-    def _admin(
-        self,
-        path: str,
-        token: PortalToken,
-        *,
-        operation: str,
-        form: Mapping[str, str] | None = None,
-        idempotent: bool = True,
-    ) -> dict[str, Any]:
-        data = {"f": "json", "token": token.value.reveal(), **(form or {})}
-        headers = None
+    def _headers(self, token: PortalToken) -> dict[str, str] | None:
         if self.version is not None and self.version.takes_bearer_header:
-            headers = {"Authorization": f"Bearer {token.value.reveal()}"}
-        response = self._http.post(
-            path, data, operation=operation, idempotent=idempotent, headers=headers
-        )
-        return parse_json_response(response, operation)
+            return {"Authorization": f"Bearer {token.value.reveal()}"}
+        return None
 
 
 def _accepted(body: Mapping[str, Any]) -> UpdateAccepted:
-    recheck = body.get("recheckAfterSeconds", DEFAULT_RECHECK_SECONDS)
-    finite = isinstance(recheck, int | float) and not isinstance(recheck, bool)
-    seconds = int(recheck) if finite and math.isfinite(recheck) else DEFAULT_RECHECK_SECONDS
-    return UpdateAccepted(min(max(0, seconds), MAX_RECHECK_SECONDS))
+    return update_accepted(body, DEFAULT_RECHECK_SECONDS)
 
 
-def vetted_machines(listed: object) -> list[Machine]:
-    """The ``machines`` of a ``portaladmin/machines`` answer, bounded and printable."""
-    if not isinstance(listed, list):
-        raise PortalBadResponse("list machines: answer has no machines")
-    if len(listed) > MAX_MACHINES:
-        raise MachineListTooLarge(
-            f"list machines: the portal lists {len(listed)} machines, more than the "
-            f"{MAX_MACHINES} accepted (a highly available portal has two)"
-        )
-    return [_machine(entry) for entry in listed]
-
-
-def _machine(entry: object) -> Machine:
-    name = entry.get("machineName") if isinstance(entry, dict) else None
-    url = entry.get("adminURL") if isinstance(entry, dict) else None
-    role = str(entry.get("role", "")) if isinstance(entry, dict) else ""
-    if not isinstance(name, str) or not name or not isinstance(url, str):
-        raise PortalBadResponse("list machines: a machine without a name or adminURL")
-    if len(name) > _MAX_MACHINE_NAME or len(url) > _MAX_ADMIN_URL or len(role) > _MAX_ROLE:
-        raise MachineListTooLarge(
-            f"list machines: a machine's name ({len(name)} characters), adminURL "
-            f"({len(url)}) or role ({len(role)}) is longer than any portal's (at most "
-            f"{_MAX_MACHINE_NAME}, {_MAX_ADMIN_URL} and {_MAX_ROLE})"
-        )
-    return Machine(printable(name), url.rstrip("/"), printable(role))
-
-
-def _is_epoch_ms(value: object) -> TypeGuard[int | float]:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0 < value <= _LAST_EXPIRY_MS
-    )
-
-
-def _health_from(response: requests.Response) -> HealthStatus:
-    if response.status_code != 200:
-        return HealthStatus(False, f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        return HealthStatus(False, "HTTP 200 without JSON")
-    if isinstance(body, dict) and body.get("status") == "success":
-        return HealthStatus(True, "success")
-    return HealthStatus(False, "health check did not report success")
+def _portal_ready(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("status") == "success"

@@ -23,6 +23,7 @@ from ..errors import (
     InvalidExecutionInput,
     PortalAnswerTooLarge,
     PortalUnavailable,
+    TokenLifetimeTooShort,
 )
 from ..portal import AdminSession, UpdateAccepted
 from .locks import MAX_RECHECK_SECONDS
@@ -30,6 +31,7 @@ from .models import PortalItem
 from .portal_config import Document, PortalConfig, post
 from .regimes import Rotation, regime_named
 from .regimes.base import PRE_CHANGE_KEY
+from .restart_wait import max_restart_seconds
 from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
@@ -38,6 +40,7 @@ MAX_ATTEMPTS: Final = 2
 PROBE_TOKEN: Final = "probe-token"  # noqa: S105 - an object name, not a token
 CONFIG_SNAPSHOT: Final = "config-snapshot.json"
 _PROBE_MARGIN_SECONDS: Final = 900
+_PROBE_SLACK_SECONDS: Final = 60
 # An update whose answer never came whole (unreachable, cut by the call's deadline or
 # size cap): it may have landed, so its outcome is unknown, never "rejected".
 _NO_ANSWER: Final = (PortalUnavailable, PortalAnswerTooLarge)
@@ -69,7 +72,7 @@ def _rotate(
     prepared = regime.prepare(rotation, session.call(session.client.read_shared_key))
     if prepared.already_applied:
         return _result(item, "already-applied", attempts)
-    _store_probe_token(item, session, services, rotation.prefix)
+    _store_probe_token(state, session, services, rotation.prefix)
     try:
         accepted = regime.send(session, prepared)
     except _NO_ANSWER:
@@ -78,10 +81,24 @@ def _rotate(
 
 
 def _store_probe_token(
-    item: PortalItem, session: AdminSession, services: Services, prefix: str
+    state: PortalState, session: AdminSession, services: Services, prefix: str
 ) -> None:
+    """The probe outlives the wait's bound, or nothing is sent: a probe that expired
+    would be refused (498) whatever key the target runs, and prove nothing. A target
+    may issue shorter tokens than asked (a site caps them at its ``longTimeout``)."""
+    item = state.item
     minutes = math.ceil((item.timing.max_restart_seconds + _PROBE_MARGIN_SECONDS) / 60)
     probe = session.issue_token(minutes)
+    bound = max_restart_seconds(state, services)
+    if probe.expires_at.timestamp() < time.time() + bound + _PROBE_SLACK_SECONDS:
+        issued = max(0, round((probe.expires_at.timestamp() - time.time()) / 60))
+        raise TokenLifetimeTooShort(
+            f"the target of {item.secret_arn} issued a token for {issued} min where "
+            f"{minutes} were asked: it could expire before the restart's bound of {bound} s "
+            "and then prove nothing about the new key; nothing was sent. Lower "
+            "maxRestartSeconds, or let the target issue longer tokens (a site: its token "
+            "manager's longTimeout)"
+        )
     services.work.put_secret(prefix + PROBE_TOKEN, probe.value)
 
 

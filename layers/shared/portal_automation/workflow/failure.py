@@ -53,7 +53,18 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
         error["notes"] = [n for n in notes if n]
     # A ledger that cannot take the report fails this step (retried; Summarize reports a
     # portal without a recorded result as failed anyway).
-    return record(state, services, summary(state, "failed", error))
+    return record(state, services, summary(state, "failed", error, _kind(state, services)))
+
+
+def _kind(state: PortalState, services: Services) -> str | None:
+    """What the secret names, when Preflight failed before saying it (None: the secret
+    itself could not be read, which is what the error then says)."""
+    if state.preflight is not None:
+        return None
+    try:
+        return services.secrets.read(state.item.secret_arn).credentials.kind.name
+    except PortalAutomationError:
+        return None
 
 
 def describe_error(state: PortalState) -> dict[str, Any]:

@@ -56,8 +56,14 @@ def _status(state: PortalState) -> str:
     return "unknown"
 
 
-def summary(state: PortalState, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The per-portal report: facts only, never a secret."""
+def summary(
+    state: PortalState,
+    status: str,
+    error: dict[str, Any] | None = None,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """The per-portal report: facts only, never a secret. ``kind``: what the secret
+    names, when Preflight did not say (a failure before it)."""
     item, pre, change, poll, ver = (
         state.item,
         state.preflight,
@@ -79,6 +85,7 @@ def summary(state: PortalState, status: str, error: dict[str, Any] | None = None
         timings["totalSeconds"] = round(time.time() - started, 3)
     report: dict[str, Any] = {
         "secretArn": item.secret_arn,
+        "kind": pre.kind if pre else kind,
         "label": item.label,
         "action": item.action,
         "dryRun": item.dry_run,
@@ -115,13 +122,13 @@ def summary(state: PortalState, status: str, error: dict[str, Any] | None = None
 def _rotation_notes(state: PortalState, status: str) -> list[str]:
     """What a rotation invalidates, said in every rotation's summary once the portal's
     version is known (PORTAL_API.md 5)."""
-    version = state.known_version()
-    if state.item.action != "rotate-shared-key" or version is None:
+    version, kind = state.known_version(), state.known_kind()
+    if state.item.action != "rotate-shared-key" or version is None or kind is None:
         return []
     if status == "verified":
-        return [version.rotation_invalidates("invalidated")]
+        return [kind.rotation_note(version, "invalidated")]
     if status == "dry-run":
-        return [version.rotation_invalidates("would invalidate")]
+        return [kind.rotation_note(version, "would invalidate")]
     if state.change is not None:  # sent, or found already done: the outcome is open
-        return [version.rotation_invalidates("may have invalidated")]
+        return [kind.rotation_note(version, "may have invalidated")]
     return []

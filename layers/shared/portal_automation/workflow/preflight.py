@@ -7,10 +7,12 @@ import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ..domain.kinds import TargetKind
 from ..domain.security_config import account_creation_problem, diff
 from ..domain.user_types import default_problem
-from ..domain.version import PortalVersion, require_supported
+from ..domain.version import PortalVersion
 from ..errors import (
+    InvalidExecutionInput,
     InvalidSecurityConfig,
     PendingVersionConflict,
     PortalRequestRejected,
@@ -38,15 +40,22 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         # refused at once, whatever state the first one has put the portal in.
         services.ledger.acquire(item.secret_arn, item.run_id)
     creds = services.secrets.read(item.secret_arn).credentials
+    kind = creds.kind
+    if item.action not in kind.actions:
+        raise InvalidExecutionInput(
+            f'secret {item.secret_arn} names an {kind.noun} ("kind": "{kind.name}"): '
+            f"{item.action} applies to portals only; nothing was changed"
+        )
     with services.session(creds) as session:
-        info = _portal_info(session)  # the client now knows the version, too
-        require_supported(info.version)
+        info = _target_info(session, kind)  # the client now knows the version, too
+        kind.require_supported(info.version)
         found = discover_machines(session, creds, services)
-        outcome, plan = _plan(state, services, session, info)
+        outcome, plan = _plan(state, services, session, info, kind)
     # The portal itself is locked last, once nothing before the change can fail: a
     # failed Preflight holds no lock that RecordFailure could not name.
     locks = [] if item.dry_run else lock_portal(services, item, identity(found.names, creds.url))
     return PreflightResult(
+        kind=kind.name,
         portal=portal_name(creds.url),
         version=str(info.version),
         build=info.build,
@@ -56,22 +65,28 @@ def preflight(state: PortalState, services: Services) -> PreflightResult:
         machines=found.machines,
         machines_checked=found.checked,
         unchecked=found.unchecked,
-        post_change=steps_for(info.version, item.action),
+        post_change=steps_for(info.version, item.action, kind),
         locks=locks,
         **plan,
     )
 
 
 def _plan(
-    state: PortalState, services: Services, session: AdminSession, info: PortalInfo
+    state: PortalState,
+    services: Services,
+    session: AdminSession,
+    info: PortalInfo,
+    kind: TargetKind,
 ) -> tuple[Outcome, dict[str, Any]]:
     """What this run would change, whether it changes it (the outcome), and the notes
     the summary carries (what the version and the desired config mean here)."""
     item = state.item
-    notes = info.version.notes()
+    notes = kind.version_notes(info.version)
     if item.action == "rotate-shared-key":
         check_pending(services, item.secret_arn, item.version_id)
-        key_mode = regime_for(info.version).mode
+        regime = regime_for(info.version, kind.name)
+        regime.check(session)
+        key_mode = regime.mode
         return ("dry-run" if item.dry_run else "planned"), {"key_mode": key_mode, "notes": notes}
     planned = desired_for(state, services, info.version)
     desired = planned.config
@@ -109,11 +124,12 @@ def _check_user_type(
         raise InvalidSecurityConfig(f"invalid securityConfig: {problem}")
 
 
-def _portal_info(session: AdminSession) -> PortalInfo:
+def _target_info(session: AdminSession, kind: TargetKind) -> PortalInfo:
     try:
         return session.call(session.client.info)
     except PortalRequestRejected as exc:
-        if exc.code == 404 and session.call(session.client.is_enterprise_on_kubernetes):
+        kubernetes = kind.may_be_kubernetes and exc.code == 404
+        if kubernetes and session.call(session.client.is_enterprise_on_kubernetes):
             raise UnsupportedPortalVersion(
                 "the portal is ArcGIS Enterprise on Kubernetes: it has no portaladmin API "
                 "and no security/tokens to rotate; this project manages ArcGIS "

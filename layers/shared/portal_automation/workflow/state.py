@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.kinds import TargetKind, kind_named
 from ..domain.version import PortalVersion
 from .models import PortalItem
 
@@ -38,13 +39,17 @@ class MachineRef(_Result):
 
 
 class PreflightResult(_Result):
+    # What the credentials secret names (domain/kinds.py): a portal, or a server site.
+    kind: Literal["portal", "server"] = "portal"
     portal: str
     version: str
     build: str = ""
     next: Literal["change", "done"]
     outcome: Literal["planned", "no-change", "dry-run"]
     changes: list[Change] = []
-    key_mode: Annotated[Literal["supplied", "generated"] | None, Field(alias="keyMode")] = None
+    key_mode: Annotated[
+        Literal["supplied", "generated", "server"] | None, Field(alias="keyMode")
+    ] = None
     started_at: Annotated[float, Field(alias="startedAt")]
     # HA portals: every machine, waited for and verified directly; not checked when the
     # credentials secret pins none, or opts out ("checkMachines": false), or the machines
@@ -122,3 +127,7 @@ class PortalState(BaseModel):
     def known_version(self) -> PortalVersion | None:
         """The portal's version, once Preflight has read it."""
         return PortalVersion.parse(self.preflight.version) if self.preflight else None
+
+    def known_kind(self) -> TargetKind | None:
+        """What the secret names, once Preflight has read it."""
+        return kind_named(self.preflight.kind) if self.preflight else None

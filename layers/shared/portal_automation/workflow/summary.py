@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from typing import Any, Final
 
-from ..domain.version import fleet_rotation_note
+from ..domain.kinds import KINDS
 from ..errors import InvalidExecutionInput, UnsupportedPortalVersion
 from ..ports import LedgerPort, WorkStorePort
 
@@ -79,11 +79,18 @@ def _run_notes(action: object, portals: list[dict[str, Any]]) -> list[str]:
     5), whichever portals it lists."""
     if action != "rotate-shared-key":
         return []
-    versions = [str(p.get("version")) for p in portals if p.get("status") == "verified"]
-    try:
-        return [fleet_rotation_note(versions)] if versions else []
-    except UnsupportedPortalVersion:  # a ledger item edited by hand: no note, no failure
-        return []
+    notes = []
+    for kind in KINDS.values():
+        versions = [
+            str(p.get("version"))
+            for p in portals
+            if p.get("status") == "verified" and p.get("kind", "portal") == kind.name
+        ]
+        try:
+            notes += [kind.fleet_rotation_note(versions)] if versions else []
+        except UnsupportedPortalVersion:  # a ledger item edited by hand: no note, no failure
+            continue
+    return notes
 
 
 def _bounded(portals: list[dict[str, Any]]) -> list[dict[str, Any]]:

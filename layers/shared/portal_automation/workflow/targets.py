@@ -50,6 +50,7 @@ from .state import MachineRef, PortalState
 
 if TYPE_CHECKING:
     from ..domain.credentials import PortalCredentials
+    from ..domain.kinds import TargetKind
     from ..portal import AdminSession
     from ..portal.models import Machine
     from .services import Services
@@ -97,7 +98,7 @@ def discover_machines(
     if listed is None:
         return Discovery([], checked=False, unchecked="not-listed", names=None)
     names = [m.name for m in listed]
-    pins = _pins_of(listed, creds.pinned_machines)
+    pins = _pins_of(listed, creds)
     if len(listed) < 2:
         return Discovery([], checked=True, unchecked=None, names=names)
     machines = [
@@ -109,7 +110,7 @@ def discover_machines(
     if not pins:
         return Discovery(machines, checked=False, unchecked="not-pinned", names=names)
     for machine, url in zip(machines, pins, strict=True):
-        _prove_reachable(machine, url, session, services)
+        _prove_reachable(machine, url, session, services, creds.kind)
     return Discovery(machines, checked=True, unchecked=None, names=names)
 
 
@@ -122,8 +123,8 @@ def _listed(session: AdminSession, creds: PortalCredentials) -> list[Machine] | 
         if not creds.check_machines:
             return None
     raise MachineListForbidden(
-        f"the account {creds.username!r} may not list the portal's machines "
-        "(portaladmin/machines answered 403): Esri allows it only to the default "
+        f"the account {creds.username!r} may not list the {creds.kind.noun}'s machines "
+        "(its machines resource answered 403): Esri allows it only to the default "
         "administrator role, which 'Security and Infrastructure' alone is not. Nothing was "
         "changed. Give the account the default administrator role, or set "
         '"checkMachines": false in the credentials secret to go on without the machines '
@@ -131,36 +132,48 @@ def _listed(session: AdminSession, creds: PortalCredentials) -> list[Machine] | 
     )
 
 
-def _pins_of(listed: list[Machine], pins: tuple[str, ...]) -> list[str]:
-    """The pinned adminURL of each listed machine, in the portal's order ([] without
-    pins); ``MachinePinMismatch`` unless the two name the same machines."""
+def _pins_of(listed: list[Machine], creds: PortalCredentials) -> list[str]:
+    """The pinned URL of each listed machine, in the target's order ([] without pins);
+    ``MachinePinMismatch`` unless the two name the same machines. A site lists a
+    machine's adminURL with ``/admin``; its pin names the machine's URL without it."""
+    pins, kind = creds.pinned_machines, creds.kind
     if not pins:
         return []
     unmatched = {comparable_url(pin): pin for pin in pins}
     matched = []
     for machine in listed:
-        address = comparable_url(machine.admin_url)
+        address = _pin_address(kind, machine.admin_url)
         pin = unmatched.pop(address, None) if address is not None else None
         if pin is None:
             raise MachinePinMismatch(
-                f"the portal lists machine {machine.name} at "
+                f"the {kind.noun} lists machine {machine.name} at "
                 f"{shown(machine.admin_url, 160)}, which the credentials secret does not pin "
                 "in its 'machines': nothing was sent to any machine and nothing changed. If "
-                "that is the machine's adminURL, pin it; if not, the portal's list of "
-                "machines was changed by someone: find out who before running again"
+                f"that is the machine's URL, pin it ({kind.pin_example()}); if not, the "
+                f"{kind.noun}'s list of machines was changed by someone: find out who before "
+                "running again"
             )
         matched.append(pin)
     if unmatched:
         raise MachinePinMismatch(
-            f"the credentials secret pins {', '.join(unmatched.values())}, which the portal "
-            "does not list among its machines (portaladmin/machines): nothing was sent to "
-            "any machine and nothing changed. Pin exactly the portal's machines"
+            f"the credentials secret pins {', '.join(unmatched.values())}, which the "
+            f"{kind.noun} does not list among its machines: nothing was sent to any machine "
+            f"and nothing changed. Pin exactly the {kind.noun}'s machines"
         )
     return matched
 
 
+def _pin_address(kind: TargetKind, admin_url: str) -> str | None:
+    """What a pin of the machine listed at ``admin_url`` compares as (None: no pin can
+    name it, e.g. a site's adminURL without ``/admin``)."""
+    try:
+        return comparable_url(kind.pin_of(admin_url))
+    except PortalBadResponse:
+        return None
+
+
 def _prove_reachable(
-    machine: MachineRef, url: str, session: AdminSession, services: Services
+    machine: MachineRef, url: str, session: AdminSession, services: Services, kind: TargetKind
 ) -> None:
     try:
         with services.machine(url, session) as direct:
@@ -169,11 +182,11 @@ def _prove_reachable(
         if isinstance(exc, PortalAuthFailed) and exc.code not in _TOKEN_REFUSED:
             raise
         raise MachineUnreachable(
-            f"machine {machine.name} of the portal does not answer at its pinned adminURL "
+            f"machine {machine.name} of the {kind.noun} does not answer at its pinned URL "
             f"{url} from the functions ({type(exc).__name__}): nothing was changed. Open "
-            "port 7443 of every portal machine to the functions' subnets (and trust its "
-            "certificate's CA), or remove the pins and the change is verified through the "
-            "portal URL only (README 'Highly available portals')"
+            f"port {kind.machine_port} of every machine to the functions' subnets (and trust "
+            "its certificate's CA), or remove the pins and the change is verified through "
+            "the URL of the secret only (README 'Highly available portals')"
         ) from None
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from ...domain.kinds import PORTAL, TargetKind
 from .base import Outcome, PostChangeStep
 from .federation import ValidateFederation
 from .licenses import PopulateLicenses
@@ -40,8 +41,11 @@ class PostChangeReport:
     warnings: tuple[dict[str, str], ...] = ()
 
 
-def steps_for(version: PortalVersion, action: Action) -> list[str]:
-    """The names Preflight records: the steps this portal needs after ``action``."""
+def steps_for(version: PortalVersion, action: Action, kind: TargetKind = PORTAL) -> list[str]:
+    """The names Preflight records: the steps this target needs after ``action`` (every
+    step here is a portal's: a server site has none)."""
+    if kind is not PORTAL:
+        return []
     return [step.name for step in _STEPS if step.applies(version, action)]
 
 

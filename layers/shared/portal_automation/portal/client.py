@@ -33,7 +33,7 @@ class PortalClient(AdminApiClient):
     """
 
     KIND = "portal"
-    TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105 - a path
+    TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105  # nosec B105 - a path
 
     # --- portaladmin ---------------------------------------------------------------
 

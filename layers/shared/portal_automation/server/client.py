@@ -34,7 +34,7 @@ class ServerClient(AdminApiClient):
     ``https://gis.example.com:6443/arcgis``, or its Web Adaptor's), one HTTP session."""
 
     KIND = "server"
-    TOKEN_PATH = "admin/generateToken"  # noqa: S105 - a path
+    TOKEN_PATH = "admin/generateToken"  # noqa: S105  # nosec B105 - a path
 
     def info(self, token: PortalToken) -> PortalInfo:
         """``admin/info``: the version (``fullVersion`` where the site gives it, else

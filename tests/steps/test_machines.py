@@ -13,6 +13,7 @@ from portal_automation.errors import (
     MachineListTooLarge,
     MachinePinMismatch,
     MachineUnreachable,
+    PortalAuthFailed,
 )
 from portal_automation.portal.models import Machine
 from portal_automation.workflow.change import apply_change
@@ -272,6 +273,43 @@ def test_a_machine_that_refuses_the_portals_fresh_token_is_not_verified_yet(
 
     assert result.outcome == "restart-pending"
     assert result.machines[second] == {"freshTokenWorks": False}
+
+
+def _refused() -> PortalAuthFailed:
+    return PortalAuthFailed("portaladmin info: portal error 498: Invalid token.", code=498)
+
+
+def test_unpinned_machines_behind_the_url_on_two_keys_are_not_verified_yet(
+    world: FakeWorld,
+) -> None:
+    """Without pins the portal URL reaches either machine: one restarted into the key
+    issues the fresh token, the other (not restarted yet) refuses it. Not ready, never a
+    failure (seen: an 11.3 pair whose standby restarts a second after the primary)."""
+    primary, _standby, arn = world.ha_portal(pinned=False)
+    parts = changed(world, arn)
+    primary.restart()
+    primary.fail("info", _refused)
+
+    early = verify(PortalState.model_validate(parts), world.services)
+    late = verify(
+        PortalState.model_validate({**parts, "verify": early.model_dump(by_alias=True)}),
+        world.services,
+    )
+
+    assert early.outcome == "restart-pending"
+    assert early.checks == {"freshTokenWorks": False}
+    assert late.outcome == "verified"
+
+
+def test_one_machine_that_refuses_its_own_fresh_token_is_a_failure(world: FakeWorld) -> None:
+    """A single machine that issued the token cannot be on another key: no wait hides it."""
+    portal, arn = world.portal()
+    parts = changed(world, arn)
+    portal.restart()
+    portal.fail("info", _refused)
+
+    with pytest.raises(PortalAuthFailed):
+        verify(PortalState.model_validate(parts), world.services)
 
 
 def test_ha_wait_is_back_only_once_every_machine_accepts_the_portals_token(

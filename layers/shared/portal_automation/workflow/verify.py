@@ -43,7 +43,7 @@ from .restart_wait import (
 from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
-from .targets import Target, reach
+from .targets import Target, reach, reaches_machines
 
 _REJECTED = frozenset({498, 499})
 _NOT_READY = (PortalUnavailable, PortalBadResponse)  # a token service still warming up
@@ -176,7 +176,7 @@ def _prove_key(
     except _NOT_READY:
         return "pending", {"tokenService": "not ready"}
     except PortalAuthFailed as exc:
-        if not (machine and exc.code in _REJECTED):
+        if not ((machine or _machines_behind_the_url(state)) and exc.code in _REJECTED):
             raise
         return "pending", {"freshTokenWorks": False}  # issued by a machine on another key
     regime.read_back(rotation, portal_key)
@@ -186,6 +186,14 @@ def _prove_key(
         "freshTokenWorks": True,
         "keyMatchesSecret": True,
     }
+
+
+def _machines_behind_the_url(state: PortalState) -> bool:
+    """Whether the portal URL reaches several machines the run does not check one by one:
+    one may issue the fresh token and another, not restarted into the key yet, refuse it
+    (a standby restarts after the primary). That is not ready yet, bounded by the wait."""
+    pre = state.preflight
+    return bool(pre and len(pre.machines) > 1 and not reaches_machines(state))
 
 
 def in_flight_grace(services: Services) -> float:

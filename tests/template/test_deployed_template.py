@@ -155,9 +155,11 @@ def test_a_failing_start_gets_lambdas_retries_then_the_dead_letter_queue() -> No
     """EventBridge invokes the start function asynchronously: a target RetryPolicy only
     covers delivery, so the function's own invoke config decides what a failure does."""
     resources = deployed("defaults")["Resources"]
-    (config,) = of_type(deployed("defaults"), "AWS::Lambda::EventInvokeConfig").values()
-    props = config["Properties"]
-    assert props["FunctionName"] == {"Ref": "StartFromEventFunction"}
+    (props,) = [
+        c["Properties"]
+        for c in of_type(deployed("defaults"), "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "StartFromEventFunction"}
+    ]
     assert props["Qualifier"] == "live"  # the alias the rules invoke
     assert props["MaximumRetryAttempts"] == 2
     destination = props["DestinationConfig"]["OnFailure"]["Destination"]

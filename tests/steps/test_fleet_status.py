@@ -4,11 +4,13 @@ daily function's metrics."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
 import pytest
-from portal_automation.fleet_status import DAY, fleet_status, key_ages
+from portal_automation.fleet_status import DAY, KEY_AGE_LOG_MESSAGE, fleet_status, key_ages
+from portal_automation.observability import logger
 
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.secrets import FakeSecrets
@@ -138,3 +140,31 @@ def test_the_daily_function_emits_the_key_age_metrics(
     }
     assert (blob["KeysOverMaxAge"], blob["PortalsManaged"]) == ([3.0], [5.0])
     assert blob["OldestKeyAgeDays"] == [100.0]
+
+
+def test_each_portal_key_age_is_a_log_line_for_the_dashboard(
+    load_handler: Any,
+    lambda_context: FakeLambdaContext,
+    fleet: tuple[FakeSecrets, FakeLedger, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secrets, ledger, _arns = fleet
+    app = load_handler(
+        "fleet_status", secret_arn_prefix=PREFIX, runs_table="runs", max_key_age_days="20"
+    )
+    app.SECRETS, app.LEDGER = secrets, ledger
+    # The logger's handler keeps the stream it was created with: point it at this test's.
+    monkeypatch.setattr(logger.registered_handler, "stream", sys.stdout)
+
+    app.lambda_handler({}, lambda_context)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    ages = {
+        line["portal"]: line.get("keyAgeDays")
+        for line in lines
+        if line.get("message") == KEY_AGE_LOG_MESSAGE
+    }
+    assert len(ages) == 5
+    assert sorted(a for a in ages.values() if a is not None)[-1] == 100.0
+    assert list(ages.values()).count(None) == 1  # unknown: no figure, an empty cell

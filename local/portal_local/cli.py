@@ -199,7 +199,9 @@ COMMANDS: list[Command] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return cli.build_parser("portal-local", COMMANDS, "The local stand-ins: emulator, AWS, demo.")
+    return cli.build_parser(
+        "portal-local", COMMANDS, "The local stand-ins: emulator, AWS, demo.", aws_options=False
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

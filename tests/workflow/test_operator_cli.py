@@ -1,6 +1,6 @@
 """The operator's CLI against the local deployment, as against AWS: ``start`` through the
 state machine's alias, and ``status`` over succeeded, failed and drifted portals (issue
-11 section 4)."""
+11 section 4); JSON output, and what the account does not hold (issue 19 item 6)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from portal_automation.cli import main
+from portal_automation.cli import exits, main
 from portal_local.aws.up import outputs_document
 from portal_local.emulator import Fault
 
@@ -27,20 +27,22 @@ def outputs(workflow: Workflow, tmp_path: Path) -> Path:
     return path
 
 
+def rotation_input(where: Path, arn: str, **portal: str) -> Path:
+    request = where / "input.json"
+    payload = {
+        "action": "rotate-shared-key",
+        "portals": [{"secretArn": arn, **portal}],
+        "timing": TIMING,
+    }
+    request.write_text(json.dumps(payload))
+    return request
+
+
 def test_start_runs_through_the_alias_and_follows_to_the_end(
     workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = workflow.secret_for("rot113")
-    request = tmp_path / "input.json"
-    request.write_text(
-        json.dumps(
-            {
-                "action": "rotate-shared-key",
-                "portals": [{"secretArn": arn, "label": "cli-start"}],
-                "timing": TIMING,
-            }
-        )
-    )
+    request = rotation_input(tmp_path, arn, label="cli-start")
 
     code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
 
@@ -89,3 +91,42 @@ def test_status_shows_each_portal_key_age_last_run_and_drift(
     assert "verified" in row[name]
     assert "failed (PortalRequestRejected)" in row[failed.split(":secret:")[1][:-7]]
     assert "allowedProxyHosts" in row[drifted.split(":secret:")[1][:-7]]
+
+
+def test_start_with_json_output_prints_the_result_alone(
+    workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = workflow.secret_for("rot113")
+    request = rotation_input(tmp_path, arn)
+
+    code = main(["--output", "json", "start", "--outputs", str(outputs), "--input", str(request)])
+
+    printed = capsys.readouterr()
+    document = json.loads(printed.out)  # stdout: the result alone
+    assert code == exits.OK
+    assert document["status"] == "SUCCEEDED"
+    assert document["summary"]["portals"][0]["secretArn"] == arn
+    assert "-> PlanExecution" in printed.err  # progress on stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["status", "--stack-name", "no-such-stack"], "no such stack"),
+        (
+            ["follow", "arn:aws:states:us-east-1:123456789012:execution:portal-security:nope"],
+            "no such execution",
+        ),
+    ],
+)
+def test_what_the_account_does_not_hold_is_one_line_and_its_own_code(
+    workflow: Workflow, capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    where = ["--endpoint-url", workflow.aws.endpoint.url, "--region", workflow.aws.endpoint.region]
+
+    code = main([*argv, *where])
+
+    err = capsys.readouterr().err
+    assert code == exits.AWS_REFUSED
+    assert len(err.strip().splitlines()) == 1, err
+    assert said in err

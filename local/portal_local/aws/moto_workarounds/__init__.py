@@ -15,6 +15,8 @@ which fails (and says: delete the workaround) once a moto upgrade fixes it.
 * :mod:`.policies` -- bucket and event bus policies evaluated;
 * :mod:`.iam` -- function calls evaluated against their roles; roles' policies;
 * :mod:`.cloudformation` -- stack failure and rollback, parameters, rules;
+* :mod:`.cloudformation_updates` -- UpdateStack as CloudFormation makes it (order, what
+  changes, versions published only when new);
 * :mod:`.resource_types` -- the types moto's CloudFormation lacks or gets wrong;
 * :mod:`.server` -- moto's server bound in the caller's thread;
 * :mod:`.base` -- :class:`Patches`, the :class:`Endpoint` a workaround may use,
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 from portal_local.aws.moto_workarounds import (
     cloudformation,
+    cloudformation_updates,
     distributed_map,
     iam,
     lambda_,
@@ -70,6 +73,7 @@ MODULES = (
     policies,
     iam,
     cloudformation,
+    cloudformation_updates,
     resource_types,
 )
 """The registry: every module whose ``WORKAROUNDS`` the endpoint installs, in order (a

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.local_aws.moto_workarounds._raw import TRUST, create_stack
 
@@ -96,3 +97,52 @@ def test_raw_moto_update_parameters_not_validated(aws: Any) -> None:
 
     status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
     assert status == "UPDATE_COMPLETE"  # AWS: ValidationError, nothing changed
+
+
+def test_raw_moto_managed_policy_update_dropped(aws: Any) -> None:
+    def template(action: str) -> dict[str, Any]:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}],
+        }
+        return {
+            "Resources": {
+                "Policy": {
+                    "Type": "AWS::IAM::ManagedPolicy",
+                    "Properties": {"ManagedPolicyName": "raw", "PolicyDocument": document},
+                }
+            }
+        }
+
+    cfn, iam = aws("cloudformation"), aws("iam")
+    stack = create_stack(aws, template("sqs:ListQueues"))["StackId"]
+
+    cfn.update_stack(StackName=stack, TemplateBody=json.dumps(template("sqs:GetQueueUrl")))
+
+    arn = iam.list_policies(Scope="Local")["Policies"][0]["Arn"]
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
+    assert document["Document"]["Statement"][0]["Action"] == "sqs:ListQueues"  # AWS: GetQueueUrl
+
+
+def test_raw_moto_role_with_managed_policies_not_deleted(aws: Any) -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}],
+    }
+    template = {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
+            "Policy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {"PolicyDocument": document, "Roles": [{"Ref": "Role"}]},
+            },
+        }
+    }
+    cfn, iam = aws("cloudformation"), aws("iam")
+    stack = create_stack(aws, template)["StackId"]
+
+    with pytest.raises(ClientError, match="DeleteConflict"):  # AWS: the stack deleted
+        cfn.delete_stack(StackName=stack)
+
+    assert len(iam.list_roles()["Roles"]) == 1  # AWS: the role gone

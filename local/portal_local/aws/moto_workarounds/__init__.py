@@ -13,6 +13,7 @@ which fails (and says: delete the workaround) once a moto upgrade fixes it.
 * :mod:`.distributed_map` -- child executions, map runs, failure thresholds;
 * :mod:`.secretsmanager` -- version stages and values;
 * :mod:`.policies` -- bucket and event bus policies evaluated;
+* :mod:`.events` -- a rule's Lambda target invoked;
 * :mod:`.iam` -- function calls evaluated against their roles; roles' policies;
 * :mod:`.cloudformation` -- stack failure and rollback, parameters, rules;
 * :mod:`.cloudformation_updates` -- UpdateStack as CloudFormation makes it (order, what
@@ -35,6 +36,7 @@ from portal_local.aws.moto_workarounds import (
     cloudformation,
     cloudformation_updates,
     distributed_map,
+    events,
     iam,
     lambda_,
     policies,
@@ -71,6 +73,7 @@ MODULES = (
     distributed_map,
     secretsmanager,
     policies,
+    events,
     iam,
     cloudformation,
     cloudformation_updates,

@@ -1,4 +1,5 @@
-"""CloudFormation's UpdateStack: what changes, in which order, and what a change does.
+"""CloudFormation's UpdateStack (what changes, in which order, and what a change does),
+and DeleteStack's teardown of what a redeploy leaves.
 
 A redeploy reaches the running system only through the resources CloudFormation updates:
 an ``AWS::Lambda::Version`` is published when its resource is new (SAM names it by a hash
@@ -17,6 +18,7 @@ from typing import Any
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.iam import models as iam_models
 
 from portal_local.aws.moto_workarounds.base import Endpoint, Patches, Workaround
 from portal_local.aws.moto_workarounds.cloudformation import parameter_refusal, rules_refusal
@@ -240,8 +242,66 @@ def previous_value_of_a_default_is_a_500(patches: Patches, endpoint: Endpoint) -
     patches.set(cfn_models.CloudFormationBackend, "_resolve_update_parameters", resolve)
 
 
+def managed_policy_update_dropped(patches: Patches, endpoint: Endpoint) -> None:
+    """moto cannot update an ``AWS::IAM::ManagedPolicy`` of a stack: ``UpdateStack``
+    drops it from the stack (its document stays the old one). CloudFormation makes the new
+    document the policy's default version (deleting the oldest other version at IAM's
+    five) and attaches it to the roles the template now names, detaching the others.
+    Patched: so."""
+
+    @classmethod  # type: ignore[misc]
+    def update(  # noqa: PLR0917 - moto's signature
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = original_resource.backend
+        arn = original_resource.arn
+        others = [v for v in original_resource.versions if not v.is_default]
+        if len(original_resource.versions) >= 5 and others:
+            backend.delete_policy_version(arn, others[0].version_id)
+        backend.create_policy_version(arn, json.dumps(props["PolicyDocument"]), True)
+        wanted = set(props.get("Roles") or [])
+        for role in backend.roles.values():
+            attached = arn in role.managed_policies
+            if role.name in wanted and not attached:
+                backend.attach_role_policy(arn, role.name)
+            elif attached and role.name not in wanted:
+                backend.detach_role_policy(arn, role.name)
+        return original_resource
+
+    patches.set(iam_models.ManagedPolicy, "update_from_cloudformation_json", update)
+
+
+def role_with_managed_policies_not_deleted(patches: Patches, endpoint: Endpoint) -> None:
+    """Deleting a stack whose role has managed policies attached (SAM's
+    ``ManagedPolicyArns``: ``AWSLambdaBasicExecutionRole``; an ``AWS::IAM::ManagedPolicy``
+    naming the role in ``Roles``) fails in moto: its role deletion removes the inline
+    policies only, IAM answers ``DeleteConflict`` and ``DeleteStack`` fails with it.
+    CloudFormation detaches the role's managed policies before deleting it. Patched: so."""
+    original: Any = iam_models.Role.delete_from_cloudformation_json
+
+    @classmethod  # type: ignore[misc]
+    def delete(cls: Any, resource_name: str, cloudformation_json: Any, *args: Any) -> None:
+        account_id = args[0]
+        for backend in iam_models.iam_backends[account_id].values():
+            for role in list(backend.roles.values()):
+                if role.name == resource_name:
+                    for arn in list(role.managed_policies):
+                        backend.detach_role_policy(arn, role.name)
+        original.__func__(cls, resource_name, cloudformation_json, *args)
+
+    patches.set(iam_models.Role, "delete_from_cloudformation_json", delete)
+
+
 WORKAROUNDS: tuple[Workaround, ...] = (
     stack_update_out_of_dependency_order,
     previous_value_of_a_default_is_a_500,
     update_parameters_not_validated,
+    managed_policy_update_dropped,
+    role_with_managed_policies_not_deleted,
 )

@@ -204,8 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
 
+# Commands that parse their own arguments: everything after the name is theirs (an
+# argparse REMAINDER after a subcommand refuses options such as --port).
+OWN_PARSERS = {c.name: c.run for c in COMMANDS if c.add_arguments is _passthrough}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.run(build_parser(), argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in OWN_PARSERS:
+        return OWN_PARSERS[args[0]](argparse.Namespace(args=args[1:]))
+    return cli.run(build_parser(), args)
 
 
 if __name__ == "__main__":

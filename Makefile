@@ -61,7 +61,7 @@ demo: $(STAMP)
 # deployment (moto's state is per process). The least-privilege check merges every
 # worker's calls at the end (tests/conftest.py).
 TEST_WORKERS ?= 3
-test: $(STAMP)
+test: $(STAMP) $(AWSCLI_STAMP) $(SAM_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit

@@ -72,11 +72,19 @@ def bench_stack(
     ):
         arns = {
             ctx: aws.create_portal_secret(
-                f"bench-{ctx}", PortalLogin(emulator.url(ctx), "portaladmin", password)
+                f"bench-{ctx}",
+                PortalLogin(emulator.url(ctx), "portaladmin", password),
+                **_pins(emulator, ctx),
             )
             for ctx in contexts
         }
         yield Bench(emulator, aws, arns)
+
+
+def _pins(emulator: PortalEmulator, context: str) -> dict[str, Any]:
+    """A portal of two machines has them pinned, so that each is checked directly."""
+    portal = emulator.portal(context)
+    return {"machines": emulator.machine_urls(context)} if portal.is_highly_available else {}
 
 
 def _deployment(

@@ -8,6 +8,7 @@ from portal_automation.observability import logger
 from portal_automation.settings import ApplyChangeSettings, load_settings
 from portal_automation.wiring import step_services
 from portal_automation.workflow.change import apply_change
+from portal_automation.workflow.holding import holding
 
 SETTINGS = load_settings(ApplyChangeSettings)
 SERVICES = step_services(SETTINGS)
@@ -15,4 +16,4 @@ SERVICES = step_services(SETTINGS)
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_step("apply_change", apply_change, event, SERVICES)
+    return run_step("apply_change", holding(apply_change, "ApplyChange"), event, SERVICES)

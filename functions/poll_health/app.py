@@ -8,6 +8,7 @@ from portal_automation.handler_support import run_step
 from portal_automation.observability import logger
 from portal_automation.settings import PollHealthSettings, load_settings
 from portal_automation.wiring import step_services
+from portal_automation.workflow.holding import holding
 from portal_automation.workflow.restart_wait import poll_health
 
 SETTINGS = load_settings(PollHealthSettings)
@@ -20,4 +21,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return context.get_remaining_time_in_millis() / 1000
 
     step = functools.partial(poll_health, remaining_seconds=remaining)
-    return run_step("poll_health", step, event, SERVICES)
+    return run_step("poll_health", holding(step, "PollHealth"), event, SERVICES)

@@ -1,9 +1,10 @@
 """EventBridge target: start (or attach to) the execution an event asks for."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from portal_automation.aws.clients import lazy_client
+from portal_automation.aws.desired_config import DesiredDocument, read_desired
 from portal_automation.handler_support import guarded
 from portal_automation.observability import logger
 from portal_automation.settings import StartFromEventSettings, load_settings
@@ -12,16 +13,12 @@ from portal_automation.wiring import executions
 
 SETTINGS = load_settings(StartFromEventSettings)
 EXECUTIONS = executions(SETTINGS)
+SSM = lazy_client("ssm")
 
 
-def desired_document() -> Any:
-    # Imported here: the parameters utility imports boto3, which the first call pays for.
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
+def desired_document() -> DesiredDocument:
     # Always fresh: the event may be the very change of this parameter.
-    return json.loads(
-        str(parameters.get_parameter(SETTINGS.desired_config_parameter, force_fetch=True))
-    )
+    return read_desired(SSM, SETTINGS.desired_config_parameter)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -38,6 +35,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             desired_document=desired_document,
             drift_mode=SETTINGS.drift_mode,
             timing_defaults=SETTINGS.execution_timing,
+            request_principals=SETTINGS.request_principal_arns,
         )
     )
     logger.info("execution for event", extra=result)

@@ -21,7 +21,7 @@ from types import FrameType
 from portal_automation import cli
 from portal_automation.cli import Command
 
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import SERVER_VERSIONS, PortalEmulator, PortalSettings, ServerSettings
 from portal_local.emulator.settings import (
     DEFAULT_ADMIN_PASSWORD,
     DEFAULT_ADMIN_USERNAME,
@@ -95,6 +95,21 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
         default="creatorUT",
         help='the default user type new members get ("" for none)',
     )
+    parser.add_argument(
+        "--server",
+        action="append",
+        metavar="CONTEXT",
+        help="context path of an ArcGIS Server site (same user); repeat for several. "
+        "With --server and no --context, only sites run",
+    )
+    parser.add_argument("--server-version", default="11.3", choices=SERVER_VERSIONS)
+    parser.add_argument("--server-machines", type=int, default=1, choices=(1, 2, 3, 4))
+    parser.add_argument(
+        "--server-key-update-restarts",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="each machine of a site restarts after a key update (undocumented either way)",
+    )
 
 
 def _wait_for_termination() -> None:
@@ -138,16 +153,18 @@ def run_emulator(args: argparse.Namespace) -> int:
                 unreachable_machine=args.unreachable_machine,
                 initial_default_user_type=args.initial_default_user_type,
             )
-            for context in (args.context or ["arcgis"])
+            for context in (args.context or ([] if args.server else ["arcgis"]))
         ]
-        emulator = PortalEmulator(settings, port=args.port, host=args.host)
+        sites = [_server_settings(args, context) for context in args.server or []]
+        emulator = PortalEmulator([*settings, *sites], port=args.port, host=args.host)
     except ValueError as exc:
         print(f"portal-local emulator: {exc}", file=sys.stderr)
         return 2
     emulator.start()
     try:
-        for portal in emulator.portals:
-            print(f"Portal {portal.version} at {emulator.url(portal.context)}", flush=True)
+        for portal in emulator.sites:
+            kind = "Portal" if portal.kind == "portal" else "ArcGIS Server site"
+            print(f"{kind} {portal.version} at {emulator.url(portal.context)}", flush=True)
             if portal.is_highly_available:
                 for machine in portal.machines:
                     reach = "" if machine.reachable_directly else " (refuses connections)"
@@ -170,6 +187,23 @@ def run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_settings(args: argparse.Namespace, context: str) -> ServerSettings:
+    return ServerSettings(
+        version=args.server_version,
+        context=context,
+        restart_seconds=args.restart_seconds,
+        restart_lag_seconds=args.restart_lag_seconds,
+        key_update_restarts=args.server_key_update_restarts,
+        machines=args.server_machines,
+        admin_username=args.username,
+        admin_password=args.password,
+        tls=args.tls,
+        tls_variant=args.tls_variant,
+        down_mode=args.down_mode,
+        http_allowed=not args.tls,
+    )
+
+
 # ---- commands that own their argument parsing ----
 
 
@@ -190,7 +224,12 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 COMMANDS: list[Command] = [
-    Command("emulator", "run the local ArcGIS Portal emulator", _emulator_arguments, run_emulator),
+    Command(
+        "emulator",
+        "run the local ArcGIS Portal (and Server site) emulator",
+        _emulator_arguments,
+        run_emulator,
+    ),
     Command("up", "the local AWS endpoint with template.yaml deployed", _passthrough, run_up),
     Command(
         "demo", "the local demo: emulator + local AWS + three executions", _passthrough, run_demo

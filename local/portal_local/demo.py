@@ -1,10 +1,15 @@
 """``make demo``: the whole product on one machine, on embedded defaults.
 
-Two emulated portals (11.3, where the caller supplies the key, and 11.4, where the portal
-generates it) behind one HTTPS server with its own CA; the local AWS endpoint with
-template.yaml deployed; one credentials secret per portal. Then, exactly as a user would
-drive AWS: a key rotation over both portals, a security-config dry run, and the apply,
-each followed live, each ending with the per-portal summary.
+Three emulated portals (11.3, where the caller supplies the key; 11.4, where the portal
+generates it; 12.0, whose proxy is restricted to Esri's hosts by default and which has a
+federated server) and an ArcGIS Server 12.0 site of two machines that restart after a
+key update, behind one HTTPS server with its own CA; the local AWS endpoint with
+template.yaml deployed; one credentials secret per portal and site (the site's pins its
+two machines). Then, exactly as a user would drive AWS: a key rotation over the three
+portals and the site, a security-config dry run of the portals, and the apply, each
+followed live, each ending with the per-portal summary (on 12.0: Esri's proxy hosts
+kept, the federated server validated, what the rotation invalidated; the site verified
+on each machine).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any, TextIO
 from portal_automation.cli.follow import FollowResult, print_summary
 
 from portal_local.deployment import LocalDeployment, PortalLogin
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
 
+PORTALS = (("11.3", "gis113"), ("11.4", "gis114"), ("12.0", "gis120"))
+SITE = "server120"  # an ArcGIS Server 12.0 site
 DESIRED_CONFIG = {
     "allowedProxyHosts": "(.*).example.com",
     "disableServicesDirectory": True,
@@ -48,12 +55,27 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             admin_password=password,
             tls=True,
         )
-        for version, context in (("11.3", "gis113"), ("11.4", "gis114"))
+        for version, context in PORTALS
     ]
+    site = ServerSettings(
+        version="12.0",
+        context=SITE,
+        machines=2,
+        key_update_restarts=True,
+        restart_seconds=args.restart_seconds,
+        restart_lag_seconds=args.restart_lag_seconds,
+        admin_username="siteadmin",
+        admin_password=password,
+    )
+    contexts = [context for _, context in PORTALS]
     say = _printer(out)
-    say("Starting two emulated portals (11.3 and 11.4) over HTTPS on 127.0.0.1 ...")
-    with PortalEmulator(portals, port=0) as emulator:
-        say(f"  portals: {emulator.url('gis113')}  {emulator.url('gis114')}")
+    say(
+        "Starting three emulated portals (11.3, 11.4 and 12.0) and an ArcGIS Server 12.0 "
+        "site of two machines over HTTPS on 127.0.0.1 ..."
+    )
+    with PortalEmulator([*portals, site], port=0) as emulator:
+        say(f"  portals: {'  '.join(emulator.url(context) for context in contexts)}")
+        say(f"  server site: {emulator.url(SITE)}")
         say("Starting the local AWS endpoint and deploying template.yaml ...")
         with LocalDeployment(ca_bundle=emulator.ca_bundle) as aws:
             say(f"  endpoint: {aws.endpoint.url}   state machine: {aws.state_machine_arn}")
@@ -61,9 +83,17 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
                 context: aws.create_portal_secret(
                     f"demo-{context}", PortalLogin(emulator.url(context), "portaladmin", password)
                 )
-                for context in ("gis113", "gis114")
+                for context in contexts
             }
             targets = [{"secretArn": arn, "label": ctx} for ctx, arn in arns.items()]
+            pins = [url.removesuffix("/admin") for url in emulator.machine_urls(SITE)]
+            arns[SITE] = aws.create_portal_secret(
+                f"demo-{SITE}",
+                PortalLogin(emulator.url(SITE), "siteadmin", password),
+                kind="server",
+                machines=pins,
+            )
+            rotated = [*targets, {"secretArn": arns[SITE], "label": SITE}]
             timing = {
                 "recheckSeconds": 1,
                 "pollIntervalSeconds": 1,
@@ -73,11 +103,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             }
             runs: list[tuple[str, dict[str, Any]]] = [
                 (
-                    "1/3 rotate the token shared key on both portals",
-                    {"action": "rotate-shared-key", "portals": targets, "timing": timing},
+                    "1/3 rotate the token shared key on the three portals and the server site",
+                    {"action": "rotate-shared-key", "portals": rotated, "timing": timing},
                 ),
                 (
-                    "2/3 security configuration: dry run",
+                    "2/3 security configuration of the portals: dry run",
                     {
                         "action": "apply-security-config",
                         "portals": targets,
@@ -87,7 +117,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
                     },
                 ),
                 (
-                    "3/3 security configuration: apply",
+                    "3/3 security configuration of the portals: apply",
                     {
                         "action": "apply-security-config",
                         "portals": targets,
@@ -125,10 +155,11 @@ def _show_secrets(
         current = json.loads(
             sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
         )
-        matches = current.get("sharedKey") == emulator.portal(context).shared_key
+        site = emulator.site(context)
+        matches = {current.get("sharedKey")} == {m.shared_key for m in site.machines}
         described = ", ".join(f"{v[:8]}: {'+'.join(s)}" for v, s in stages.items())
         out.write(
-            f"  - {context}: {described}; AWSCURRENT key is the portal's running key: "
+            f"  - {context}: {described}; AWSCURRENT key is the running key of every machine: "
             f"{'yes' if matches else 'NO'}\n"
         )
 

@@ -58,7 +58,7 @@ class LocalDeployment:
         self.parameters = {
             "SecretArnPrefix": SECRET_ARN_PREFIX,
             "MaxRestartSeconds": "300",
-            "LockTtlSeconds": "600",
+            "LockTtlSeconds": "1200",  # the template's minimum
             "PortalCaBundleFile": ca_bundle or "",
             # The emulator listens on 127.0.0.1, which production refuses (FAULTS row 39).
             "AllowLocalPortalAddresses": "true",

@@ -8,9 +8,11 @@ scratch the work store keeps encrypted by design (the probe token, the pre-chang
 and the config snapshot, which Finalize and RecordFailure delete; what stays is checked
 by the workflow tests themselves).
 
-What counts as a leak (FAULTS rows 25, 42): a value itself, or any run of
-``sensitive.FRAGMENT`` characters of it or of its URL-encoded, form-encoded,
-JSON-escaped, HTML-escaped or base64 form.
+What counts as a leak (FAULTS rows 25, 42, 52): exactly what the redactor masks
+(``sensitive.patterns``): a value itself, or its URL-encoded, form-encoded, JSON-escaped,
+HTML-escaped, base64 or hex form, or any run of one of them as long as the redactor
+counts (``FRAGMENT`` characters; ``SHORT_FRAGMENT`` of a value at least ``FRAGMENT``
+long; twice as many of a hex form).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from portal_automation.sensitive import FRAGMENT, encoded_forms
+from portal_automation.sensitive import patterns, runs
 
 from portal_local.deployment import LocalDeployment
 from portal_local.emulator import PortalEmulator
@@ -59,10 +61,12 @@ def _queue(aws: LocalDeployment, name: str) -> tuple[str, str]:
 
 
 def secret_values(emulator: PortalEmulator, passwords: Iterable[str]) -> set[str]:
-    """Every password given, and every key and token the emulator ever had or issued,
-    and the secrets of every portal's security configuration (trust key, LDAP bind
-    password)."""
+    """Every password given, and every key and token the emulator ever had or issued
+    (portals and server sites), and the secrets of every portal's security configuration
+    (trust key, LDAP bind password)."""
     values = set(passwords)
+    for site in emulator.servers:
+        values.update(site.secret_values_seen())
     for portal in emulator.portals:
         values.update(portal.secret_values_seen())
         config = portal.security_config
@@ -78,31 +82,32 @@ def secret_values(emulator: PortalEmulator, passwords: Iterable[str]) -> set[str
 
 
 class Patterns:
-    """What counts as a leak of the values added so far: each form shorter than
-    ``FRAGMENT`` whole, and every ``FRAGMENT``-long run of the longer ones. Values are
-    turned into patterns once, however many searches follow."""
+    """What counts as a leak of the values added so far (``sensitive.patterns``): each
+    form shorter than its run whole, and every run of the longer ones. Values are turned
+    into patterns once, however many searches follow."""
 
     def __init__(self) -> None:
         self._values: set[str] = set()
-        self._windows: set[str] = set()
+        self._windows: dict[int, set[str]] = {}  # run length -> runs
         self._short: set[str] = set()
 
     def add(self, values: Iterable[str]) -> None:
         for value in set(values) - self._values:
             self._values.add(value)
-            for form in encoded_forms(value) if value else ():
-                if len(form) < FRAGMENT:
+            for form, length in patterns(value) if value else ():
+                if len(form) < length:
                     self._short.add(form)
                 else:
-                    self._windows.update(
-                        form[i : i + FRAGMENT] for i in range(len(form) - FRAGMENT + 1)
-                    )
+                    self._windows.setdefault(length, set()).update(runs(form, length))
 
     def found_in(self, text: str) -> bool:
         if any(form in text for form in self._short):
             return True
-        windows = self._windows
-        return any(text[i : i + FRAGMENT] in windows for i in range(len(text) - FRAGMENT + 1))
+        return any(
+            text[i : i + length] in windows
+            for length, windows in self._windows.items()
+            for i in range(len(text) - length + 1)
+        )
 
 
 @dataclass
@@ -226,8 +231,8 @@ def _s3_objects(aws: LocalDeployment, read: dict[str, str]) -> dict[str, str]:
 def find_leaks(
     texts: dict[str, str], values: set[str], patterns: Patterns | None = None
 ) -> list[str]:
-    """Where any value, encoding or FRAGMENT-long run of one appears (the places, never
-    the values). ``patterns`` keeps the values of earlier searches turned into patterns."""
+    """Where any value, encoding or run of one appears (the places, never the values).
+    ``patterns`` keeps the values of earlier searches turned into patterns."""
     patterns = patterns if patterns is not None else Patterns()
     patterns.add(values)
     return sorted(where for where, text in texts.items() if text and patterns.found_in(text))

@@ -10,33 +10,40 @@
   may contain any of them (FAULTS row 25).
 - After every test, no request in any emulator's log has ``token`` or ``password`` in
   its query string, and every request carries a Referer header (FAULTS row 26).
+- Server sites (``server_emu``: 11.3, 11.5, 12.0 and 10.9.1 at their own contexts) are
+  held to the same checks: their keys and tokens are canary values too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from portal_automation.portal import AdminSession, PortalClient
 from portal_automation.sensitive import Secret
+from portal_automation.server import ServerClient
 from portal_local.emulator import PortalEmulator
 
 from .support import (
     ADMIN,
     CANARY_PASSWORD,
     EMULATORS,
-    LOCAL,
+    HANG_GUARD,
     P107,
     P109,
     P113,
     P114,
     P114_REJECT,
     P1071,
+    S113,
+    S115,
+    S120,
+    S1091,
     Canary,
-    fast_settings,
+    client_factory,
     portal_settings,
     running,
+    server_settings,
 )
 
 
@@ -53,24 +60,29 @@ def emu() -> Iterator[PortalEmulator]:
         yield emulator
 
 
+@pytest.fixture(scope="module")
+def server_emu() -> Iterator[PortalEmulator]:
+    with running(
+        server_settings("11.3", S113),
+        server_settings("11.5", S115),
+        server_settings("12.0", S120),
+        server_settings("10.9.1", S1091),
+    ) as emulator:
+        yield emulator
+
+
 @pytest.fixture
 def make_client(emu: PortalEmulator) -> Iterator[Callable[..., PortalClient]]:
     """``make_client(context, referer=..., **transport_overrides)``; closed after the test."""
-    made: list[PortalClient] = []
+    with client_factory(emu, PortalClient, P113) as make:
+        yield make
 
-    def make(context: str = P113, *, referer: str | None = None, **overrides: Any) -> PortalClient:
-        client = PortalClient(
-            emu.url(context),
-            referer=referer,
-            settings=fast_settings(emu, **overrides),
-            policy=LOCAL,
-        )
-        made.append(client)
-        return client
 
-    yield make
-    for client in made:
-        client.close()
+@pytest.fixture
+def make_server(server_emu: PortalEmulator) -> Iterator[Callable[..., ServerClient]]:
+    """``make_server(context, emu=..., url=..., referer=..., **transport_overrides)``."""
+    with client_factory(server_emu, ServerClient, S113) as make:
+        yield make
 
 
 @pytest.fixture
@@ -96,6 +108,9 @@ def canary(monkeypatch: pytest.MonkeyPatch) -> Iterator[Canary]:
     monkeypatch.setattr(Secret, "__init__", recording_init)
     yield watcher
     for emulator in list(EMULATORS):
+        for site in emulator.servers:
+            for value in site.secret_values_seen():
+                watcher.add(value)
         for portal in emulator.portals:
             watcher.add(portal.shared_key)
             watcher.add(portal.stored_shared_key)
@@ -122,5 +137,5 @@ def _reset_emulators() -> Iterator[None]:
     yield
     for emulator in list(EMULATORS):
         emulator.faults.clear()
-        for portal in emulator.portals:
-            assert portal.wait_until_up(timeout=5.0), f"portal {portal.context} did not come up"
+        for site in emulator.sites:
+            assert site.wait_until_up(HANG_GUARD), f"{site.kind} {site.context} did not come up"

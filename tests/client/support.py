@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
+from portal_automation.portal.admin_client import AdminApiClient
 from portal_automation.portal.transport import TransportSettings
 from portal_automation.portal.url import UrlPolicy
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
 from portal_local.emulator.request_log import RequestRecord
 
 ADMIN = "portaladmin"
+SITE_ADMIN = "siteadmin"
 CANARY_PASSWORD = "CANARY-admin-pw-7f3a9c"
 RESTART_SECONDS = 0.4
 RESTART_LAG_SECONDS = 0.1
+HANG_GUARD = 60.0
+"""How long a wait for a state that is sure to come may take before the test fails as
+hung: a bound for a loaded machine, never a measure."""
 
 # Context paths of the session emulator.
 P113 = "arcgis"
@@ -25,8 +30,14 @@ P114_REJECT = "p114r"  # 11.4, a supplied key is rejected
 P107 = "p107"
 P1071 = "p1071"
 P109 = "p109"
+# Context paths of the server sites (``server_emu``).
+S113 = "server"
+S115 = "s115"
+S120 = "s120"
+S1091 = "s1091"
 
 E = TypeVar("E", bound=BaseException)
+C = TypeVar("C", bound=AdminApiClient)
 
 # The emulator listens on 127.0.0.1: the client tests allow local portal addresses.
 LOCAL = UrlPolicy(allow_local=True)
@@ -37,16 +48,24 @@ EMULATORS: list[PortalEmulator] = []
 
 
 def portal_settings(version: str, context: str = P113, **overrides: Any) -> PortalSettings:
+    return PortalSettings(**_timed(version, context, ADMIN, overrides))
+
+
+def server_settings(version: str, context: str = S113, **overrides: Any) -> ServerSettings:
+    return ServerSettings(**_timed(version, context, SITE_ADMIN, overrides))
+
+
+def _timed(version: str, context: str, admin: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Sub-second restarts, the canary password."""
     values: dict[str, Any] = {
         "version": version,
         "context": context,
         "restart_seconds": RESTART_SECONDS,
         "restart_lag_seconds": RESTART_LAG_SECONDS,
-        "admin_username": ADMIN,
+        "admin_username": admin,
         "admin_password": CANARY_PASSWORD,
     }
-    values.update(overrides)
-    return PortalSettings(**values)
+    return {**values, **overrides}
 
 
 def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> TransportSettings:
@@ -62,9 +81,42 @@ def fast_settings(emu: PortalEmulator | None = None, **overrides: Any) -> Transp
 
 
 @contextmanager
-def running(*settings: PortalSettings) -> Iterator[PortalEmulator]:
-    """An emulator registered for the after-test checks; stopped on exit."""
-    emu = PortalEmulator(list(settings), port=0).start()
+def client_factory(
+    default: PortalEmulator, kind: type[C], default_context: str
+) -> Iterator[Callable[..., C]]:
+    """``make(context, emu=..., url=..., referer=..., **transport_overrides)``: a client
+    of ``kind`` (at ``url``, or the context's URL of ``emu``, else of ``default``); every
+    one made is closed on exit."""
+    made: list[C] = []
+
+    def make(
+        context: str = default_context,
+        *,
+        emu: PortalEmulator | None = None,
+        url: str | None = None,
+        referer: str | None = None,
+        **overrides: Any,
+    ) -> C:
+        emulator = emu or default
+        settings = fast_settings(emulator, **overrides)
+        client = kind(
+            url or emulator.url(context), referer=referer, settings=settings, policy=LOCAL
+        )
+        made.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            client.close()
+
+
+@contextmanager
+def running(*settings: PortalSettings | ServerSettings, **kwargs: Any) -> Iterator[PortalEmulator]:
+    """An emulator registered for the after-test checks; stopped on exit (``kwargs``:
+    PortalEmulator's, e.g. a ``clock``)."""
+    emu = PortalEmulator(list(settings), port=0, **kwargs).start()
     EMULATORS.append(emu)
     try:
         yield emu

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from portal_automation.domain.kinds import PORTAL
 from portal_automation.domain.security_config import (
     PROPERTIES,
     diff,
@@ -16,7 +17,7 @@ from portal_automation.domain.security_config import (
     validate_desired,
 )
 from portal_automation.domain.shared_key import generate_shared_key
-from portal_automation.domain.version import PortalVersion, require_supported
+from portal_automation.domain.version import PortalVersion
 from portal_automation.errors import (
     InvalidSharedKey,
     PortalAuthFailed,
@@ -29,21 +30,28 @@ from portal_automation.workflow.portal_config import PortalConfig, post
 from portal_local.emulator import (
     DEFAULT_VIEWER_PASSWORD,
     DEFAULT_VIEWER_USERNAME,
-    Fault,
     PortalEmulator,
 )
+from portal_local.emulator.clock import ManualClock
 
 from .support import (
     ADMIN,
     CANARY_PASSWORD,
+    HANG_GUARD,
+    LOCAL,
     P107,
     P109,
     P113,
     P114,
     P114_REJECT,
     P1071,
+    RESTART_LAG_SECONDS,
+    RESTART_SECONDS,
     Canary,
+    fast_settings,
     paths,
+    portal_settings,
+    running,
     since,
 )
 
@@ -61,8 +69,8 @@ def _token(client: PortalClient) -> PortalToken:
 
 def _wait_for_restart(emu: PortalEmulator, context: str, restarts_before: int) -> None:
     portal = emu.portal(context)
-    assert portal.wait_until(lambda p: p.restart_count > restarts_before, timeout=3.0)
-    assert portal.wait_until_up(timeout=3.0)
+    assert portal.wait_until(lambda p: p.restart_count > restarts_before, timeout=HANG_GUARD)
+    assert portal.wait_until_up(timeout=HANG_GUARD)
 
 
 # --- generateToken -----------------------------------------------------------------
@@ -181,7 +189,7 @@ def test_10_7_licenses_are_populated_again_after_a_key_change(
     client, portal = make_client(P107), emu.portal(P107)
     token = _token(client)
     info = client.info(token)
-    require_supported(info.version)
+    PORTAL.require_supported(info.version)
     assert info.licenses_populated is True
     restarts = portal.restart_count
     client.update_shared_key(token, generate_shared_key())
@@ -199,12 +207,12 @@ def test_10_7_licenses_are_populated_again_after_a_key_change(
 
 def test_versions_before_10_7_are_refused(canary: Canary) -> None:
     with canary.raises(UnsupportedPortalVersion):
-        require_supported(PortalVersion.parse("10.6.1"))
+        PORTAL.require_supported(PortalVersion.parse("10.6.1"))
 
 
 def test_10_7_1_is_supported(make_client: Callable[..., PortalClient]) -> None:
     client = make_client(P1071)
-    require_supported(client.info(_token(client)).version)
+    PORTAL.require_supported(client.info(_token(client)).version)
 
 
 # --- the shared key ----------------------------------------------------------------
@@ -344,14 +352,14 @@ def test_merge_and_update_preserves_trust_key_and_unmanaged_keys(
         },
         version,
     )
-    current = PortalConfig.read(session, version)
+    current = PortalConfig.read(session, version, desired)
     assert diff(current.view(), desired)
     documents = current.updates(desired, version)
     assert set(documents) == {"userDefaultSettings", "securityConfig"}
     restarts = portal.restart_count
     post(session, documents)
     _wait_for_restart(emu, P113, restarts)
-    after = PortalConfig.read(session, version)
+    after = PortalConfig.read(session, version, desired)
     assert mismatches(after.view(), desired) == []
     assert after.security.values["webgisServerTrustKey"] == before["webgisServerTrustKey"]
     for key in ("userStoreConfig", "groupStoreConfig", "defaultIDPUsernameSuffix"):
@@ -384,14 +392,14 @@ def test_nothing_to_do_when_desired_equals_current(
 ) -> None:
     """FAULTS rows 20, 29: equal by meaning (the portal answers "false") is no change."""
     portal, version = emu.portal(P113), PortalVersion.parse("11.3")
-    current = PortalConfig.read(session, version)
-    assert current.security.values["disableServicesDirectory"] in ("true", "false")
     desired = validate_desired(
         {
             "disableServicesDirectory": portal.security_config["disableServicesDirectory"],
             "defaultRoleForUser": portal.user_default_settings["role"],
         }
     )
+    current = PortalConfig.read(session, version, desired)
+    assert current.security.values["disableServicesDirectory"] in ("true", "false")
     updates, restarts = portal.update_count, portal.restart_count
     assert diff(current.view(), desired) == []
     assert current.updates(desired, version) == {}
@@ -406,7 +414,7 @@ def test_update_rejected_by_the_portal(
     no (from 10.8, in the user default settings), and nothing changes."""
     portal, version = emu.portal(P113), PortalVersion.parse("11.3")
     desired = validate_desired({"defaultRoleForUser": "cRoleUnknown0001"})
-    documents = PortalConfig.read(session, version).updates(desired, version)
+    documents = PortalConfig.read(session, version, desired).updates(desired, version)
     assert set(documents) == {"userDefaultSettings"}
     before = portal.user_default_settings
     with canary.raises(PortalRequestRejected) as info:
@@ -421,9 +429,9 @@ def test_below_10_8_the_default_role_stays_in_the_config(
 ) -> None:
     portal, version = emu.portal(P1071), PortalVersion.parse("10.7.1")
     session = AdminSession(make_client(P1071), ADMIN, Secret(CANARY_PASSWORD))
-    current = PortalConfig.read(session, version)
-    assert current.user_defaults is None
     desired = validate_desired({"defaultRoleForUser": "cRoleUnknown0001"})
+    current = PortalConfig.read(session, version, desired)
+    assert current.user_defaults is None
     documents = current.updates(desired, version)
     assert set(documents) == {"securityConfig"}
     updates = portal.update_count
@@ -436,29 +444,30 @@ def test_below_10_8_the_default_role_stays_in_the_config(
 # --- health ------------------------------------------------------------------------
 
 
-def test_health_up_during_restart_and_after(
-    emu: PortalEmulator, client: PortalClient, canary: Canary
-) -> None:
+def test_health_up_during_restart_and_after(canary: Canary) -> None:
     """FAULTS rows 4 and 6: lag (still healthy), down (HTML 503: not ready), up again."""
-    portal = emu.portal(P113)
-    assert client.health().ready
-    hold = emu.faults.add(Fault(action="restart_forever", context=P113))
-    restarts = portal.restart_count
-    client.update_shared_key(_token(client), generate_shared_key())
-    assert portal.phase == "lag"
-    assert client.health().ready  # the old process still answers for a moment
-    assert portal.wait_until(lambda p: p.is_restarting, timeout=3.0)
-    mark = len(emu.request_log)
-    status = client.health()
-    assert not status.ready
-    assert canary.text(status.detail) == "HTTP 503"
-    (record,) = paths(since(emu, mark), "portaladmin/healthCheck")
-    assert record.status == 503
-    assert record.method == "GET"
-    assert record.query_keys == ("f",)
-    emu.faults.remove(hold)
-    _wait_for_restart(emu, P113, restarts)
-    assert client.health().ready
+    clock = ManualClock()  # each phase lasts until the test moves on
+    with running(portal_settings("11.3", P113), clock=clock) as emu:
+        client = PortalClient(emu.url(P113), settings=fast_settings(emu), policy=LOCAL)
+        portal = emu.portal(P113)
+        assert client.health().ready
+        client.update_shared_key(_token(client), generate_shared_key())
+        assert portal.phase == "lag"
+        assert client.health().ready  # the old process still answers for a moment
+        clock.advance(RESTART_LAG_SECONDS)
+        assert portal.is_restarting
+        mark = len(emu.request_log)
+        status = client.health()
+        assert not status.ready
+        assert canary.text(status.detail) == "HTTP 503"
+        (record,) = paths(since(emu, mark), "portaladmin/healthCheck")
+        assert record.status == 503
+        assert record.method == "GET"
+        assert record.query_keys == ("f",)
+        clock.advance(RESTART_SECONDS)
+        assert (portal.restart_count, portal.phase) == (1, "up")
+        assert client.health().ready
+        client.close()
 
 
 def test_health_is_anonymous(emu: PortalEmulator, client: PortalClient) -> None:

@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from portal_automation.domain.shared_key import generate_shared_key
 from portal_automation.errors import (
     InvalidSharedKey,
+    PortalAnswerTooLarge,
+    PortalAnswerTooSlow,
     PortalAuthFailed,
     PortalBadResponse,
     PortalRequestRejected,
     PortalUnavailable,
 )
 from portal_automation.portal import AdminSession, PortalClient, PortalToken
+from portal_automation.portal.transport import TransportSettings
 from portal_automation.sensitive import Secret
 from portal_local.emulator import Fault, PortalEmulator
 from portal_local.emulator.http_messages import Response
@@ -27,6 +31,7 @@ from portal_local.emulator.server import HttpServer
 from .support import (
     ADMIN,
     CANARY_PASSWORD,
+    HANG_GUARD,
     LOCAL,
     LOCAL_HTTP,
     P113,
@@ -138,7 +143,7 @@ def test_read_timeout_is_unavailable_and_retried_a_bounded_number_of_times(
     emu.faults.clear()
     # Both attempts reached the emulator (they are logged once answered).
     assert emu.portal(P113).wait_until(
-        lambda _: len(paths(emu.request_log, "portaladmin")) >= 2, timeout=3.0
+        lambda _: len(paths(emu.request_log, "portaladmin")) >= 2, timeout=HANG_GUARD
     )
 
 
@@ -219,7 +224,7 @@ def test_portal_that_refuses_while_restarting(refusing: PortalEmulator, canary: 
     hold = refusing.faults.add(Fault(action="restart_forever"))
     restarts = portal.restart_count
     client.update_shared_key(token, generate_shared_key())
-    assert portal.wait_until(lambda p: p.is_restarting, timeout=3.0)
+    assert portal.wait_until(lambda p: p.is_restarting, timeout=HANG_GUARD)  # held
     status = client.health()
     assert not status.ready
     canary.text(status.detail)
@@ -229,8 +234,8 @@ def test_portal_that_refuses_while_restarting(refusing: PortalEmulator, canary: 
     assert counter.count == 2
     assert "after 2 attempt(s)" in info.value.message
     refusing.faults.remove(hold)
-    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", 3.0)
-    assert portal.wait_until(lambda _: client.health().ready, timeout=3.0)
+    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", HANG_GUARD)
+    assert portal.wait_until(lambda _: client.health().ready, timeout=HANG_GUARD)
     fresh = _token(client)
     assert client.read_shared_key(fresh) == Secret(portal.shared_key)
     client.close()
@@ -301,7 +306,7 @@ def test_session_renews_after_a_key_change(
     restarts = portal.restart_count
     new_key = generate_shared_key()
     session.call(lambda token: client.update_shared_key(token, new_key))
-    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", 3.0)
+    assert portal.wait_until(lambda p: p.restart_count > restarts and p.phase == "up", HANG_GUARD)
     assert session.call(client.read_shared_key) == new_key
     assert session.token() is not old
 
@@ -404,7 +409,7 @@ def test_admin_call_while_restarting_html_is_unavailable(
     token = _token(client)
     hold = emu.faults.add(Fault(action="restart_forever", context=P113))
     client.update_shared_key(token, generate_shared_key())
-    assert portal.wait_until(lambda p: p.is_restarting, timeout=3.0)
+    assert portal.wait_until(lambda p: p.is_restarting, timeout=HANG_GUARD)  # held
     with canary.raises(PortalUnavailable, match="HTTP 502"):
         client.generate_token(ADMIN, PASSWORD)
     emu.faults.remove(hold)
@@ -652,3 +657,146 @@ def test_a_redirect_is_never_followed_so_the_password_goes_nowhere_else(
         redirector.stop()
     assert info.value.code == status
     assert since(emu, mark) == []  # nothing reached the redirect's target
+
+
+# --- row 51: a hostile answer costs bounded time and memory -------------------------------
+
+
+def test_a_dripped_answer_is_cut_at_the_calls_deadline(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary
+) -> None:
+    """Every read of the drip is far within the read timeout; the whole answer is not
+    within the deadline: cut there, named, and not repeated (another attempt could take
+    the whole deadline again)."""
+    client = make_client(P113, read_timeout=2.0, deadline_seconds=1.0, retries=2)
+    token = _token(client)
+    emu.faults.add(Fault(action="drip", path="portaladmin", seconds=30.0))
+    counter = _AttemptCounter(client)
+
+    with canary.raises(PortalAnswerTooSlow, match="within 1 s") as info:
+        client.info(token)
+
+    assert isinstance(info.value, PortalUnavailable)  # not ready, wherever that is asked
+    assert info.value.transient
+    assert counter.count == 1
+
+
+def test_a_dripped_health_check_is_not_ready(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient]
+) -> None:
+    client = make_client(P113, deadline_seconds=0.5)
+    emu.faults.add(Fault(action="drip", path="portaladmin/healthCheck", seconds=30.0))
+    assert not client.health().ready
+
+
+def test_a_dripped_answer_within_the_deadline_is_read(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient]
+) -> None:
+    client = make_client(P113, read_timeout=2.0, deadline_seconds=30.0)
+    token = _token(client)
+    emu.faults.add(Fault(action="drip", path="portaladmin", seconds=0.5, times=1))
+    assert str(client.info(token).version) == "11.3"
+
+
+def test_a_dripped_update_answer_is_cut_with_its_outcome_unknown(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary
+) -> None:
+    client = make_client(P113, deadline_seconds=1.0, retries=2)
+    token = _token(client)
+    portal = emu.portal(P113)
+    updates = portal.update_count
+    emu.faults.add(Fault(action="drip", path="portaladmin/security/tokens/update", seconds=30.0))
+
+    with canary.raises(PortalAnswerTooSlow, match="outcome unknown"):
+        client.update_shared_key(token, generate_shared_key())
+
+    assert portal.update_count == updates + 1  # it landed; only its answer was cut
+
+
+@pytest.mark.parametrize("path", ["portaladmin", "portaladmin/security/tokens/update"])
+def test_an_answer_over_the_size_cap_is_not_read_further(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary, path: str
+) -> None:
+    """150 MiB, streamed without a length: read up to the cap, then the connection is
+    dropped. Named, not retried; an update cut so has an unknown outcome."""
+    client = make_client(P113, max_answer_bytes=1024 * 1024, retries=2)
+    token = _token(client)
+    emu.faults.add(Fault(action="huge", path=path))
+    counter = _AttemptCounter(client)
+
+    with canary.raises(PortalAnswerTooLarge, match="1048576 bytes") as info:
+        if path.endswith("update"):
+            client.update_shared_key(token, generate_shared_key())
+        else:
+            client.info(token)
+
+    assert not info.value.transient
+    assert counter.count == 1
+    assert ("outcome unknown" in info.value.message) == path.endswith("update")
+
+
+def test_an_answer_under_the_size_cap_is_read(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient]
+) -> None:
+    client = make_client(P113, max_answer_bytes=1024 * 1024)
+    token = _token(client)
+    emu.faults.add(Fault(action="huge", path="portaladmin", size=512 * 1024, times=1))
+    assert str(client.info(token).version) == "11.3"
+
+
+def test_an_answer_whose_declared_length_is_over_the_cap_is_refused(
+    emu: PortalEmulator, make_client: Callable[..., PortalClient], canary: Canary
+) -> None:
+    token = _token(make_client(P113))
+    capped = make_client(P113, max_answer_bytes=256)
+    with canary.raises(PortalAnswerTooLarge):
+        capped.read_security_config(token)  # a few KB, with its Content-Length
+
+
+def test_the_deadline_defaults_to_connect_and_twice_the_read_timeout() -> None:
+    assert TransportSettings(connect_timeout=5, read_timeout=30).deadline == 65
+    assert TransportSettings(deadline_seconds=7).deadline == 7
+
+
+# --- what the portal says is bounded before it steers anything ---------------------------
+
+
+def test_a_recheck_longer_than_any_input_allows_is_capped(canary: Canary) -> None:
+    """A portal asking to be left alone for 31 years gets the input's maximum, 600 s."""
+    with running(portal_settings("11.3", "recheck", token_update_recheck=10**9)) as emu:
+        client = PortalClient(emu.url("recheck"), settings=fast_settings(emu), policy=LOCAL)
+        with client:
+            accepted = client.update_shared_key(_token(client), generate_shared_key())
+    assert accepted.recheck_after_seconds == 600
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'{"token": "t-0123456789", "expires": 1e300}',
+        b'{"token": "t-0123456789", "expires": NaN}',
+        b'{"token": "t-0123456789", "expires": true}',
+        b'{"version": "11.3.0", "currentbuild": "' + b"9" * 100 + b'\\u001b[2K"}',
+        b'{"version": "' + b"1" * 64 + b'"}',
+    ],
+    ids=["far expiry", "NaN expiry", "boolean expiry", "long build", "long version"],
+)
+def test_answers_outside_any_real_portal_are_bad_or_bounded(
+    make_client: Callable[..., PortalClient], canary: Canary, answer: bytes
+) -> None:
+    client = make_client(P113)
+    token = _token(client)
+    canned = requests.Response()
+    canned.status_code = 200
+    canned._content = answer
+    client._http.post = lambda *a, **k: canned  # type: ignore[method-assign]
+    if b"currentbuild" in answer:
+        build = client.info(token).build
+        assert len(build) <= 67
+        assert "\x1b" not in build
+        return
+    with canary.raises(PortalBadResponse):
+        if b"token" in answer:
+            client.generate_token(ADMIN, PASSWORD)
+        else:
+            client.info(token)

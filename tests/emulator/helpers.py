@@ -12,11 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
 
 REFERER = "https://automation.example.com"
 FAST = {"restart_seconds": 0.4, "restart_lag_seconds": 0.2}
 TIMEOUT = 5.0
+HANG_GUARD = 60.0
+"""How long a wait for a state that is sure to come (a thread noticing a change) may take
+before the test fails as hung: a bound for a loaded machine, never a measure."""
 
 StartEmulator = Callable[..., PortalEmulator]
 
@@ -24,6 +27,11 @@ StartEmulator = Callable[..., PortalEmulator]
 def fast(**overrides: Any) -> PortalSettings:
     """Settings with sub-second restarts."""
     return PortalSettings(**{**FAST, **overrides})
+
+
+def fast_server(**overrides: Any) -> ServerSettings:
+    """An ArcGIS Server site with sub-second restarts."""
+    return ServerSettings(**{**FAST, **overrides})
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> bool:
@@ -39,13 +47,17 @@ class RawPortal:
     """Raw HTTP calls to one emulated portal: through its URL, or with ``machine`` (a
     number or a name) directly to that machine's adminURL."""
 
+    TOKEN_PATH = "sharing/rest/generateToken"
+    HEALTH_PATH = "portaladmin/healthCheck"
+
     def __init__(
         self, emu: PortalEmulator, context: str | None = None, machine: str | int | None = None
     ) -> None:
         self.emu = emu
-        portal = emu.portal(context)
-        self.url = emu.url(context) if machine is None else portal.machine(machine).admin_url
-        self.portal = emu.portal(context)
+        self.portal: Any = self._target(emu, context)
+        self.url = emu.url(context if context is not None else self.portal.context)
+        if machine is not None:
+            self.url = self.portal.machine(machine).admin_url
         self.verify: str | bool = emu.ca_bundle or True
         self.session = requests.Session()
         self.session.trust_env = False
@@ -98,6 +110,10 @@ class RawPortal:
             timeout=TIMEOUT,
         )
 
+    def get_admin(self, path: str, token: str, **params: str) -> requests.Response:
+        """A GET with the token in the X-Esri-Authorization header (never in the URL)."""
+        return self.get(path, headers={"X-Esri-Authorization": f"Bearer {token}"}, **params)
+
     def token_response(self, **fields: str) -> dict[str, Any]:
         data = {
             "username": self.portal.settings.admin_username,
@@ -108,7 +124,7 @@ class RawPortal:
             "f": "json",
             **fields,
         }
-        response = self.post_form("sharing/rest/generateToken", data)
+        response = self.post_form(self.TOKEN_PATH, data)
         assert response.status_code == 200
         body: dict[str, Any] = response.json()
         return body
@@ -142,8 +158,47 @@ class RawPortal:
 
     def health(self) -> requests.Response:
         return self.session.get(
-            f"{self.url}/portaladmin/healthCheck",
+            f"{self.url}/{self.HEALTH_PATH}",
             params={"f": "json"},
             verify=self.verify,
             timeout=TIMEOUT,
         )
+
+    @staticmethod
+    def _target(emu: PortalEmulator, context: str | None) -> Any:
+        return emu.portal(context)
+
+
+class RawServer(RawPortal):
+    """Raw HTTP calls to one emulated ArcGIS Server site: through its URL, or with
+    ``machine`` directly to that machine (``url`` is then its base, the adminURL without
+    ``/admin``)."""
+
+    TOKEN_PATH = "admin/generateToken"
+    HEALTH_PATH = "rest/info/healthCheck"
+
+    def __init__(
+        self, emu: PortalEmulator, context: str | None = None, machine: str | int | None = None
+    ) -> None:
+        super().__init__(emu, context, machine)
+        self.url = self.url.removesuffix("/admin")
+
+    def publisher_token(self) -> str:
+        settings = self.portal.settings
+        return self.token(
+            username=settings.publisher_username, password=settings.publisher_password
+        )
+
+    def update_token_config(self, token: str, config: Any) -> dict[str, Any]:
+        return self.admin(
+            "admin/security/tokens/update", token, tokenManagerConfig=json.dumps(config)
+        )
+
+    def update_key(self, token: str, key: str | None) -> dict[str, Any]:
+        config = self.admin("admin/security/tokens", token)
+        config["properties"]["sharedKey"] = key
+        return self.update_token_config(token, config)
+
+    @staticmethod
+    def _target(emu: PortalEmulator, context: str | None) -> Any:
+        return emu.server(context)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from portal_local.emulator import SUPPORTED_VERSIONS, PortalEmulator, PortalSettings
 
-from .helpers import RawPortal, StartEmulator, fast
+from .helpers import HANG_GUARD, RawPortal, StartEmulator, fast
 
 pytestmark = pytest.mark.emulator
 
 EXPECTED_VERSIONS = (
     "10.7", "10.7.1", "10.8", "10.8.1", "10.9", "10.9.1",
-    "11.0", "11.1", "11.2", "11.3", "11.4", "11.5",
+    "11.0", "11.1", "11.2", "11.3", "11.4", "11.5", "12.0", "12.1", "12.2",
 )  # fmt: skip
 
 
@@ -30,7 +30,7 @@ def test_admin_root_reports_version_and_build_for_every_version(
         for method in ("GET", "POST"):
             token = raw.token()
             if method == "GET":
-                body = raw.get("portaladmin", f="json", token=token).json()
+                body = raw.get_admin("portaladmin", token, f="json").json()
             else:
                 body = raw.admin("portaladmin", token)
             full = version if version.count(".") == 2 else f"{version}.0"
@@ -91,15 +91,15 @@ def test_populate_license(start_emulator: StartEmulator) -> None:
     """PORTAL_API.md 7b, FAULTS row 34: 10.7 after a key change, as Esri's DSC checks it."""
     raw = RawPortal(start_emulator(fast(version="10.7")))
     token = raw.token()
-    assert raw.get("portaladmin", f="json", token=token).json()["isLicensePopulated"] is True
+    assert raw.get_admin("portaladmin", token, f="json").json()["isLicensePopulated"] is True
     assert raw.update_key(token, "k" * 32)["status"] == "success"
     assert raw.portal.licenses_need_populate
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     token = raw.token()
     # DSC reads the flag with a GET, the token in the query string.
-    assert raw.get("portaladmin", f="json", token=token).json()["isLicensePopulated"] is False
+    assert raw.get_admin("portaladmin", token, f="json").json()["isLicensePopulated"] is False
     # POST only, administrators only: neither a GET nor a viewer changes the flag.
-    assert raw.get(POPULATE, f="json", token=token).json()["error"]["code"] == 405
+    assert raw.get_admin(POPULATE, token, f="json").json()["error"]["code"] == 405
     assert raw.admin(POPULATE, raw.viewer_token())["error"]["code"] == 403
     assert raw.admin(POPULATE, "not-a-token")["error"]["code"] == 498
     assert raw.admin("portaladmin", token)["isLicensePopulated"] is False
@@ -116,7 +116,7 @@ def test_10_7_config_change_keeps_licenses_populated(start_emulator: StartEmulat
     raw = RawPortal(start_emulator(fast(version="10.7")))
     token = raw.token()
     raw.update_config(token, raw.admin("portaladmin/security/config", token))
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.admin("portaladmin", raw.token())["isLicensePopulated"] is True
 
 
@@ -132,7 +132,7 @@ def test_key_change_does_not_need_populate_after_10_7(
 ) -> None:
     raw = RawPortal(start_emulator(fast(version=version)))
     raw.update_key(raw.token(), "k" * 32)
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert not raw.portal.licenses_need_populate
     assert raw.admin("portaladmin", raw.token())["isLicensePopulated"] is True
 
@@ -140,7 +140,7 @@ def test_key_change_does_not_need_populate_after_10_7(
 def test_update_operations_are_post_only(raw: RawPortal) -> None:
     token = raw.token()
     for path in ("portaladmin/security/tokens/update", "portaladmin/security/config/update"):
-        body = raw.get(path, f="json", token=token).json()
+        body = raw.get_admin(path, token, f="json").json()
         assert body["error"]["code"] == 405
     assert raw.portal.update_count == 0
 

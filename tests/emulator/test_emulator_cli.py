@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import signal
@@ -29,11 +30,32 @@ def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
     return lines
 
 
-def _read_until(lines: queue.Queue[str], marker: str, timeout: float = 15.0) -> list[str]:
+def _read_until(lines: queue.Queue[str], marker: str, timeout: float = 60.0) -> list[str]:
     seen: list[str] = []
     while not any(marker in line for line in seen):
         seen.append(lines.get(timeout=timeout))
     return seen
+
+
+@contextlib.contextmanager
+def _emulator(*arguments: str) -> Iterator[tuple[str, requests.Session]]:
+    """``portal-local emulator --port 0 --tls ARGUMENTS`` in a process of its own: its
+    output up to "Running", and a session; on exit it is stopped with SIGTERM, and must
+    end with 0 (killed if the test failed first)."""
+    command = [sys.executable, "-m", "portal_local.cli", "emulator", "--port", "0", "--tls"]
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [*command, *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        yield "\n".join(_read_until(_lines(process), "Running")), session
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture
@@ -85,24 +107,16 @@ def test_cli_starts_prints_and_stops_on_sigterm(cli_process: subprocess.Popen[st
 
 
 def test_cli_runs_a_highly_available_portal() -> None:
-    command = [
-        sys.executable, "-m", "portal_local.cli", "emulator", "--port", "0", "--tls",
+    with _emulator(
         "--machines", "2", "--unreachable-machine", "2", "--token-warmup-seconds", "1",
         "--no-config-booleans-as-strings", "--restart-seconds", "0.2",
-    ]  # fmt: skip
-    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        output = "\n".join(_read_until(_lines(process), "Running"))
+    ) as (output, session):  # fmt: skip
         primary = re.search(r"machine portal-machine-1\S* \(primary\): (https://\S+)", output)
         standby = re.search(r"machine portal-machine-2\S* \(standby\): (\S+) \(refuses", output)
         bundle = re.search(r"CA bundle: (\S+)", output)
         assert primary, output
         assert standby, output
         assert bundle, output
-        session = requests.Session()
-        session.trust_env = False
         health = session.get(
             f"{primary.group(1)}/portaladmin/healthCheck",
             params={"f": "json"},
@@ -114,12 +128,6 @@ def test_cli_runs_a_highly_available_portal() -> None:
             session.get(
                 f"{standby.group(1)}/portaladmin/healthCheck", verify=bundle.group(1), timeout=5
             )
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_cli_refuses_settings_that_do_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,3 +154,32 @@ def test_cli_dispatch_table() -> None:
     assert new.initial_default_user_type == ""
     with pytest.raises(SystemExit):
         main(["no-such-command"])
+
+
+def test_cli_runs_server_sites_beside_a_portal() -> None:
+    with _emulator(
+        "--context", "portal", "--server", "server", "--server-version", "12.0",
+        "--server-machines", "2", "--username", "cliadmin", "--password", "cli-pass",
+    ) as (output, session):  # fmt: skip
+        site = re.search(r"ArcGIS Server site 12\.0\.0 at (https://\S+/server)", output)
+        machine = re.search(r"machine SERVER-2\S* \(peer\): (https://\S+/arcgis/admin)", output)
+        bundle = re.search(r"CA bundle: (\S+)", output)
+        assert site, output
+        assert machine, output
+        assert bundle, output
+        assert "Portal 11.3.0 at" in output
+        token = session.post(
+            f"{site.group(1)}/admin/generateToken",
+            data={"username": "cliadmin", "password": "cli-pass", "referer": "https://x"}
+            | {"f": "json"},
+            verify=bundle.group(1),
+            timeout=5,
+        ).json()
+        assert token["expires"].isdigit()
+        health = session.get(
+            f"{machine.group(1).removesuffix('/admin')}/rest/info/healthCheck",
+            params={"f": "json"},
+            verify=bundle.group(1),
+            timeout=5,
+        )
+        assert health.json() == {"success": True}

@@ -12,21 +12,24 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from portal_local.emulator import Fault, PortalEmulator, PortalSettings
+from portal_local.emulator.clock import ManualClock
 from portal_local.emulator.shared_key import fingerprint
 
-from .helpers import REFERER, RawPortal, StartEmulator, fast, wait_for
+from .helpers import HANG_GUARD, REFERER, RawPortal, StartEmulator, fast, wait_for
 
 pytestmark = pytest.mark.emulator
 
-PRIMARY = "portal-machine-1.internal.invalid"
-STANDBY = "portal-machine-2.internal.invalid"
+PRIMARY = "portal-machine-1.arcgis.internal.invalid"
+STANDBY = "portal-machine-2.arcgis.internal.invalid"
 NEW_KEY = "h" * 32
 HA = {"machines": 2, "restart_lag_seconds": 0.1, "restart_seconds": 0.3}
 
 
-def ha(start_emulator: StartEmulator, **overrides: Any) -> PortalEmulator:
+def ha(
+    start_emulator: StartEmulator, clock: ManualClock | None = None, **overrides: Any
+) -> PortalEmulator:
     settings: dict[str, Any] = {**HA, "standby_restart_delay_seconds": 1.0, **overrides}
-    return start_emulator(fast(**settings))
+    return start_emulator(fast(**settings), **({"clock": clock} if clock else {}))
 
 
 def machines(raw: RawPortal, token: str) -> list[dict[str, Any]]:
@@ -111,7 +114,8 @@ def test_machines_share_the_database(start_emulator: StartEmulator) -> None:
 
 
 def test_key_change_restarts_the_primary_then_the_standby(start_emulator: StartEmulator) -> None:
-    emu = ha(start_emulator, standby_restart_delay_seconds=1.5)
+    clock = ManualClock()
+    emu = ha(start_emulator, clock=clock, standby_restart_delay_seconds=1.5)
     portal = emu.portal()
     primary_m, standby_m = portal.machines
     lb, primary, standby = RawPortal(emu), RawPortal(emu, machine=1), RawPortal(emu, machine=2)
@@ -123,7 +127,8 @@ def test_key_change_restarts_the_primary_then_the_standby(start_emulator: StartE
     assert standby_m.phase == "up"
     assert portal.phase == "lag"
 
-    assert wait_for(lambda: primary_m.restart_count == 1 and primary_m.phase == "up", 3)
+    clock.advance(0.1 + 0.3 + 0.05)  # its lag and restart: 0.45 s
+    assert (primary_m.restart_count, primary_m.phase) == (1, "up")
     # The primary runs the new key; the standby still the old one, waiting for its turn.
     assert primary_m.shared_key_fingerprint == fingerprint(NEW_KEY)
     assert standby_m.shared_key_fingerprint == old_fingerprint
@@ -138,12 +143,16 @@ def test_key_change_restarts_the_primary_then_the_standby(start_emulator: StartE
     assert primary.admin("portaladmin", old_token)["error"]["code"] == 498
     assert standby.admin("portaladmin/security/tokens", old_on_standby)["sharedKey"] == NEW_KEY
 
-    # The standby restarts standby_restart_delay_seconds after the primary came up.
-    assert wait_for(lambda: standby_m.is_restarting, 3)
+    # The standby restarts standby_restart_delay_seconds after the primary came up (0.4 s).
+    clock.advance(1.4)  # 1.85 s
+    assert standby_m.phase == "lag"
+    clock.advance(0.1)  # 1.95 s
+    assert standby_m.is_restarting
     assert standby.health().status_code == 503
     assert lb.health().status_code == 200  # the balancer sends everything to the primary
     assert portal.phase == "down"
-    assert portal.wait_until_up(3)
+    clock.advance(0.3)  # 2.25 s: its restart ended at 2.2
+    assert portal.phase == "up"
     assert standby_m.shared_key_fingerprint == fingerprint(NEW_KEY)
     assert standby.admin("portaladmin", new_on_primary)["version"] == "11.3.0"
     assert standby.admin("portaladmin", old_token)["error"]["code"] == 498
@@ -153,7 +162,7 @@ def test_key_change_restarts_the_primary_then_the_standby(start_emulator: StartE
     primary_up, standby_up = primary_m.came_up_at, standby_m.came_up_at
     assert primary_up is not None
     assert standby_up is not None
-    assert standby_up - primary_up >= 1.5 + 0.3 - 0.05  # delay + its own restart
+    assert standby_up > primary_up  # wall-clock times (the delay is proven above)
     assert portal.came_up_at == standby_up  # the last machine
 
 
@@ -161,13 +170,13 @@ def test_summary_shows_each_machine(start_emulator: StartEmulator) -> None:
     emu = ha(start_emulator)
     lb = RawPortal(emu)
     lb.update_key(lb.token(), NEW_KEY)
-    assert wait_for(lambda: emu.portal().primary.restart_count == 1, 3)
+    assert wait_for(lambda: emu.portal().primary.restart_count == 1, HANG_GUARD)
     summary = emu.portal().summary()
     names = [m["name"] for m in summary["machines"]]
     assert names == [PRIMARY, STANDBY]
     assert summary["machines"][1]["admin_url"] == emu.machine_urls()[1]
     assert NEW_KEY not in json.dumps(summary)
-    assert emu.portal().wait_until_up(3)
+    assert emu.portal().wait_until_up(HANG_GUARD)
     fingerprints = {m["shared_key_fingerprint"] for m in emu.portal().summary()["machines"]}
     assert fingerprints == {fingerprint(NEW_KEY)}
 
@@ -175,7 +184,8 @@ def test_summary_shows_each_machine(start_emulator: StartEmulator) -> None:
 def test_config_change_runs_on_each_machine_after_its_restart(
     start_emulator: StartEmulator,
 ) -> None:
-    emu = ha(start_emulator)
+    clock = ManualClock()
+    emu = ha(start_emulator, clock=clock)
     portal = emu.portal()
     lb = RawPortal(emu)
     token = lb.token()
@@ -183,10 +193,12 @@ def test_config_change_runs_on_each_machine_after_its_restart(
     lb.update_config(
         token, {**lb.admin("portaladmin/security/config", token), "disableServicesDirectory": True}
     )
-    assert wait_for(lambda: portal.primary.restart_count == 1 and portal.primary.phase == "up", 3)
+    clock.advance(0.1 + 0.3)  # the primary's lag and restart
+    assert (portal.primary.restart_count, portal.primary.phase) == (1, "up")
     assert portal.primary.running_security_config["disableServicesDirectory"] is True
     assert portal.machine(2).running_security_config == before
-    assert portal.wait_until_up(3)
+    clock.advance(1.0 + 0.3)  # the standby's wait and restart
+    assert portal.phase == "up"
     assert portal.machine(2).running_security_config["disableServicesDirectory"] is True
     assert "token" in lb.token_response()  # a config change keeps the key: tokens live on
 
@@ -194,13 +206,19 @@ def test_config_change_runs_on_each_machine_after_its_restart(
 def test_an_update_during_the_standby_wait_restarts_each_machine_again(
     start_emulator: StartEmulator,
 ) -> None:
-    emu = ha(start_emulator)
+    clock = ManualClock()
+    emu = ha(start_emulator, clock=clock)
     portal = emu.portal()
     lb = RawPortal(emu, machine=1)
     lb.update_key(lb.token(), NEW_KEY)
-    assert wait_for(lambda: portal.primary.restart_count == 1 and portal.primary.phase == "up", 3)
+    clock.advance(0.1 + 0.3)  # the primary's lag and restart
+    assert (portal.primary.restart_count, portal.primary.phase) == (1, "up")
+    assert portal.machine(2).phase == "lag"  # its wait of 1 s
     lb.update_key(lb.token(), "i" * 32)
-    assert portal.wait_until_up(6)
+    clock.advance(0.1 + 0.3)  # the primary again
+    clock.advance(1.0 + 0.3)  # the standby: its restart, then the one the second asked for
+    clock.advance(1.0 + 0.3)
+    assert portal.phase == "up"
     assert portal.primary.restart_count == 2
     assert portal.machine(2).restart_count == 2
     assert {m.shared_key_fingerprint for m in portal.machines} == {fingerprint("i" * 32)}
@@ -218,15 +236,18 @@ def test_faults_can_target_one_machine(start_emulator: StartEmulator) -> None:
 
 
 def test_both_down_the_balancer_answers_503(start_emulator: StartEmulator) -> None:
-    emu = ha(start_emulator, standby_restart_delay_seconds=0.0)
+    clock = ManualClock()
+    emu = ha(start_emulator, clock=clock, standby_restart_delay_seconds=0.0)
     portal = emu.portal()
     hold = emu.faults.add(Fault(action="restart_forever", machine=STANDBY))
     lb = RawPortal(emu, machine=1)
     lb.update_key(lb.token(), NEW_KEY)
-    assert wait_for(lambda: portal.machine(2).is_restarting, 3)
+    clock.advance(0.1 + 0.3)  # the primary's lag and restart; the standby's restart starts
+    assert portal.machine(2).is_restarting
     assert portal.primary.phase == "up"  # the hold took the standby's restart only
     lb.update_key(lb.token(), "j" * 32)  # now the primary goes down as well
-    assert wait_for(lambda: portal.primary.is_restarting, 3)
+    clock.advance(0.1)
+    assert portal.primary.is_restarting
     emu.clear_log()
     response = RawPortal(emu).health()
     assert response.status_code == 503
@@ -235,7 +256,9 @@ def test_both_down_the_balancer_answers_503(start_emulator: StartEmulator) -> No
     assert record.machine is None
     assert record.status == 503
     emu.faults.remove(hold)
-    assert portal.wait_until_up(5)
+    clock.advance(0.3)  # the primary's restart; the standby's queued one after it
+    clock.advance(0.3)
+    assert portal.phase == "up"
     assert RawPortal(emu).health().status_code == 200
 
 
@@ -245,13 +268,13 @@ def test_refuse_mode_closes_a_restarting_machine_port(start_emulator: StartEmula
     lb = RawPortal(emu)
     hold = emu.faults.add(Fault(action="restart_forever", machine=PRIMARY))
     lb.update_key(lb.token(), NEW_KEY)
-    assert wait_for(lambda: portal.primary.is_restarting, 3)
-    assert wait_for(lambda: refused(emu.machine_urls()[0]), 2)
+    assert wait_for(lambda: portal.primary.is_restarting, HANG_GUARD)
+    assert wait_for(lambda: refused(emu.machine_urls()[0]), HANG_GUARD)
     assert not refused(emu.machine_urls()[1])
     assert [lb.health().status_code for _ in range(3)] == [200, 200, 200]  # the standby
     assert {r.machine for r in emu.request_log[-3:]} == {STANDBY}
     emu.faults.remove(hold)
-    assert wait_for(lambda: not refused(emu.machine_urls()[0]), 3)
+    assert wait_for(lambda: not refused(emu.machine_urls()[0]), HANG_GUARD)
 
 
 # ---- a machine whose adminURL the functions cannot reach (FAULTS row 32) ----
@@ -280,22 +303,26 @@ def test_status_of_a_restarting_machine(start_emulator: StartEmulator) -> None:
     token = primary.token()
     hold = emu.faults.add(Fault(action="restart_forever", machine=STANDBY))
     primary.update_config(token, primary.admin("portaladmin/security/config", token))
-    assert wait_for(lambda: portal.machine(2).is_restarting, 4)
+    assert wait_for(lambda: portal.machine(2).is_restarting, HANG_GUARD)
     body = primary.admin(f"portaladmin/machines/status/{STANDBY}", token)
     assert body["status"] == "error"
     assert STANDBY in body["messages"][0]
     assert primary.admin(f"portaladmin/machines/status/{PRIMARY}", token) == {"status": "success"}
     emu.faults.remove(hold)
-    assert portal.wait_until_up(3)
+    assert portal.wait_until_up(HANG_GUARD)
     assert primary.admin(f"portaladmin/machines/status/{STANDBY}", token) == {"status": "success"}
 
 
 def test_warm_up_is_per_machine(start_emulator: StartEmulator) -> None:
-    emu = ha(start_emulator, token_warmup_seconds=0.8, standby_restart_delay_seconds=0.2)
+    clock = ManualClock()
+    emu = ha(
+        start_emulator, clock=clock, token_warmup_seconds=0.8, standby_restart_delay_seconds=0.2
+    )
     portal = emu.portal()
     lb = RawPortal(emu)
     lb.update_key(lb.token(), NEW_KEY)
-    assert wait_for(lambda: portal.machine(2).restart_count == 1 and portal.phase == "up", 4)
+    clock.advance(0.1 + 0.3 + 0.2 + 0.3)  # both restarts: the standby is up at 0.9 s
+    assert (portal.machine(2).restart_count, portal.phase) == (1, "up")
     assert portal.machine(2).warming_up
     standby = RawPortal(emu, machine=2)
     body = standby.post_form(
@@ -309,7 +336,8 @@ def test_warm_up_is_per_machine(start_emulator: StartEmulator) -> None:
     )
     assert body.status_code == 503
     assert standby.health().status_code == 200
-    assert wait_for(lambda: not portal.machine(2).warming_up, 3)
+    clock.advance(0.8)
+    assert not portal.machine(2).warming_up
     assert "token" in standby.token_response()
 
 
@@ -320,7 +348,7 @@ def test_one_machine_behaves_as_before(start_emulator: StartEmulator) -> None:
     assert len(portal.machines) == 1
     raw = RawPortal(emu)
     raw.update_key(raw.token(), NEW_KEY)
-    assert portal.wait_until_up(3)
+    assert portal.wait_until_up(HANG_GUARD)
     assert portal.restart_count == 1
     assert portal.came_up_at == portal.primary.came_up_at
     time.sleep(0.05)

@@ -22,7 +22,7 @@ def test_admin_root_answers_its_version(k8s: RawPortal) -> None:
     assert body["fullVersion"] == "11.3.0"
     assert body["currentVersion"] == "11.3"
     assert "security" in body["resources"]
-    assert k8s.get("admin", f="json", token=token).json() == body
+    assert k8s.get_admin("admin", token, f="json").json() == body
     assert k8s.admin("admin", k8s.viewer_token())["error"]["code"] == 403
     assert k8s.admin("admin", "not-a-token")["error"]["code"] == 498
 

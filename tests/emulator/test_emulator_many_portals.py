@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -25,12 +24,9 @@ def test_fifty_portals_concurrently(start_emulator: StartEmulator) -> None:
         assert key == raw.portal.stored_shared_key
         return context, version, raw.health().status_code
 
-    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=PORTALS) as pool:
         results = list(pool.map(exercise, [p.context for p in emu.portals]))
-    elapsed = time.monotonic() - started
     assert len(results) == PORTALS
     assert all(version == "11.3.0" and status == 200 for _, version, status in results)
     assert len({p.shared_key for p in emu.portals}) == PORTALS  # every portal its own key
-    assert elapsed < 15, elapsed
     assert len(emu.request_log) == 4 * PORTALS

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from portal_local.emulator import PortalEmulator
 
-from .helpers import RawPortal, StartEmulator, fast
+from .helpers import HANG_GUARD, RawPortal, StartEmulator, fast
 
 pytestmark = pytest.mark.emulator
 
@@ -96,7 +96,7 @@ def test_merged_update_preserves_everything(raw: RawPortal) -> None:
     assert raw.portal.security_config_answer == desired
     assert read(raw, token) == desired  # the booleans read back as they were posted
     assert raw.portal.running_security_config == before  # until the restart
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.portal.running_security_config == raw.portal.security_config
     changed = {"allowedProxyHosts": "(.*).example.com", "defaultIDPUsernameSuffix": "corp"}
     assert raw.portal.security_config == {**before, **changed}
@@ -196,7 +196,7 @@ def test_config_update_without_restart(start_emulator: StartEmulator) -> None:
 def test_config_tokens_survive_a_config_restart(raw: RawPortal, emu: PortalEmulator) -> None:
     token = raw.token()
     raw.update_config(token, read(raw, token))
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.portal.restart_count == 1
     assert read(raw, token)["userStoreConfig"]["type"] == "BUILTIN"
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from portal_local.emulator import PortalEmulator
 
-from .helpers import RawPortal, StartEmulator, fast
+from .helpers import HANG_GUARD, RawPortal, StartEmulator, fast
 
 pytestmark = pytest.mark.emulator
 
@@ -20,7 +20,7 @@ def test_read_returns_the_stored_key(raw: RawPortal) -> None:
     token = raw.token()
     for response in (
         raw.post("portaladmin/security/tokens", token=token, f="json"),
-        raw.get("portaladmin/security/tokens", token=token, f="json"),
+        raw.get_admin("portaladmin/security/tokens", token, f="json"),
     ):
         assert response.json() == {"sharedKey": raw.portal.stored_shared_key}
     assert len(raw.portal.shared_key) == 44
@@ -35,7 +35,7 @@ def test_valid_key_is_stored_then_runs_after_the_restart(raw: RawPortal, key: st
     assert raw.portal.stored_shared_key == key
     assert raw.portal.shared_key == old_key  # not before the restart
     assert raw.portal.update_count == 1
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.portal.shared_key == key
     assert raw.portal.restart_count == 1
     assert raw.admin("portaladmin/security/tokens", raw.token()) == {"sharedKey": key}
@@ -91,7 +91,7 @@ def test_11_4_generates_a_new_key_on_every_call(
         assert len(key) == 44
         assert len(base64.b64decode(key, validate=True)) == 32
         seen.add(key)
-        assert raw.portal.wait_until_up(5)
+        assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.portal.shared_key == key
     assert raw.portal.restart_count == 3
 
@@ -117,7 +117,7 @@ def test_key_change_invalidates_every_earlier_token(raw: RawPortal, emu: PortalE
     raw.update_key(old, GOOD_BASE64)
     during_lag = raw.token()  # issued by the old process, with the old key
     assert "version" in raw.admin("portaladmin", old)
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.portal.token_key_generation == generation + 1
     assert raw.admin("portaladmin", old)["error"]["code"] == 498
     assert raw.admin("portaladmin", during_lag)["error"]["code"] == 498
@@ -128,7 +128,7 @@ def test_same_key_restarts_but_keeps_tokens(raw: RawPortal) -> None:
     key = raw.portal.shared_key
     token = raw.token()
     raw.update_key(token, key)
-    assert raw.portal.wait_until_up(5)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert raw.portal.restart_count == 1
     assert "version" in raw.admin("portaladmin", token)
 

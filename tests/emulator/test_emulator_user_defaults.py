@@ -26,7 +26,7 @@ def portal(start_emulator: StartEmulator, version: str = "11.3", **settings: Any
 
 def read_defaults(raw: RawPortal, token: str) -> dict[str, Any]:
     """As Esri's DSC reads them: GET, the token in the query string."""
-    response = raw.get(GET, f="json", token=token)
+    response = raw.get_admin(GET, token, f="json")
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
@@ -147,9 +147,9 @@ def test_custom_role_is_accepted(start_emulator: StartEmulator) -> None:
 def test_set_is_post_only_and_for_administrators(start_emulator: StartEmulator) -> None:
     raw = portal(start_emulator)
     token = raw.token()
-    assert raw.get(SET, f="json", token=token, role="org_user").json()["error"]["code"] == 405
+    assert raw.get_admin(SET, token, f="json", role="org_user").json()["error"]["code"] == 405
     assert set_defaults(raw, raw.viewer_token(), {"role": "org_user"})["error"]["code"] == 403
-    assert raw.get(GET, f="json", token=raw.viewer_token()).json()["error"]["code"] == 403
+    assert raw.get_admin(GET, raw.viewer_token(), f="json").json()["error"]["code"] == 403
     assert raw.get(GET, f="json").json()["error"]["code"] == 499
     assert raw.portal.user_defaults_update_count == 0
 

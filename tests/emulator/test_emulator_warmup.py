@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from portal_local.emulator import PortalEmulator
+from portal_local.emulator.clock import ManualClock
 
-from .helpers import REFERER, RawPortal, StartEmulator, fast, wait_for
+from .helpers import HANG_GUARD, REFERER, RawPortal, StartEmulator, fast
 
 pytestmark = pytest.mark.emulator
 
@@ -29,14 +28,16 @@ def generate(raw: RawPortal) -> tuple[int, str]:
 
 
 def test_generate_token_waits_for_the_token_service(start_emulator: StartEmulator) -> None:
+    clock = ManualClock()
     emu: PortalEmulator = start_emulator(
-        fast(restart_lag_seconds=0.05, restart_seconds=0.2, token_warmup_seconds=1.0)
+        fast(restart_lag_seconds=0.05, restart_seconds=0.2, token_warmup_seconds=1.0),
+        clock=clock,
     )
     raw = RawPortal(emu)
     assert "token" in raw.token_response()  # no warm-up when the emulator starts
     raw.update_key(raw.token(), NEW_KEY)
-    assert wait_for(lambda: raw.portal.restart_count == 1 and raw.portal.phase == "up", 3)
-    came_up = time.monotonic()
+    clock.advance(0.05 + 0.2)
+    assert (raw.portal.restart_count, raw.portal.phase) == (1, "up")
     assert raw.portal.primary.warming_up
 
     # Warm-up: health says success, other endpoints answer, generateToken is 503 HTML.
@@ -54,20 +55,27 @@ def test_generate_token_waits_for_the_token_service(start_emulator: StartEmulato
     ]
     assert raw.portal.summary()["machines"][0]["warming_up"] is True
 
+    clock.advance(0.99)
+    assert generate(raw)[0] == 503  # still warming up, a moment before its end
+
     # After it: tokens again, and the state says so.
-    assert wait_for(lambda: generate(raw)[0] == 200, timeout=3, interval=0.05)
-    assert time.monotonic() - came_up >= 0.8
+    clock.advance(0.01)
+    assert generate(raw)[0] == 200
     assert not raw.portal.primary.warming_up
     assert raw.admin("portaladmin", raw.token())["version"] == "11.3.0"
 
 
 def test_warm_up_follows_a_config_restart_too(start_emulator: StartEmulator) -> None:
+    clock = ManualClock()
     raw = RawPortal(
-        start_emulator(fast(restart_lag_seconds=0, restart_seconds=0.1, token_warmup_seconds=5))
+        start_emulator(
+            fast(restart_lag_seconds=0, restart_seconds=0.1, token_warmup_seconds=5), clock=clock
+        )
     )
     token = raw.token()
     raw.update_config(token, raw.admin("portaladmin/security/config", token))
-    assert raw.portal.wait_until_up(2)
+    clock.advance(0.1)
+    assert raw.portal.phase == "up"
     assert generate(raw)[0] == 503
     assert raw.health().status_code == 200
 
@@ -75,7 +83,7 @@ def test_warm_up_follows_a_config_restart_too(start_emulator: StartEmulator) -> 
 def test_no_warm_up_by_default(start_emulator: StartEmulator) -> None:
     raw = RawPortal(start_emulator(fast(restart_lag_seconds=0, restart_seconds=0.1)))
     raw.update_key(raw.token(), NEW_KEY)
-    assert raw.portal.wait_until_up(2)
+    assert raw.portal.wait_until_up(HANG_GUARD)
     assert not raw.portal.primary.warming_up
     assert generate(raw)[0] == 200
 

@@ -1,11 +1,17 @@
 """A portal as ``PortalClient`` sees it, in memory, with a restart the test drives.
 
 Like the real portal (and the emulator): tokens are valid only while the key they were
-issued under is the running key; an accepted update stores the new key or config at
-once (``security/tokens`` reads it back) while the old process keeps answering with the
-old key until the restart, which the test performs with ``restart()`` (or
-``go_down()`` / ``come_up()``). 11.4+ generates the key itself. Every call the steps
-make is recorded in ``calls``; ``fail(operation, error)`` makes the next call raise.
+issued under is the running key, and until they expire (on ``clock``, which a test
+moves); an accepted update stores the new key or config at once (``security/tokens``
+reads it back) while the old process keeps answering with the old key until the
+restart, which the test performs with ``restart()`` (or ``go_down()`` / ``come_up()``).
+11.4+ generates the key itself. Every call the steps make is recorded in ``calls``;
+``fail(operation, error)`` makes the next call raise.
+
+Like the HTTP connector, ``FakePortals`` checks a URL when a session opens and connects
+nowhere: a portal it does not know fails at the session's first call, as an address
+that does not answer does. ``FakePortals.password_sent_to`` records every URL a
+password was sent to.
 """
 
 from __future__ import annotations
@@ -14,17 +20,20 @@ import base64
 import copy
 import itertools
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from portal_automation.domain.credentials import PortalCredentials
 from portal_automation.domain.shared_key import validate_shared_key
 from portal_automation.domain.version import PortalVersion
 from portal_automation.errors import PortalAuthFailed, PortalRequestRejected, PortalUnavailable
 from portal_automation.portal import AdminSession
+from portal_automation.portal.client import vetted_machines
 from portal_automation.portal.models import (
     HealthStatus,
     Machine,
@@ -34,6 +43,8 @@ from portal_automation.portal.models import (
     TokenClient,
     UpdateAccepted,
 )
+from portal_automation.portal.url import UrlPolicy, normalise_portal_url
+from portal_automation.portal.vetted import FederatedServer, FederationValidation
 from portal_automation.sensitive import Secret
 
 Phase = Literal["up", "lag", "down"]
@@ -72,6 +83,8 @@ class Database:
     user_defaults: dict[str, Any] | None
     licenses_populated: bool = True
     tokens: dict[str, str | None] = field(default_factory=dict)  # token -> key issued under
+    expiry: dict[str, float] = field(default_factory=dict)  # token -> when it expires
+    clock: Callable[[], float] = time.time
     keys_seen: list[str] = field(default_factory=list)
     updates: int = 0
     user_default_updates: int = 0
@@ -95,6 +108,7 @@ class FakePortal:
         booleans_as_strings: bool = True,
         default_user_type: str = "creatorUT",
         database: Database | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.url = url
         self.version = version
@@ -104,16 +118,27 @@ class FakePortal:
         self.reject_supplied_key = reject_supplied_key
         self.booleans_as_strings = booleans_as_strings
         self.db = database or _database(version, config, default_user_type)
+        if clock is not None:
+            self.db.clock = clock
         self.running_key = self.db.stored_key
         self.running_config = copy.deepcopy(self.db.config)
         self.phase: Phase = "up"
         self.populate_license_works = True
+        # portaladmin/license (11.4+: the portal's own user types) and the federated
+        # servers' validation statuses.
+        self.user_types = ["viewerUT", "creatorUT", "GISProfessionalStdUT", "fieldWorkerUT"]
+        self.federated_servers = ["success"]
+        self.default_administrator = True  # False: portaladmin/machines answers 403
         self.restarts = 0
         self.calls: list[str] = []
+        self.token_minutes: list[int] = []  # the lifetime of each token issued, in order
+        # The machines' names are the portal's own (the portal lock tells portals apart
+        # by them); the one machine's adminURL is an internal name never reached.
+        self.host = urlsplit(url).hostname or "portal"
         self.machines = [
             Machine(
-                "portal-machine-1.internal.invalid",
-                "https://portal-machine-1.internal.invalid:7443/arcgis",
+                f"portal-machine-1.{self.host}",
+                f"https://portal-machine-1.{self.host}:7443/arcgis",
                 "primary",
             )
         ]
@@ -132,8 +157,8 @@ class FakePortal:
         )
         primary_url = "https://10.0.2.11:7443/arcgis"
         self.machines = [
-            Machine("portal-machine-1", primary_url, "primary"),
-            Machine("portal-machine-2", url, "standby"),
+            Machine(f"portal-machine-1.{self.host}", primary_url, "primary"),
+            Machine(f"portal-machine-2.{self.host}", url, "standby"),
         ]
         other.machines = self.machines
         return other
@@ -222,7 +247,9 @@ class FakePortal:
         self.db.tokens = dict.fromkeys(self.db.tokens)
 
     def token_is_valid(self, value: str) -> bool:
-        return self.db.tokens.get(value) == self.running_key
+        """Issued under the key this machine runs, and not expired (on the clock)."""
+        fresh = self.db.expiry.get(value, float("-inf")) > self.db.clock()
+        return fresh and self.db.tokens.get(value) == self.running_key
 
     def count(self, operation: str) -> int:
         return self.calls.count(operation)
@@ -248,7 +275,9 @@ class FakePortal:
     def issue(self, minutes: int, referer: str) -> PortalToken:
         value = f"fake-token-{next(_tokens)}-{secrets.token_hex(8)}"
         self.db.tokens[value] = self.running_key
-        expires = datetime.now(UTC) + timedelta(minutes=minutes)
+        self.db.expiry[value] = self.db.clock() + minutes * 60
+        self.token_minutes.append(minutes)
+        expires = datetime.fromtimestamp(self.db.expiry[value], UTC)
         return PortalToken(Secret(value), expires, True, referer)
 
     def accept(self) -> UpdateAccepted:
@@ -285,13 +314,23 @@ def _meaning(value: Any) -> Any:
     return value
 
 
-class FakePortalClient:
-    """``PortalApi`` over a ``FakePortal``."""
+class FakeKeyClient:
+    """``KeyTargetApi`` (what a rotation calls, of a portal or a site) over a ``FakePortal``;
+    ``sent`` records the URL of every password sent."""
 
-    def __init__(self, portal: FakePortal, referer: str | None = None) -> None:
+    def __init__(
+        self,
+        portal: FakePortal,
+        referer: str | None = None,
+        sent: list[str] | None = None,
+        url: str | None = None,
+        version: PortalVersion | None = None,
+    ) -> None:
         self.portal = portal
-        self.base_url = portal.url
+        self.base_url = url or portal.url
         self.referer = referer or portal.url
+        self.version = version  # the version the step passed, as PortalClient keeps it
+        self._sent = sent if sent is not None else []
 
     def close(self) -> None:
         pass
@@ -306,6 +345,7 @@ class FakePortalClient:
         expiration_minutes: int = 5,
     ) -> PortalToken:
         portal = self.portal
+        self._sent.append(self.base_url)
         portal.enter("generate_token")
         if username != portal.username or password.reveal() != portal.password:
             raise PortalAuthFailed(
@@ -323,6 +363,31 @@ class FakePortalClient:
     def read_shared_key(self, token: PortalToken) -> Secret:
         self.portal.enter("read_shared_key", admin_token=token)
         return Secret(self.portal.stored_key)
+
+    def machines(self, token: PortalToken) -> list[Machine]:
+        self.portal.enter("machines", admin_token=token)
+        if not self.portal.default_administrator:
+            raise PortalAuthFailed("list machines: portal error 403: not authorized", code=403)
+        answer = [
+            {"machineName": m.name, "adminURL": m.admin_url, "role": m.role}
+            for m in self.portal.machines
+        ]
+        return vetted_machines(answer)  # bounded and printable, as the client does
+
+    def health(self) -> HealthStatus:
+        portal = self.portal
+        if isinstance(portal, _Unreachable):
+            portal.calls.append("health")
+            return HealthStatus(False, "DNS lookup failed")
+        portal.calls.append("health")
+        portal._raise_fault("health")
+        if portal.phase == "down":
+            return HealthStatus(False, "HTTP 503")
+        return HealthStatus(True, "success")
+
+
+class FakePortalClient(FakeKeyClient):
+    """``PortalApi`` over a ``FakePortal``."""
 
     def update_shared_key(self, token: PortalToken, key: Secret | None) -> UpdateAccepted:
         portal = self.portal
@@ -392,38 +457,65 @@ class FakePortalClient:
         portal.user_defaults = copy.deepcopy(dict(settings))
         portal.db.user_default_updates += 1
 
-    def machines(self, token: PortalToken) -> list[Machine]:
-        self.portal.enter("machines", admin_token=token)
-        return list(self.portal.machines)
+    def is_enterprise_on_kubernetes(self, token: PortalToken) -> bool:
+        self.portal.enter("is_enterprise_on_kubernetes", admin_token=token)
+        return False
 
     def populate_license(self, token: PortalToken) -> None:
         self.portal.enter("populate_license", admin_token=token)
         if self.portal.populate_license_works:
             self.portal.licenses_populated = True
 
-    def health(self) -> HealthStatus:
-        portal = self.portal
-        portal.calls.append("health")
-        portal._raise_fault("health")
-        if portal.phase == "down":
-            return HealthStatus(False, "HTTP 503")
-        return HealthStatus(True, "success")
+    def license_user_types(self, token: PortalToken) -> list[str]:
+        self.portal.enter("license_user_types", admin_token=token)
+        return list(self.portal.user_types)
+
+    def validate_federated_servers(self, token: PortalToken) -> FederationValidation:
+        self.portal.enter("validate_federated_servers", admin_token=token)
+        servers = tuple(
+            FederatedServer(f"server{n}", status, (f"validated: {status}",))
+            for n, status in enumerate(self.portal.federated_servers, start=1)
+        )
+        return FederationValidation(servers, len(servers))
+
+
+class _Unreachable(FakePortal):
+    """An address nothing answers at: every call fails as a DNS failure does."""
+
+    def enter(self, operation: str, *, admin_token: PortalToken | None = None) -> None:
+        self.calls.append(operation)
+        raise PortalUnavailable(f"{operation}: portal {self.url} unreachable: DNS lookup failed")
 
 
 class FakePortals:
     """``PortalConnector`` for any number of fake portals, found by the secret's url."""
 
-    def __init__(self, *portals: FakePortal) -> None:
+    def __init__(self, *portals: FakePortal, policy: UrlPolicy = UrlPolicy()) -> None:  # noqa: B008
         self.by_url = {p.url: p for p in portals}
+        self.policy = policy
+        self.password_sent_to: list[str] = []  # every URL a password went to, in order
 
     def add(self, portal: FakePortal) -> FakePortal:
         self.by_url[portal.url] = portal
         return portal
 
     @contextmanager
-    def session(self, creds: PortalCredentials) -> Iterator[AdminSession]:
-        portal = self.by_url.get(creds.url)
-        if portal is None:
-            raise PortalUnavailable(f"portal {creds.url} unreachable: DNS lookup failed")
-        client = FakePortalClient(portal, creds.referer)
+    def session(
+        self, creds: PortalCredentials, version: PortalVersion | None = None
+    ) -> Iterator[AdminSession]:
+        client = self._client(creds.url, creds.referer, version)
         yield AdminSession(client, creds.username, creds.password)
+
+    @contextmanager
+    def machine(self, url: str, portal: AdminSession) -> Iterator[AdminSession]:
+        version = getattr(portal.client, "version", None)
+        yield portal.borrowing(self._client(url, portal.client.referer, version))
+
+    def _client(
+        self, url: str, referer: str | None, version: PortalVersion | None = None
+    ) -> FakePortalClient:
+        # As PortalClient does when it is made: the URL is checked, nothing is sent.
+        url = normalise_portal_url(url, self.policy)
+        portal = self.by_url.get(url) or _Unreachable(url)
+        kind = getattr(portal, "client_class", FakePortalClient)  # a site's (fakes/server)
+        return kind(portal, referer, sent=self.password_sent_to, url=url, version=version)

@@ -75,6 +75,13 @@ class FakeSecrets:
         self._secrets[arn] = secret
         return arn
 
+    def edit(self, secret_id: str, value: dict[str, Any]) -> None:
+        """An operator's PutSecretValue: a new version of ``value`` becomes AWSCURRENT."""
+        secret = self._find(secret_id)
+        version_id = str(uuid.uuid4())
+        secret.versions[version_id] = _Version(json.dumps(value))
+        self.promote(secret_id, version_id)
+
     def start_rotation(self, secret_id: str, token: str) -> None:
         """What RotateSecret does before the rotation function runs: an empty AWSPENDING."""
         secret = self._find(secret_id)

@@ -144,3 +144,82 @@ def test_a_query_protocol_service_is_refused_in_its_own_format(
         sns.publish(TopicArn=topic, Message="x")
 
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_stage_condition_lets_the_role_move_only_that_stage(endpoint: LocalAwsEndpoint) -> None:
+    """Secrets Manager's ``secretsmanager:VersionStage`` condition key on
+    UpdateSecretVersionStage (the stage the request moves) is evaluated: a role pinned to
+    AWSPENDING may drop its pending version, and may not move AWSCURRENT."""
+    operator = endpoint.client("secretsmanager")
+    arn = operator.create_secret(Name="granted/staged", SecretString="v1")["ARN"]
+    current = operator.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    [current_id] = list(current)
+    pending_id = "p" * 32
+    operator.put_secret_value(
+        SecretId=arn, SecretString="v2", ClientRequestToken=pending_id, VersionStages=["AWSPENDING"]
+    )
+    grant(
+        endpoint,
+        {
+            "Effect": "Allow",
+            "Action": "secretsmanager:UpdateSecretVersionStage",
+            "Resource": "arn:aws:secretsmanager:*:*:secret:granted/*",
+            "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSPENDING"}},
+        },
+    )
+    sm = as_function(endpoint, "secretsmanager")
+
+    with pytest.raises(ClientError) as refused:
+        sm.update_secret_version_stage(
+            SecretId=arn,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=pending_id,
+            RemoveFromVersionId=current_id,
+        )
+    sm.update_secret_version_stage(
+        SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=pending_id
+    )
+
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    stages = operator.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    assert stages == {current_id: ["AWSCURRENT"]}
+
+
+def test_an_object_put_with_tags_needs_put_object_tagging(endpoint: LocalAwsEndpoint) -> None:
+    endpoint.client("s3").create_bucket(Bucket="tagged-bucket")
+    grant(endpoint, allow("s3:PutObject", "arn:aws:s3:::tagged-bucket/*"))
+    s3 = as_function(endpoint, "s3")
+    s3.put_object(Bucket="tagged-bucket", Key="plain", Body=b"x")
+
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket="tagged-bucket", Key="tagged", Body=b"x", Tagging="lifetime=run")
+    grant(
+        endpoint,
+        allow("s3:PutObject", "arn:aws:s3:::tagged-bucket/*"),
+        allow("s3:PutObjectTagging", "arn:aws:s3:::tagged-bucket/*"),
+    )
+    s3.put_object(Bucket="tagged-bucket", Key="tagged", Body=b"x", Tagging="lifetime=run")
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    tags = endpoint.client("s3").get_object_tagging(Bucket="tagged-bucket", Key="tagged")
+    assert tags["TagSet"] == [{"Key": "lifetime", "Value": "run"}]
+
+
+def test_parameter_store_names_who_wrote_each_version(endpoint: LocalAwsEndpoint) -> None:
+    """GetParameterHistory's LastModifiedUser: a role's session by its assumed-role ARN
+    (a function's session is named after the function), an IAM user by its own ARN."""
+    endpoint.client("ssm").put_parameter(Name="/recorded/doc", Value="one", Type="String")
+    user = "arn:aws:iam::123456789012:user/someone-else"
+    endpoint.client("ssm", principal_arn=user).put_parameter(
+        Name="/recorded/doc", Value="two", Overwrite=True
+    )
+    grant(endpoint, allow("ssm:PutParameter", "*"))
+    as_function(endpoint, "ssm").put_parameter(Name="/recorded/doc", Value="three", Overwrite=True)
+
+    history = endpoint.client("ssm").get_parameter_history(Name="/recorded/doc")["Parameters"]
+
+    assert [v["LastModifiedUser"] for v in history] == [
+        "arn:aws:sts::123456789012:assumed-role/portal-local-operator/portal-local",
+        user,
+        f"arn:aws:sts::123456789012:assumed-role/{ROLE_NAME}/recorded-function",
+    ]

@@ -25,7 +25,8 @@ class Command:
     text: str
     """The command as written, continuation lines joined, its comment cut."""
     comment: str = ""
-    """What the line's own comment says (a file's content: ``# params.json: {...}``)."""
+    """What the line's own comment, or the first comment line above it, says (a file's
+    content: ``# params.json: {...}``)."""
 
 
 def _strip_comment(line: str) -> tuple[str, str]:
@@ -46,8 +47,8 @@ def block_commands(text: str) -> list[Command]:
         pending_comment = ""
         for line in joined.splitlines():
             command, comment = _strip_comment(line.strip())
-            if not command:
-                pending_comment = comment or pending_comment
+            if not command:  # the first comment line above a command names its file
+                pending_comment = pending_comment or comment
                 continue
             commands.append(Command(command, pending_comment or comment))
             pending_comment = ""

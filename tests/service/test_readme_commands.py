@@ -107,13 +107,14 @@ RUN_ORDER = [
         r"^portal-automation follow ",
         r"^portal-automation status ",
         r"^aws events put-events ",
-        r"^aws stepfunctions list-executions --map-run-arn",
         r"^aws lambda invoke --function-name <FleetStatusFunctionArn>",
         r"^aws sqs receive-message ",
         r"^aws secretsmanager update-secret-version-stage .* --version-stage AWSPENDING",
         r"^aws secretsmanager update-secret-version-stage .* --version-stage AWSCURRENT",
         r"^aws secretsmanager rotate-secret --secret-id <?ARN>? --rotation-lambda-arn",
         r"^aws secretsmanager rotate-secret --secret-id ARN$",
+        r"^aws lambda invoke --function-name <SummarizeFunctionArn>:live ",
+        r"^aws ssm put-parameter --name <DesiredConfigParameterName> ",
         r"^make deploy STACK=",
         r"^aws sns set-subscription-attributes ",
         r"^bucket=\$\(aws cloudformation describe-stacks",
@@ -280,6 +281,8 @@ def test_every_readme_command_works_as_written(tmp_path: Path) -> None:  # noqa:
                 "<EventBusName>": outputs["EventBusName"],
                 "<RotationFunctionArn>": outputs["RotationFunctionArn"],
                 "<FleetStatusFunctionArn>": outputs["FleetStatusFunctionArn"],
+                "<SummarizeFunctionArn>": outputs["SummarizeFunctionArn"],
+                "<DesiredConfigParameterName>": outputs["DesiredConfigParameterName"],
                 "<TriggerDeadLetterQueueUrl>": outputs["TriggerDeadLetterQueueUrl"],
                 "<SharedLayerArn without :version>": outputs["SharedLayerArn"].rsplit(":", 1)[0],
             }
@@ -332,10 +335,6 @@ def test_every_readme_command_works_as_written(tmp_path: Path) -> None:  # noqa:
         put = json.loads(me.run(_find(r"^aws events put-events ")))
         assert put["FailedEntryCount"] == 0, put
         _wait_for_run(service, f"event-{put['Entries'][0]['EventId']}")
-        sfn = service.client("stepfunctions")
-        (map_run,) = sfn.list_map_runs(executionArn=me.values["<executionArn>"])["mapRuns"]
-        me.values["--map-run-arn ARN"] = f"--map-run-arn {map_run['mapRunArn']}"
-        me.run(_find(r"list-executions --map-run-arn"))
         me.run(_find(r"lambda invoke --function-name <FleetStatusFunctionArn>"))
         me.run(_find(r"^aws sqs receive-message "))
         _runbook_stages(me, service, gis_prod)
@@ -346,7 +345,18 @@ def test_every_readme_command_works_as_written(tmp_path: Path) -> None:  # noqa:
                 me.run(command)
         me.run(_find(r"^aws secretsmanager rotate-secret --secret-id ARN$"))
 
-        _leave_scratch(service, mine, printed)
+        failed_run = _leave_scratch(service, mine, printed)
+        # Trigger dead letters: a run-ended event sent again to Summarize, by hand.
+        (tmp_path / "event.json").write_text(json.dumps(_run_ended_event(service, failed_run)))
+        me.run(_find(r"^aws lambda invoke --function-name <SummarizeFunctionArn>:live "))
+        cleaned = json.loads((tmp_path / "out.json").read_text())
+        assert cleaned["runId"] == failed_run.rsplit(":", 1)[-1], cleaned  # not an error
+        # UnattributedChange: the desired-config document written again.
+        desired = (ROOT / "events" / "desired-config-document.json").read_text()
+        (tmp_path / "desired-config.json").write_text(desired)
+        me.run(_find(r"^aws ssm put-parameter --name <DesiredConfigParameterName> "))
+        parameter = service.client("ssm").get_parameter(Name=outputs["DesiredConfigParameterName"])
+        assert json.loads(parameter["Parameter"]["Value"]) == json.loads(desired)
         leaked = [
             name for name, text in service_texts(service).items() if printed["password"] in text
         ]
@@ -425,9 +435,32 @@ def _runbook_stages(me: Operator, service: Service, secret: str) -> None:
     del me.values["ARN"]
 
 
-def _leave_scratch(service: Service, secret: str, printed: Mapping[str, str]) -> None:
+def _run_ended_event(service: Service, execution: str) -> dict[str, Any]:
+    """The status-change event of an ended run, as a dead letter's ``requestPayload``
+    holds it (docs/AWS_FACTS.md 1)."""
+    described = service.client("stepfunctions").describe_execution(executionArn=execution)
+    return {
+        "version": "0",
+        "id": "00000000-0000-0000-0000-000000000000",
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": execution.split(":")[4],
+        "time": described["stopDate"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": execution.split(":")[3],
+        "resources": [execution],
+        "detail": {
+            "executionArn": execution,
+            "stateMachineArn": described["stateMachineArn"],
+            "name": described["name"],
+            "status": described["status"],
+        },
+    }
+
+
+def _leave_scratch(service: Service, secret: str, printed: Mapping[str, str]) -> str:
     """A failed config change keeps its snapshot under runs/ (README Security): the
-    emulator (its control API) refuses the update once the snapshot is taken."""
+    emulator (its control API) refuses the update once the snapshot is taken. The
+    failed run's execution ARN."""
     fault = {"action": "error", "code": 500, "path": "portaladmin/security/config/update"}
     requests.post(f"{printed['control']}/faults", json=fault, verify=printed["ca"], timeout=30)
     sfn = service.client("stepfunctions")
@@ -450,3 +483,4 @@ def _leave_scratch(service: Service, secret: str, printed: Mapping[str, str]) ->
     requests.post(f"{printed['control']}/faults/clear", verify=printed["ca"], timeout=30)
     ended = sfn.describe_execution(executionArn=arn)
     assert listed.get("KeyCount", 0) > 0, ("the run left no scratch", ended.get("output"))
+    return str(arn)

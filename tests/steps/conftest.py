@@ -57,6 +57,7 @@ def item(
     run_id: str = "run-1",
     version_id: str | None = None,
     security_config: dict[str, Any] | None = None,
+    proxy_hosts_mode: str | None = None,
     dry_run: bool = False,
     **timing: Any,
 ) -> dict[str, Any]:
@@ -74,6 +75,7 @@ def item(
         "action": action,
         "dryRun": dry_run,
         "securityConfig": security_config,
+        "proxyHostsMode": proxy_hosts_mode,
     }
     return entry
 

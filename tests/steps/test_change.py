@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from portal_automation.errors import ChangeNotApplied, PortalRequestRejected, PortalUnavailable
+from portal_automation.errors import (
+    ChangeNotApplied,
+    PortalAnswerTooLarge,
+    PortalAnswerTooSlow,
+    PortalAutomationError,
+    PortalRequestRejected,
+    PortalUnavailable,
+)
 from portal_automation.workflow.change import (
     CONFIG_SNAPSHOT,
     PRE_CHANGE_KEY,
@@ -39,10 +46,22 @@ def test_supplied_key_is_stored_as_pending_then_sent(world: FakeWorld) -> None:
     assert portal.running_key == old_key  # the restart has not happened yet
 
 
-def test_the_key_is_pending_before_the_portal_sees_it(world: FakeWorld) -> None:
-    """If the update's answer is lost, the key the portal may now hold is not lost."""
+NO_ANSWER = [
+    PortalUnavailable("read timeout (outcome unknown: check before retrying)"),
+    PortalAnswerTooSlow("not within the call's deadline (outcome unknown: check ...)"),
+    PortalAnswerTooLarge("larger than the call's size cap (outcome unknown: check ...)"),
+]
+
+
+@pytest.mark.parametrize("cut", NO_ANSWER, ids=lambda e: type(e).__name__)
+def test_the_key_is_pending_before_the_portal_sees_it(
+    world: FakeWorld, cut: PortalAutomationError
+) -> None:
+    """If the update's answer is lost (not answered, cut at the call's deadline or size
+    cap: FAULTS row 51), the key the portal may now hold is not lost, and the outcome is
+    unknown, never a rejection."""
     portal, arn = world.portal()
-    portal.fail("update_shared_key", PortalUnavailable("update token config: read timeout"))
+    portal.fail("update_shared_key", cut)
 
     result = apply_change(state(item(arn), **SUPPLIED), world.services)
 
@@ -182,10 +201,9 @@ def test_config_change_snapshots_then_posts_the_whole_merged_config(world: FakeW
 
     assert (result.outcome, result.posted) == ("accepted", ["securityConfig"])
     snapshot = world.work.get_json(work_prefix("run-1", arn) + CONFIG_SNAPSHOT)
-    assert snapshot == {
-        "securityConfig": as_read(before),
-        "userDefaultSettings": portal.user_defaults,
-    }
+    # The user default settings are neither read nor kept: the change does not touch them.
+    assert snapshot == {"securityConfig": as_read(before), "userDefaultSettings": None}
+    assert portal.count("read_user_default_settings") == 0
     assert portal.config == {**before, "disableServicesDirectory": True}
     assert portal.config["webgisServerTrustKey"] == before["webgisServerTrustKey"]
 
@@ -206,9 +224,12 @@ def test_config_rerun_keeps_the_first_snapshot_and_does_not_post_again(
     assert snapshot["securityConfig"] == as_read(before)
 
 
-def test_config_update_without_an_answer_is_outcome_unknown(world: FakeWorld) -> None:
+@pytest.mark.parametrize("cut", NO_ANSWER, ids=lambda e: type(e).__name__)
+def test_config_update_without_an_answer_is_outcome_unknown(
+    world: FakeWorld, cut: PortalAutomationError
+) -> None:
     portal, arn = world.portal()
-    portal.fail("update_security_config", PortalUnavailable("update security config: timeout"))
+    portal.fail("update_security_config", cut)
     entry = item(arn, "apply-security-config", security_config={"disableServicesDirectory": True})
 
     assert apply_change(state(entry, **CONFIG_PREFLIGHT), world.services).outcome == "unknown"

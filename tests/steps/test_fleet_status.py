@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from portal_automation import fleet_status as fleet_status_module
 from portal_automation.fleet_status import DAY, KEY_AGE_LOG_MESSAGE, fleet_status, key_ages
 from portal_automation.observability import logger
 
@@ -18,7 +20,7 @@ from tests.fakes.secrets import FakeSecrets
 from .conftest import FakeLambdaContext
 
 PREFIX = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portal-admin/"
-NOW = time.time()  # the handler reads the real clock
+NOW = time.time()  # the handler's clock is pinned to it (test_the_daily_function_...)
 VALUE = {"url": "https://g.example.com/p", "username": "u", "password": "pw-123456"}
 
 
@@ -109,19 +111,28 @@ def test_a_tag_narrows_the_fleet(fleet: tuple[FakeSecrets, FakeLedger, dict[str,
     assert len(names) == 5
 
 
-def test_the_daily_function_emits_the_key_age_metrics(
+@pytest.fixture
+def daily(
     load_handler: Any,
-    lambda_context: FakeLambdaContext,
     fleet: tuple[FakeSecrets, FakeLedger, dict[str, str]],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:
+    """The daily fleet status handler on the fleet's fakes."""
     secrets, ledger, _arns = fleet
+    # The handler reads the clock: pinned, the ages are the fixture's whenever this runs
+    # (NOW is read when the module is imported, which can be minutes earlier).
+    monkeypatch.setattr(fleet_status_module, "time", SimpleNamespace(time=lambda: NOW))
     app = load_handler(
         "fleet_status", secret_arn_prefix=PREFIX, runs_table="runs", max_key_age_days="20"
     )
     app.SECRETS, app.LEDGER = secrets, ledger
+    return app
 
-    answer = app.lambda_handler({}, lambda_context)
+
+def test_the_daily_function_emits_the_key_age_metrics(
+    daily: Any, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = daily.lambda_handler({}, lambda_context)
 
     assert answer["keysOverMaxAge"] == 3  # failed (100 days), legacy (30), unknown
     emf = [
@@ -143,21 +154,15 @@ def test_the_daily_function_emits_the_key_age_metrics(
 
 
 def test_each_portal_key_age_is_a_log_line_for_the_dashboard(
-    load_handler: Any,
+    daily: Any,
     lambda_context: FakeLambdaContext,
-    fleet: tuple[FakeSecrets, FakeLedger, dict[str, str]],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    secrets, ledger, _arns = fleet
-    app = load_handler(
-        "fleet_status", secret_arn_prefix=PREFIX, runs_table="runs", max_key_age_days="20"
-    )
-    app.SECRETS, app.LEDGER = secrets, ledger
     # The logger's handler keeps the stream it was created with: point it at this test's.
     monkeypatch.setattr(logger.registered_handler, "stream", sys.stdout)
 
-    app.lambda_handler({}, lambda_context)
+    daily.lambda_handler({}, lambda_context)
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     ages = {

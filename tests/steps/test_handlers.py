@@ -50,6 +50,7 @@ def test_a_missing_variable_fails_the_cold_start_naming_it(
     [
         "manual-rotate-shared-key.json",
         "manual-rotate-fleet.json",
+        "manual-rotate-server-site.json",
         "manual-apply-security-config.json",
         "manual-apply-security-config-dry-run.json",
     ],
@@ -116,8 +117,11 @@ def test_an_unexpected_error_is_named_and_redacted(
     password = world.secrets.read(arn).credentials.password.reveal()
 
     class Broken:
-        def release(self, *args: Any) -> None:
-            raise RuntimeError(f"boom with {password}")
+        def __getattr__(self, name: str) -> Any:
+            def call(*args: Any) -> None:
+                raise RuntimeError(f"boom with {password}")
+
+            return call
 
     app.SERVICES = world.services.__class__(
         secrets=world.secrets,
@@ -174,15 +178,45 @@ def test_start_handler_starts_one_run_per_sample_event(
         "start_from_event",
         state_machine_arn="arn:aws:states:eu-west-1:123456789012:stateMachine:portal-security",
         desired_config_parameter="/stack/portal-security/desired-config",
+        request_principal_arns=f"{OTHER_ROLE}, {OPERATOR_ROLE}",
     )
     app.EXECUTIONS = FakeExecutions(app.SETTINGS.state_machine_arn)
-    app.desired_document = lambda: load_event("desired-config-document.json")
+    app.SSM = FakeParameterHistory(load_event("desired-config-document.json"))
     event = load_event(sample)
 
     answer = app.lambda_handler(event, lambda_context)
 
     assert answer["executionArn"].endswith(f":event-{event['id']}")
     assert app.EXECUTIONS.starts == 1
+    run = app.EXECUTIONS.runs[f"event-{event['id']}"]["input"]
+    if "desired-config" in sample or "drift" in sample:  # the latest version, past a page
+        document = load_event("desired-config-document.json")
+        assert run["securityConfig"] == document["securityConfig"]
+        assert set(app.SSM.asked) == {"/stack/portal-security/desired-config"}
+
+
+OPERATOR_ROLE = "arn:aws:iam::123456789012:role/portal-operator"
+OTHER_ROLE = "arn:aws:iam::123456789012:role/other"
+
+
+class FakeParameterHistory:
+    """GetParameterHistory as Parameter Store answers it: every version, oldest first, in
+    pages of at most 50, each with its value and writer."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.asked: list[str] = []
+        writer = "arn:aws:sts::123456789012:assumed-role/portal-operator/alice"
+        self.versions = [
+            {"Version": n, "Value": json.dumps({"old": n}), "LastModifiedUser": "x"}
+            for n in range(1, 60)
+        ] + [{"Version": 60, "Value": json.dumps(document), "LastModifiedUser": writer}]
+
+    def get_parameter_history(self, Name: str, MaxResults: int, NextToken: str = "0") -> Any:
+        self.asked.append(Name)
+        start = int(NextToken)
+        page = self.versions[start : start + MaxResults]
+        more = start + MaxResults < len(self.versions)
+        return {"Parameters": page, **({"NextToken": str(start + MaxResults)} if more else {})}
 
 
 def test_publish_handler_puts_the_audit_events_in_batches(

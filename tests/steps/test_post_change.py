@@ -1,5 +1,6 @@
 """The steps run once a change is proven (workflow/post_change): chosen per version and
-action at Preflight, run by Verify, reported under their name. Today: 10.7's licenses
+action at Preflight, run by Verify, reported under their name. Today: the federated
+servers' validation after a key change (PORTAL_API.md 7d) and 10.7's licenses
 (PORTAL_API.md 7b, FAULTS row 34)."""
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from portal_automation.portal import AdminSession
 from portal_automation.workflow import post_change
 from portal_automation.workflow.change import apply_change
 from portal_automation.workflow.models import Action
-from portal_automation.workflow.post_change import steps_for
+from portal_automation.workflow.post_change import Outcome, steps_for
 from portal_automation.workflow.preflight import preflight
+from portal_automation.workflow.services import Services
 from portal_automation.workflow.state import PortalState
 from portal_automation.workflow.verify import verify
 
@@ -29,12 +31,14 @@ CONFIG = "apply-security-config"
 @pytest.mark.parametrize(
     ("version", "action", "expected"),
     [
-        ("10.7", ROTATE, ["licensesPopulated"]),
-        ("10.7.0.0", ROTATE, ["licensesPopulated"]),
+        ("10.7", ROTATE, ["federatedServers", "licensesPopulated"]),
+        ("10.7.0.0", ROTATE, ["federatedServers", "licensesPopulated"]),
         ("10.7", CONFIG, []),  # the key is unchanged: the licenses stay populated
-        ("10.7.1", ROTATE, []),
-        ("10.8", ROTATE, []),
-        ("11.5", ROTATE, []),
+        ("10.7.1", ROTATE, ["federatedServers"]),
+        ("10.8", ROTATE, ["federatedServers"]),
+        ("12.1", ROTATE, ["federatedServers"]),
+        ("13.0", ROTATE, ["federatedServers"]),
+        ("12.0", CONFIG, []),
     ],
 )
 def test_the_steps_are_chosen_by_version_and_action(
@@ -116,9 +120,9 @@ class _Recorded:
     def applies(self, version: PortalVersion, action: Action) -> bool:
         return action == CONFIG
 
-    def run(self, state: PortalState, session: AdminSession) -> str:
+    def run(self, state: PortalState, session: AdminSession, services: Services) -> Outcome:
         self.runs += 1
-        return "done"
+        return Outcome("done")
 
 
 def test_a_registered_step_runs_after_a_verified_config_change(

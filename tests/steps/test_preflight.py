@@ -96,7 +96,10 @@ def test_10_7_is_planned_with_its_license_step(world: FakeWorld) -> None:
 
     result = preflight(state(item(arn)), world.services)
 
-    assert (result.outcome, result.post_change) == ("planned", ["licensesPopulated"])
+    assert (result.outcome, result.post_change) == (
+        "planned",
+        ["federatedServers", "licensesPopulated"],
+    )
 
 
 @pytest.mark.parametrize("version", ["10.6", "10.5.1"])
@@ -147,3 +150,18 @@ def test_a_property_the_portal_version_lacks_is_refused(world: FakeWorld) -> Non
 
     with pytest.raises(InvalidSecurityConfig):
         preflight(state(entry), world.services)
+
+
+def test_a_current_value_that_steers_a_terminal_reaches_the_plan_printable(
+    world: FakeWorld,
+) -> None:
+    """FAULTS row 50: the portal's current value is its text; the plan shows it escaped
+    (what is posted back is the portal's own config, untouched)."""
+    _, arn = world.portal(config={"allowedProxyHosts": "a.example.com\x1b[2K\r- verified"})
+    desired = {"allowedProxyHosts": "b.example.com"}
+    entry = item(arn, "apply-security-config", security_config=desired, dry_run=True)
+
+    result = preflight(state(entry), world.services)
+
+    (change,) = result.changes
+    assert change.current == "a.example.com\\x1b[2K\\r- verified"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from portal_automation.aws.desired_config import DesiredDocument
 from portal_automation.errors import (
     InvalidExecutionInput,
     InvalidTriggerEvent,
@@ -17,12 +18,14 @@ from portal_automation.errors import (
     RotationNotEnabled,
     RotationStillRunning,
     RotationTokenInvalid,
+    UnattributedChange,
     UnsupportedEvent,
 )
 from portal_automation.triggers import events
 from portal_automation.triggers.events import execution_input, start_for_event
 from portal_automation.triggers.rotation import execution_name, rotate, rotation_step
 from portal_automation.workflow.audit import audit_entries
+from portal_automation.workflow.plan import parse_input
 from portal_local.aws.deploy import load_template
 
 from tests.fakes.executions import FakeExecutions
@@ -204,10 +207,39 @@ def test_a_token_no_longer_pending_is_refused(
 # --- EventBridge -----------------------------------------------------------------------
 
 DOCUMENT = load_event("desired-config-document.json")
+# Who may write a desired document that applies (RequestPrincipalArns), and a session of
+# that role as Parameter Store names the writer of a version.
+NAMED = ["arn:aws:iam::123456789012:role/portal-operator"]
+WRITER = "arn:aws:sts::123456789012:assumed-role/portal-operator/alice"
 
 
-def desired() -> dict[str, Any]:
-    return json.loads(json.dumps(DOCUMENT))
+def written(document: Any, by: str = WRITER) -> Any:
+    """A desired-config reader whose latest version is ``document``, written ``by``."""
+    return lambda: DesiredDocument(json.loads(json.dumps(document)), by, 7)
+
+
+desired = written(DOCUMENT)
+
+
+def start(
+    executions: FakeExecutions,
+    event: Any,
+    *,
+    document: Any = DOCUMENT,
+    by: str = WRITER,
+    named: list[str] = NAMED,
+    drift_mode: str = "report",
+    **extra: Any,
+) -> dict[str, Any]:
+    """start_for_event with the desired document ``document``, written ``by``."""
+    return start_for_event(
+        event,
+        executions=executions,
+        desired_document=written(document, by),
+        request_principals=named,
+        drift_mode=drift_mode,
+        **extra,
+    )
 
 
 @pytest.mark.parametrize(
@@ -235,9 +267,7 @@ def test_each_sample_event_starts_its_run(
 ) -> None:
     event = load_event(sample)
 
-    answer = start_for_event(
-        event, executions=executions, desired_document=desired, drift_mode="report"
-    )
+    answer = start(executions, event)
 
     run = executions.runs[f"event-{event['id']}"]["input"]
     assert (answer["action"], run["action"], run["source"]) == (action, action, source)
@@ -248,7 +278,7 @@ def test_each_sample_event_starts_its_run(
 def test_drift_mode_apply_reapplies(executions: FakeExecutions) -> None:
     event = load_event("eventbridge-drift-schedule.json")
 
-    start_for_event(event, executions=executions, desired_document=desired, drift_mode="apply")
+    start(executions, event, drift_mode="apply")
 
     assert executions.runs[f"event-{event['id']}"]["input"]["dryRun"] is False
 
@@ -256,7 +286,7 @@ def test_drift_mode_apply_reapplies(executions: FakeExecutions) -> None:
 def test_a_duplicate_event_attaches_to_the_first_run(executions: FakeExecutions) -> None:
     event = load_event("eventbridge-rotate-shared-key.json")
     for _ in range(3):
-        start_for_event(event, executions=executions, desired_document=desired, drift_mode="report")
+        start(executions, event)
 
     assert executions.starts == 1
 
@@ -265,13 +295,7 @@ def test_timing_defaults_fill_what_the_event_leaves_out(executions: FakeExecutio
     event = load_event("eventbridge-rotate-shared-key.json")
     event["detail"]["timing"] = {"maxRestartSeconds": 30}
 
-    start_for_event(
-        event,
-        executions=executions,
-        desired_document=desired,
-        drift_mode="report",
-        timing_defaults={"maxRestartSeconds": 900, "pollWindowSeconds": 20},
-    )
+    start(executions, event, timing_defaults={"maxRestartSeconds": 900, "pollWindowSeconds": 20})
 
     timing = executions.runs[f"event-{event['id']}"]["input"]["timing"]
     assert timing == {"maxRestartSeconds": 30, "pollWindowSeconds": 20}
@@ -281,7 +305,7 @@ def test_apply_without_a_config_takes_the_desired_document(executions: FakeExecu
     event = load_event("eventbridge-apply-security-config.json")
     event["detail"] = {}
 
-    payload = execution_input(event, desired, "report")
+    payload = execution_input(event, events.Desired(desired, NAMED), "report")
 
     assert payload["securityConfig"] == DOCUMENT["securityConfig"]
     assert payload["portals"] == DOCUMENT["portals"]
@@ -304,7 +328,7 @@ def test_events_that_cannot_start_a_run_are_refused(
     event = {**load_event("eventbridge-rotate-shared-key.json"), **change}
 
     with pytest.raises(error):
-        start_for_event(event, executions=executions, desired_document=desired, drift_mode="report")
+        start(executions, event)
 
     assert executions.starts == 0
 
@@ -322,9 +346,7 @@ def test_a_bad_desired_document_is_refused(
     event = load_event("eventbridge-desired-config-changed.json")
 
     with pytest.raises(InvalidExecutionInput) as raised:
-        start_for_event(
-            event, executions=executions, desired_document=lambda: document, drift_mode="report"
-        )
+        start(executions, event, document=document)
 
     assert problem in raised.value.message
 
@@ -369,7 +391,7 @@ def test_an_event_without_an_id_field_is_refused_by_name(executions: FakeExecuti
     del event["id"]
 
     with pytest.raises(InvalidTriggerEvent) as raised:
-        start_for_event(event, executions=executions, desired_document=desired, drift_mode="report")
+        start(executions, event)
 
     assert "id" in raised.value.message
     assert executions.starts == 0
@@ -461,12 +483,7 @@ def test_the_fleet_rotation_rule_rotates_its_selection(executions: FakeExecution
     }
     scheduled = load_event("eventbridge-drift-schedule.json")  # what any schedule emits
 
-    start_for_event(
-        transformed(transformer, scheduled),
-        executions=executions,
-        desired_document=desired,
-        drift_mode="report",
-    )
+    start(executions, transformed(transformer, scheduled))
 
     run = executions.runs[f"event-{scheduled['id']}"]["input"]
     assert run == {
@@ -484,9 +501,7 @@ def test_a_desired_document_may_select_its_portals(executions: FakeExecutions, s
     document = {"select": select, "securityConfig": DOCUMENT["securityConfig"]}
     event = load_event(sample)
 
-    start_for_event(
-        event, executions=executions, desired_document=lambda: document, drift_mode="report"
-    )
+    start(executions, event, document=document)
 
     run = executions.runs[f"event-{event['id']}"]["input"]
     assert run["select"] == select
@@ -501,12 +516,7 @@ def test_a_desired_document_naming_no_portal_starts_nothing(
 ) -> None:
     """A fresh deployment's document names no portal: the daily drift check must not
     fail (and fill the dead-letter queue) for it."""
-    answer = start_for_event(
-        load_event(sample),
-        executions=executions,
-        desired_document=lambda: {"portals": [], "securityConfig": {}},
-        drift_mode="report",
-    )
+    answer = start(executions, load_event(sample), document={"portals": [], "securityConfig": {}})
 
     assert answer["started"] is False
     assert executions.starts == 0
@@ -519,11 +529,98 @@ def test_a_request_to_apply_an_empty_desired_document_is_refused(
     event["detail"] = {}
 
     with pytest.raises(InvalidExecutionInput):
-        start_for_event(
-            event,
-            executions=executions,
-            desired_document=lambda: {"portals": [], "securityConfig": {}},
-            drift_mode="report",
-        )
+        start(executions, event, document={"portals": [], "securityConfig": {}})
 
     assert executions.starts == 0
+
+
+@pytest.mark.parametrize(
+    "sample", ["eventbridge-desired-config-changed.json", "eventbridge-apply-security-config.json"]
+)
+def test_the_documents_proxy_hosts_mode_goes_with_its_config(
+    executions: FakeExecutions, sample: str
+) -> None:
+    """The desired document may say proxyHostsMode (12.0+: exact or keep Esri's hosts);
+    every run that applies the document carries it, and the planner accepts it."""
+    document = {**DOCUMENT, "proxyHostsMode": "exact"}
+    event = load_event(sample)
+    event["detail"].pop("securityConfig", None)
+
+    start(executions, event, document=document)
+
+    run = executions.runs[f"event-{event['id']}"]["input"]
+    assert (run["securityConfig"], run["proxyHostsMode"]) == (document["securityConfig"], "exact")
+    assert parse_input(run).proxy_hosts_mode == "exact"
+
+
+# --- who may write the desired document that is applied (FAULTS row 49) -----------------
+
+OUTSIDER = "arn:aws:sts::123456789012:assumed-role/someone-with-ssm-put/mallory"
+
+
+@pytest.mark.parametrize(
+    ("sample", "drift_mode"),
+    [
+        ("eventbridge-desired-config-changed.json", "report"),
+        ("eventbridge-drift-schedule.json", "apply"),
+        ("eventbridge-apply-security-config.json", "report"),
+    ],
+)
+def test_a_desired_document_written_by_an_outsider_is_never_applied(
+    executions: FakeExecutions, sample: str, drift_mode: str
+) -> None:
+    event = load_event(sample)
+    if sample == "eventbridge-apply-security-config.json":
+        event["detail"] = {}  # a named principal asks to apply "the desired document"
+
+    with pytest.raises(UnattributedChange) as refused:
+        start(executions, event, by=OUTSIDER, drift_mode=drift_mode)
+
+    assert OUTSIDER in refused.value.message
+    assert executions.starts == 0
+
+
+@pytest.mark.parametrize(
+    ("sample", "detail"),
+    [("eventbridge-drift-schedule.json", None), ("eventbridge-apply-security-config.json", {})],
+)
+def test_a_dry_run_of_the_desired_document_needs_no_named_writer(
+    executions: FakeExecutions, sample: str, detail: dict[str, Any] | None
+) -> None:
+    """The drift report and a requested dry run change nothing: whoever wrote the
+    document, they run (as dry runs)."""
+    event = load_event(sample)
+    if detail is not None:
+        event["detail"] = {"dryRun": True}
+
+    start(executions, event, by=OUTSIDER)
+
+    assert executions.runs[f"event-{event['id']}"]["input"]["dryRun"] is True
+
+
+@pytest.mark.parametrize(
+    ("writer", "named", "applied"),
+    [
+        (WRITER, NAMED, True),
+        ("arn:aws:iam::123456789012:user/alice", ["arn:aws:iam::123456789012:user/alice"], True),
+        (WRITER, ["arn:aws:iam::123456789012:role/portal-*"], True),
+        (WRITER, ["arn:aws:iam::123456789012:role/*"], True),
+        (WRITER, ["arn:aws:iam::210987654321:role/portal-operator"], False),  # other account
+        (WRITER, ["arn:aws:iam::123456789012:role/ops/portal-operator"], False),  # a path
+        (WRITER, [], False),  # nobody named: nothing is applied
+        ("", NAMED, False),  # a writer Parameter Store does not name
+        ("arn:aws:iam::123456789012:role/portal-operator", NAMED, True),
+    ],
+)
+def test_the_writer_must_be_one_of_the_named_principals(
+    executions: FakeExecutions, writer: str, named: list[str], applied: bool
+) -> None:
+    event = load_event("eventbridge-desired-config-changed.json")
+
+    if applied:
+        start(executions, event, named=named, by=writer)
+        assert executions.runs[f"event-{event['id']}"]["input"]["dryRun"] is False
+    else:
+        with pytest.raises(UnattributedChange):
+            start(executions, event, named=named, by=writer)
+        assert executions.starts == 0

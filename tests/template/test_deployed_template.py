@@ -27,6 +27,7 @@ PORTAL_FACING = {
     "VerifyFunction",
     "RollbackConfigFunction",
     "RecordFailureFunction",
+    "SummarizeFunction",  # it settles a stopped portal's AWSPENDING by asking the portal
 }
 
 
@@ -152,18 +153,24 @@ def test_only_the_portal_facing_functions_join_the_vpc() -> None:
 
 
 def test_a_failing_start_gets_lambdas_retries_then_the_dead_letter_queue() -> None:
-    """EventBridge invokes the start function asynchronously: a target RetryPolicy only
-    covers delivery, so the function's own invoke config decides what a failure does."""
+    """EventBridge invokes its targets asynchronously: a target RetryPolicy only covers
+    delivery, so each target function's own invoke config decides what a failure does."""
     resources = deployed("defaults")["Resources"]
-    (props,) = [
-        c["Properties"]
-        for c in of_type(deployed("defaults"), "AWS::Lambda::EventInvokeConfig").values()
-        if c["Properties"]["FunctionName"] == {"Ref": "StartFromEventFunction"}
-    ]
-    assert props["Qualifier"] == "live"  # the alias the rules invoke
-    assert props["MaximumRetryAttempts"] == 2
-    destination = props["DestinationConfig"]["OnFailure"]["Destination"]
-    assert resources[destination["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
+    configs = of_type(deployed("defaults"), "AWS::Lambda::EventInvokeConfig").values()
+    targets = {
+        t["Arn"]["Ref"].removesuffix("Aliaslive")
+        for rule in of_type(deployed("defaults"), "AWS::Events::Rule").values()
+        for t in rule["Properties"]["Targets"]
+    }
+    # The daily fleet status too: its failures are alarmed like every other (issue 19).
+    assert targets == {"StartFromEventFunction", "SummarizeFunction", "FleetStatusFunction"}
+    assert {c["Properties"]["FunctionName"]["Ref"] for c in configs} == targets
+    for config in configs:
+        props = config["Properties"]
+        assert props["Qualifier"] == "live"  # the alias the rules invoke
+        assert props["MaximumRetryAttempts"] == 2
+        destination = props["DestinationConfig"]["OnFailure"]["Destination"]
+        assert resources[destination["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
 
 
 def test_each_function_gets_exactly_the_variables_its_settings_model_reads() -> None:

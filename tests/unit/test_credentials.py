@@ -200,3 +200,62 @@ def test_password_is_registered_even_when_the_secret_is_rejected() -> None:
     password = "CANARY-rejected-pw-91bd"
     _rejected({"username": "u", "password": password})  # url missing
     assert password not in str(InvalidCredentialsSecret(f"later: {password}"))
+
+
+# --- "machines": the adminURLs the operator pins (FAULTS row 43) ------------------------
+
+PINS = ["https://m1.corp.example.com:7443/arcgis", "https://m2.corp.example.com:7443/arcgis/"]
+
+
+def test_pinned_machines_are_validated_like_the_url_and_kept_as_written() -> None:
+    creds = PortalCredentials.from_secret_string(_text({**VALID, "machines": PINS}))
+
+    assert creds.pinned_machines == (PINS[0], PINS[1].rstrip("/"))
+    assert json.loads(creds.to_secret_string())["machines"] == PINS
+
+
+@pytest.mark.parametrize(
+    ("pins", "reason"),
+    [
+        ("https://m1.corp.example.com:7443/arcgis", "must be a list"),
+        ([], "must be a list"),
+        ([1], "must be a list"),
+        (["https://m1.example.com:7443/arcgis"] * 9, "must be a list"),
+        (["m1.corp.example.com"], "absolute https URL"),
+        (["https://admin:pw@m1.corp.example.com:7443/arcgis"], "user information"),
+        (["https://m1.corp.example.com:7443/arcgis?a=1"], "query or fragment"),
+        (["https://m1.example.com:7443/arcgis", "HTTPS://M1.example.com:7443/arcgis/"], "twice"),
+        (["https://m1.example.com/arcgis", "https://m1.example.com:443/arcgis"], "twice"),
+    ],
+    ids=[
+        "a string",
+        "empty",
+        "a number",
+        "nine",
+        "no scheme",
+        "userinfo",
+        "query",
+        "same machine spelled twice",
+        "default port",
+    ],
+)
+def test_malformed_pins_are_named(pins: object, reason: str) -> None:
+    error = _rejected({**VALID, "machines": pins})
+    assert error.field == "machines"
+    assert reason in error.message
+
+
+@pytest.mark.parametrize(
+    "pin", ["http://m1.corp.example.com:7443/arcgis", "https://127.0.0.1:7443/arcgis"]
+)
+def test_a_pin_on_plain_http_or_this_host_is_refused_as_the_url_is(pin: str) -> None:
+    with pytest.raises(InsecurePortalUrl, match="machines"):
+        PortalCredentials.from_secret_string(_text({**VALID, "machines": [pin]}))
+    allowed = UrlPolicy(allow_http=True, allow_local=True)
+    creds = PortalCredentials.from_secret_string(_text({**VALID, "machines": [pin]}), allowed)
+    assert creds.pinned_machines == (pin,)
+
+
+def test_pins_and_the_opt_out_contradict_each_other() -> None:
+    error = _rejected({**VALID, "machines": PINS, "checkMachines": False})
+    assert error.field == "machines"

@@ -16,8 +16,8 @@ from moto import mock_aws
 from portal_automation.aws.executions import Executions
 from portal_automation.aws.run_ledger import RunLedger
 from portal_automation.aws.secrets_store import CURRENT, PENDING, PREVIOUS, SecretsStore
-from portal_automation.aws.work_store import WorkStore
-from portal_automation.errors import PortalBusy, SecretNotFound, SecretStoreRejected
+from portal_automation.aws.work_store import SHORT_LIVED, WorkStore
+from portal_automation.errors import LockLost, PortalBusy, SecretNotFound, SecretStoreRejected
 from portal_automation.sensitive import Secret
 
 from tests.fakes.executions import FakeExecutions
@@ -241,6 +241,53 @@ def test_one_lock_per_secret(ledger: Any) -> None:
     ledger.acquire("arn-a", "run-2")
 
 
+def test_a_lock_is_renewed_by_its_owner_only_and_released_once(ledger: Any) -> None:
+    ledger.acquire("arn-a", "run-1")
+    ledger.acquire("portal#x", "run-1")
+    ledger.renew("arn-a", "run-1", "Verify")
+
+    with pytest.raises(LockLost) as lost:
+        ledger.renew("arn-a", "run-2", "Verify")
+    assert ledger.lock_stage("arn-a", "run-1") == "Verify"
+    assert ledger.lock_stage("portal#x", "run-1") == "Preflight"  # taken, not renewed
+    assert ledger.lock_stage("arn-a", "run-2") is None
+    assert sorted(ledger.held_locks("run-1")) == [("arn-a", "run-1"), ("portal#x", "run-1")]
+    assert "run run-1 holds it" in lost.value.message
+    assert ledger.release("arn-a", "run-2") is False
+    assert ledger.release("arn-a", "run-1") is True
+    assert ledger.release("arn-a", "run-1") is False
+    assert ledger.held_locks("run-1") == [("portal#x", "run-1")]
+    with pytest.raises(LockLost) as gone:
+        ledger.renew("arn-a", "run-1", "Finalize")
+    assert "released or expired" in gone.value.message
+
+
+def test_a_portal_lock_is_held_by_one_branch_of_a_run(ledger: Any) -> None:
+    """Two secrets of one run may name one portal: its lock's owner is a branch of the
+    run, not the run, and the run's record of it says which (for a stopped run's
+    cleanup)."""
+    ledger.acquire("portal#x", "run-1", owner="run-1 for a")
+
+    with pytest.raises(PortalBusy):
+        ledger.acquire("portal#x", "run-1", owner="run-1 for b")
+    with pytest.raises(LockLost):
+        ledger.renew("portal#x", "run-1", "Verify")  # the run itself is not its owner
+    ledger.renew("portal#x", "run-1", "Verify", owner="run-1 for a")
+    assert ("portal#x", "run-1 for a") in ledger.held_locks("run-1")
+    assert ledger.release("portal#x", "run-1", owner="run-1 for b") is False
+    assert ledger.holder("portal#x") == "run-1 for a"
+    assert ledger.release("portal#x", "run-1", owner="run-1 for a") is True
+    assert ledger.held_locks("run-1") == []
+
+
+def test_a_portals_result_is_read_back_by_run_and_secret(ledger: Any) -> None:
+    ledger.put_result("run-1", "arn-a", {"secretArn": "arn-a", "status": "stopped"})
+
+    assert ledger.result_of("run-1", "arn-a") == {"secretArn": "arn-a", "status": "stopped"}
+    assert ledger.result_of("run-1", "arn-b") is None
+    assert ledger.result_of("run-2", "arn-a") is None
+
+
 def test_attempts_count_per_secret_and_run(ledger: Any) -> None:
     assert [ledger.record_attempt("arn-a", "run-1") for _ in range(3)] == [1, 2, 3]
     assert ledger.record_attempt("arn-a", "run-2") == 1
@@ -299,6 +346,37 @@ def test_objects_round_trip_and_go_by_prefix(work: Any) -> None:
     work.delete_prefix("runs/r9/")
     assert work.get_json("runs/r1/a/snapshot.json") is None
     assert work.get_json("runs/r1/b/snapshot.json") == {"y": 1}
+
+
+def test_a_prefix_is_deleted_but_the_objects_it_keeps(work: Any) -> None:
+    work.put_secret("runs/r1/a/probe-token", Secret("tok"))
+    work.put_json("runs/r1/a/config-snapshot.json", {"x": True})
+
+    deleted = work.delete_prefix("runs/r1/a/", keep=("config-snapshot.json",))
+
+    assert deleted == ["probe-token"]
+
+    assert work.get_secret("runs/r1/a/probe-token") is None
+    assert work.get_json("runs/r1/a/config-snapshot.json") == {"x": True}
+
+
+def test_a_short_lived_secret_carries_the_tag_the_lifecycle_rule_expires(work: Any) -> None:
+    work.put_secret("runs/r1/a/probe-token", Secret("tok"))
+    work.put_json("runs/r1/a/config-snapshot.json", {"x": True})
+
+    if isinstance(work, FakeWorkStore):
+        tags = {k: [v] for k, v in work.tags.items()}
+    else:
+        s3 = boto3.client("s3", region_name=REGION)
+        tags = {
+            key: [
+                f"{t['Key']}={t['Value']}"
+                for t in s3.get_object_tagging(Bucket="work", Key=key)["TagSet"]
+            ]
+            for key in ("runs/r1/a/probe-token", "runs/r1/a/config-snapshot.json")
+        }
+        tags = {k: v for k, v in tags.items() if v}
+    assert tags == {"runs/r1/a/probe-token": [SHORT_LIVED]}
 
 
 # --- executions ------------------------------------------------------------------------

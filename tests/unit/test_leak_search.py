@@ -8,7 +8,15 @@ import json
 from urllib.parse import quote, quote_plus
 
 import pytest
-from portal_automation.sensitive import FRAGMENT
+from portal_automation.sensitive import (
+    FRAGMENT,
+    MASK,
+    SHORT_FRAGMENT,
+    Secret,
+    patterns,
+    redact,
+    runs,
+)
 from portal_local.leaks import Seen, executions, find_leaks
 
 SECRET = 'CANARY+pw/with "quotes" & <tags>-0123456789'
@@ -25,6 +33,10 @@ SECRET = 'CANARY+pw/with "quotes" & <tags>-0123456789'
         f"b64 {base64.b64encode(SECRET.encode()).decode()}",
         f"cut ...{SECRET[10 : 10 + FRAGMENT]}...",
         f"clipped {quote(SECRET, safe='')[:FRAGMENT]}",
+        f"hex {SECRET.encode().hex()}",
+        f"HEX {SECRET.encode().hex().upper()}",
+        f"cut hex {SECRET.encode().hex()[4 : 4 + 2 * SHORT_FRAGMENT]}",
+        f"fragment ...{SECRET[10 : 10 + SHORT_FRAGMENT]}...",
     ],
 )
 def test_a_value_in_any_form_or_a_fragment_of_it_is_found(text: str) -> None:
@@ -32,7 +44,19 @@ def test_a_value_in_any_form_or_a_fragment_of_it_is_found(text: str) -> None:
 
 
 def test_a_shorter_run_is_not_a_leak() -> None:
-    assert find_leaks({"place": f"x{SECRET[5 : 5 + FRAGMENT - 1]}x"}, {SECRET}) == []
+    assert find_leaks({"place": f"x{SECRET[5 : 5 + SHORT_FRAGMENT - 1]}x"}, {SECRET}) == []
+    hexed = SECRET.encode().hex()[4 : 4 + 2 * SHORT_FRAGMENT - 1]
+    assert find_leaks({"place": f"x{hexed}x"}, {SECRET}) == []
+
+
+def test_the_search_is_as_strict_as_the_redactor() -> None:
+    """Every piece of a value the redactor masks, the search finds: both read
+    ``sensitive.patterns``."""
+    Secret(SECRET)
+    for form, length in patterns(SECRET):
+        for piece in [form] if len(form) < length else runs(form, length):
+            assert redact(f"[{piece}]") == f"[{MASK}]", (form, length)
+            assert find_leaks({"p": f"[{piece}]"}, {SECRET}) == ["p"], (form, length)
 
 
 def test_a_short_value_is_found_whole() -> None:

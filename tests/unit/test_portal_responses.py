@@ -15,7 +15,7 @@ from portal_automation.errors import (
     PortalUnavailable,
 )
 from portal_automation.portal.responses import parse_json_response
-from portal_automation.portal.url import UrlPolicy, normalise_portal_url
+from portal_automation.portal.url import UrlPolicy, comparable_url, normalise_portal_url
 from portal_automation.sensitive import Secret
 
 
@@ -207,3 +207,37 @@ def test_portal_urls_on_this_host_or_link_local_are_refused(url: str) -> None:
 @pytest.mark.parametrize("url", ALLOWED)
 def test_private_network_portals_are_fine(url: str) -> None:
     assert normalise_portal_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("https://m1.example.com:7443/arcgis", "HTTPS://M1.Example.COM:7443/arcgis/"),
+        ("https://m1.example.com/arcgis", "https://m1.example.com:443/arcgis"),
+        ("https://m1.example.com./arcgis", "https://m1.example.com/arcgis"),
+    ],
+    ids=["case and slash", "default port", "trailing dot"],
+)
+def test_two_spellings_of_one_address_compare_equal(one: str, other: str) -> None:
+    assert comparable_url(one) == comparable_url(other) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://admin:pw@m1.example.com:7443/arcgis",
+        "https://m1.example.com:7443/arcgis?x=1",
+        "https://m1.example.com:7443/arcgis#x",
+        "https://m1.example.com:notaport/arcgis",
+        "ftp://m1.example.com/arcgis",
+        "m1.example.com:7443",
+    ],
+)
+def test_what_no_portal_may_be_reached_at_compares_with_nothing(url: str) -> None:
+    assert comparable_url(url) is None
+
+
+def test_a_different_port_or_path_is_another_address() -> None:
+    base = comparable_url("https://m1.example.com:7443/arcgis")
+    assert comparable_url("https://m1.example.com:8443/arcgis") != base
+    assert comparable_url("https://m1.example.com:7443/portal") != base

@@ -42,7 +42,20 @@ def test_every_named_error_has_a_runbook_entry() -> None:
     } - {"PortalAutomationError"}
     definition = json.loads((ROOT / "statemachine/portal_security.asl.json").read_text())
     summary = (ROOT / "layers/shared/portal_automation/workflow/summary.py").read_text()
-    reported = named | asl_error_names(definition) | set(re.findall(r'"name": "(\w+)"', summary))
+    # The warnings a post-change step reports (the change stands; the runbook says why).
+    steps = ROOT / "layers/shared/portal_automation/workflow/post_change"
+    warnings = {
+        name
+        for module in steps.glob("*.py")
+        for name in re.findall(r'WARNING: Final = "(\w+)"', module.read_text())
+    }
+    assert warnings, "no post-change warning names found"
+    reported = (
+        named
+        | asl_error_names(definition)
+        | set(re.findall(r'"name": "(\w+)"', summary))
+        | warnings
+    )
 
     entries = set(re.findall(r"\*\*`(\w+)`\*\*", runbook()))
 

@@ -14,6 +14,7 @@ from portal_automation import errors, sensitive
 from portal_automation.sensitive import (
     FRAGMENT,
     MASK,
+    SHORT_FRAGMENT,
     Secret,
     clip,
     encoded_forms,
@@ -82,6 +83,8 @@ def test_a_short_password_is_masked_too() -> None:
         pytest.param(lambda v: json.dumps(v)[1:-1], id="json-escaped"),
         pytest.param(html.escape, id="html-escaped"),
         pytest.param(lambda v: base64.b64encode(v.encode()).decode(), id="base64"),
+        pytest.param(lambda v: v.encode().hex(), id="hex"),
+        pytest.param(lambda v: v.encode().hex().upper(), id="HEX"),
     ],
 )
 def test_encoded_echoes_are_masked(encode: Callable[[str], str]) -> None:
@@ -102,14 +105,35 @@ def test_every_form_is_registered() -> None:
 
 
 def test_fragments_of_a_secret_are_masked() -> None:
+    """FAULTS row 52: of a secret of FRAGMENT characters or more, any run of
+    SHORT_FRAGMENT (8 to 15 characters echoed are masked)."""
     value = "CANARY-0123456789abcdefghijklmnopqrstuvwxyz"
     Secret(value)
-    cut = value[7 : 7 + FRAGMENT]
-    short = value[7 : 7 + FRAGMENT - 1]
-
-    assert redact(f"echo {cut} end") == f"echo {MASK} end"
-    assert redact(f"echo {short} end") == f"echo {short} end"
+    for length in range(SHORT_FRAGMENT, FRAGMENT + 1):
+        cut = value[7 : 7 + length]
+        assert redact(f"echo {cut} end") == f"echo {MASK} end", length
+    shorter = value[7 : 7 + SHORT_FRAGMENT - 1]
+    assert redact(f"echo {shorter} end") == f"echo {shorter} end"
     assert redact(f"{value[:20]}...") == f"{MASK}..."
+
+
+def test_fragments_of_a_hex_echo_are_masked_by_the_bytes_they_show() -> None:
+    """FAULTS row 52: a hex echo cut to 8 bytes of the secret (16 hex digits) is masked,
+    7 bytes are not (hex digits alone would match any digest)."""
+    value = "CANARY-hex-0123456789abcdefghij"
+    Secret(value)
+    hexed = value.encode().hex()
+    assert redact(f"dump {hexed[6 : 6 + 2 * SHORT_FRAGMENT]} end") == f"dump {MASK} end"
+    assert redact(f"dump {hexed[6 : 6 + 2 * SHORT_FRAGMENT].upper()} end") == f"dump {MASK} end"
+    seven = hexed[6 : 6 + 2 * SHORT_FRAGMENT - 2]
+    assert redact(f"dump {seven} end") == f"dump {seven} end"
+
+
+def test_a_secret_shorter_than_a_fragment_is_masked_whole_not_by_its_runs() -> None:
+    value = "CANARY-short1"  # 13 characters: its 8-character runs are not secrets
+    Secret(value)
+    assert redact(f"pw {value}!") == f"pw {MASK}!"
+    assert redact(f"pw {value[: SHORT_FRAGMENT + 2]}!") == f"pw {value[: SHORT_FRAGMENT + 2]}!"
 
 
 def test_clip_redacts_before_it_cuts() -> None:

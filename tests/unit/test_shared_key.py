@@ -87,7 +87,10 @@ def test_accepts_token_urlsafe_24() -> None:
 def test_rejects_wrong_length(length: int) -> None:
     value = "".join(secrets.choice(B64_ALPHABET) for _ in range(length))
     error = _rejection(value)
-    assert "length" in error.message or "base64" in error.message
+    # A one-character key is a registered secret like any: each of its occurrences in
+    # the message is masked (when it is a letter of "length", the word is too).
+    message = error.message.replace("****", value) if length == 1 else error.message
+    assert "length" in message or "base64" in message
 
 
 def test_rejects_32_characters_that_are_more_than_32_bytes() -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from portal_automation.cli import main as cli_main
 from portal_automation.cli.follow import FollowResult
+from portal_local.aws.up import outputs_document
 from portal_local.deployment import LocalDeployment, PortalLogin
-from portal_local.emulator import PortalEmulator, PortalSettings
+from portal_local.emulator import PortalEmulator, PortalSettings, ServerSettings
 from portal_local.leaks import (
     Seen,
     find_leaks,
@@ -48,6 +51,12 @@ LDAP_STORE = {
         "user": "uid=admin,ou=system",
         "ldapURLForUsers": "ldaps://ldap.example.com:636/ou=users,dc=example,dc=com",
     },
+}
+# 11.4+: a Content-Security-Policy of the portal's own (not the factory one).
+CSP = {
+    "home": "frame-ancestors 'none'",
+    "apps": "frame-ancestors https://apps.example.com",
+    "sharing": "frame-ancestors 'self' https://*.example.com",
 }
 RESTART = 1.0
 LAG = 0.3
@@ -146,8 +155,97 @@ PORTALS: dict[str, dict[str, Any]] = {
     "sel3": {"version": "11.3"},
     "dash1": {"version": "11.3"},
     "dash2": {"version": "11.3"},
+    # Portals 11.4 to 12.x (issue 20).
+    "proxy120": {"version": "12.0"},
+    "proxyexact": {"version": "12.1"},
+    "proxyempty": {"version": "12.0"},
+    "proxyemptydef": {"version": "12.0", "empty_proxy_hosts": "defaults"},
+    "proxy115": {"version": "11.5"},
+    "csp120": {
+        "version": "12.0",
+        "initial_security_config": {"contentSecurityPolicy": CSP, "userStoreConfig": LDAP_STORE},
+    },
+    "ut114": {"version": "11.4"},
+    "ut120r": {"version": "12.0", "user_type_ids": "renamed"},
+    "ut113": {"version": "11.3"},
+    "udread120": {"version": "12.0"},
+    "slowcfgto": {"version": "12.0"},
+    "slowcfg504": {"version": "11.3"},
+    "slowcfgreset": {"version": "12.1"},
+    "slowcfgnot": {"version": "11.4"},
+    "slowcfglambda": {"version": "12.0"},
+    "fed120": {"version": "12.0", "federated_servers": ("success", "failure")},
+    "fed107": {"version": "10.7"},
+    "tok113": {"version": "11.3"},
+    "tok120": {"version": "12.0"},
+    "future122": {"version": "12.2"},
+    # What a portal answers is input, not truth (issue 18).
+    "forgedtext": {"version": "11.3"},
+    "drip113": {"version": "11.3"},
+    "huge113": {"version": "11.3"},
+    "hugeupdate113": {"version": "11.3"},
+    "hanopins": {"version": "11.3", "machines": 2, "standby_restart_delay_seconds": 1.0},
+    **{
+        f"ha{listing.replace('-', '')}": {
+            "version": "11.3",
+            "machines": 2,
+            "machine_listing": listing,
+        }
+        for listing in (
+            "other-host",
+            "other-port",
+            "private-address",
+            "userinfo",
+            "thousands",
+            "huge-names",
+            "forged-names",
+        )
+    },
+    "harole": {"version": "11.3", "machines": 2, "admin_role": "security-and-infrastructure"},
+    "alias113": {"version": "11.3", "alias_contexts": ("alias113wa",)},
+    # Issue 18, part B: locks renewed and held until Finalize, stopped runs cleaned up,
+    # the desired-config door.
+    "renew113": {"version": "11.3"},
+    "held113": {"version": "11.3"},
+    "stoppf": {"version": "11.3"},
+    "stopac": {"version": "11.3"},
+    "stopwait": {"version": "11.3"},
+    "stopver": {"version": "11.3"},
+    "stoprb": {"version": "11.3", "ignored_config_properties": ("disableServicesDirectory",)},
+    "ssmdoor": {"version": "11.3"},
+    # Mixed fleets of portals and ArcGIS Server sites (issue 22).
+    "mixp113": {"version": "11.3"},
+    "mixp120": {"version": "12.0"},
+    "mixevt1": {"version": "11.3"},
+    "mixevt2": {"version": "11.4"},
     **{f"big{i:02d}": {"version": "11.3", "restart_seconds": 2.0} for i in range(12)},
     **{f"stop{i}": {"version": "11.3", "restart_seconds": 4.0} for i in range(4)},
+}
+# ArcGIS Server sites (issue 22): context -> ServerSettings overrides; one per scenario.
+SITE_ADMIN = "siteadmin"
+SERVERS: dict[str, dict[str, Any]] = {
+    "srv113": {"version": "11.3"},
+    "srv115r": {"version": "11.5", "key_update_restarts": True},
+    "srv120": {"version": "12.0"},
+    "srv120r": {"version": "12.0", "key_update_restarts": True},
+    "srvmulti": {
+        "version": "11.5",
+        "machines": 3,
+        "key_update_restarts": True,
+        "restart_stagger_seconds": 1.0,
+    },
+    "srvunpinned": {"version": "11.3", "machines": 2},
+    "srvext": {"version": "11.3", "token_manager_type": "EXTERNAL"},
+    "srvrefuse": {"version": "11.3", "refused_key_length": 32},
+    "srvforever": {"version": "11.3", "key_update_restarts": True},
+    "srvleft": {"version": "11.3"},
+    "srvcfg": {"version": "11.3"},
+    "srvmix": {"version": "12.0", "key_update_restarts": True},
+    "srvsm": {"version": "11.3", "key_update_restarts": True},
+    "srvevt": {"version": "11.5"},
+    "srvevt2": {"version": "12.0", "key_update_restarts": True},
+    "srvcli": {"version": "12.0"},
+    "srvshort": {"version": "11.3", "initial_token_properties": {"longTimeout": "2"}},
 }
 # Timing of runs started by rotation and events (the deployment's ExecutionTiming), and
 # the rotation function's timeout: setSecret waits ROTATION_TIMEOUT - 10 s at most. 30 is
@@ -184,7 +282,19 @@ def emulator() -> Iterator[PortalEmulator]:
         )
         for context, overrides in ((c, dict(o)) for c, o in PORTALS.items())
     ]
-    with PortalEmulator(settings, port=0) as emu:
+    sites = [
+        ServerSettings(
+            context=context,
+            admin_username=SITE_ADMIN,
+            admin_password=CANARY_PASSWORD,
+            restart_seconds=RESTART,
+            restart_lag_seconds=LAG,
+            tls=True,
+            **overrides,
+        )
+        for context, overrides in SERVERS.items()
+    ]
+    with PortalEmulator([*settings, *sites], port=0) as emu:
         yield emu
 
 
@@ -228,6 +338,21 @@ class Workflow:
         return self.aws.create_portal_secret(
             f"{self.test_name}-{context}-{self.counter}", login, **extra
         )
+
+    def server_secret_for(self, context: str, **extra: Any) -> str:
+        """A credentials secret of the ArcGIS Server site at ``context`` (its URL with
+        its context, ``"kind": "server"``)."""
+        self.counter += 1
+        login = PortalLogin(self.emulator.url(context), SITE_ADMIN, CANARY_PASSWORD)
+        return self.aws.create_portal_secret(
+            f"{self.test_name}-{context}-{self.counter}", login, kind="server", **extra
+        )
+
+    def raw_secret(self, body: dict[str, Any]) -> str:
+        """A credentials secret holding ``body`` as it is (no login filled in)."""
+        sm = self.aws.client("secretsmanager")
+        name = f"portal-admin/{self.test_name}-{uuid.uuid4().hex[:6]}"
+        return str(sm.create_secret(Name=name, SecretString=json.dumps(body))["ARN"])
 
     def start(self, payload: dict[str, Any]) -> str:
         """Start an execution of ``payload`` under a name of this test; its ARN."""
@@ -327,6 +452,39 @@ def workflow(
     yield Workflow(deployment, emulator, name)
     emulator.faults.clear()
     assert_nothing_leaked(deployment, emulator)
+
+
+@pytest.fixture
+def outputs(workflow: Workflow, tmp_path: Path) -> Path:
+    """The stack's outputs as a file, as ``portal-local up --outputs`` writes it."""
+    assert workflow.aws.stack is not None
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
+    return path
+
+
+def rotation_input(where: Path, arn: str, **portal: str) -> Path:
+    """An execution input file rotating ``arn`` (``portal``: its other fields, a label)."""
+    request = where / "input.json"
+    payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn, **portal}]}
+    request.write_text(json.dumps({**payload, "timing": TIMING}))
+    return request
+
+
+def start_with_cli(outputs: Path, tmp_path: Path, arn: str, label: str) -> int:
+    """``portal-automation start`` of a rotation of ``arn`` (labelled), as an operator
+    types it; its exit code."""
+    request = rotation_input(tmp_path, arn, label=label)
+    return cli_main(
+        ["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"]
+    )
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 nothing listens at (connections refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run_id(result: FollowResult) -> str:

@@ -59,7 +59,8 @@ def refused_calls(aws: LocalDeployment) -> list[str]:
         logical, role_arn = functions[call.function]
         if role_arn not in roles:
             roles[role_arn] = role_from_iam(aws.endpoint, role_arn).statements
-        verdict = evaluate(roles[role_arn], call.action, call.resource, request_context(role_arn))
+        context = request_context(role_arn, **dict(call.conditions))
+        verdict = evaluate(roles[role_arn], call.action, call.resource, context)
         if verdict == "Allow" and not call.refused:
             continue
         if call.refused and _listed_with_reason(

@@ -46,6 +46,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("unknown action", {"action": "rotate", "portals": "A"}, "action"),
     ("no portals", {"action": "rotate-shared-key", "portals": []}, "portals"),
     ("not an ARN", {"action": "rotate-shared-key", "portals": [{"secretArn": "gis"}]}, "secretArn"),
+    (
+        "an ARN with a trailing newline",
+        {"action": "rotate-shared-key", "portals": "A\n"},
+        "must be a Secrets Manager secret ARN",
+    ),
     ("unknown field", {"action": "rotate-shared-key", "portals": "A", "extra": 1}, "extra"),
     (
         "trust key",
@@ -113,10 +118,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 def test_malformed_input_is_rejected_before_any_portal_request(
     workflow: Workflow, case: str, payload: dict[str, Any], reason: str
 ) -> None:
-    """FAULTS rows 18, 19, 28, 38: rejected with the reason, nothing sent to any portal."""
+    """FAULTS rows 18, 19, 28, 38 (and 52: an ARN followed by a newline is not an ARN):
+    rejected with the reason, nothing sent to any portal."""
     arn = workflow.secret_for("input113")
-    if payload.get("portals") == "A":
-        payload = {**payload, "portals": [{"secretArn": arn}]}
+    if payload.get("portals") in ("A", "A\n"):  # the secret's ARN (and what follows it)
+        payload = {**payload, "portals": [{"secretArn": arn + payload["portals"][1:]}]}
     elif isinstance(payload.get("portals"), dict):  # the fields of the one portal
         payload = {**payload, "portals": [{"secretArn": arn, **payload["portals"]}]}
     workflow.emulator.clear_log()

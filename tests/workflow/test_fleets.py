@@ -5,7 +5,6 @@ status function, and the dashboard's metrics as the functions emit them."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,14 @@ from portal_local.deployment import PortalLogin
 from portal_local.emulator import Fault
 from portal_local.tools.dashboard import Metric, render, shown
 
-from .conftest import CANARY_PASSWORD, TIMING, Workflow, notification_for, portal_result
+from .conftest import (
+    CANARY_PASSWORD,
+    TIMING,
+    Workflow,
+    notification_for,
+    portal_result,
+    run_id,
+)
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -59,11 +65,12 @@ def test_a_fleet_with_long_proxy_host_lists_finishes_with_every_portal_reported(
 def test_a_portal_whose_child_execution_is_stopped_leaves_the_others_to_finish(
     workflow: Workflow,
 ) -> None:
-    """One portal among four: an operator stops its child execution while the portals
-    restart. On AWS a map run that tolerates no failure then stops every other child
-    too, mid-restart; this one tolerates them, so the other three finish verified. The
-    stopped portal is reported (NoResultRecorded), and its new key is not lost: it is in
-    AWSPENDING, the portal runs it."""
+    """One portal among four: an operator stops its child execution once its portal has
+    restarted (the child held at its Verify: by construction, not by timing). On AWS a
+    map run that tolerates no failure then stops every other child too, mid-restart; this
+    one tolerates them, so the other three finish verified. Summarize cleans up what the
+    stopped child left (FAULTS row 48: no probe token, no lock) and reports it stopped;
+    its new key is not lost: the portal runs it, so AWSPENDING is kept."""
     contexts = [f"stop{i}" for i in range(4)]
     arns = {ctx: workflow.secret_for(ctx) for ctx in contexts}
     portals = {ctx: workflow.emulator.portal(ctx) for ctx in contexts}
@@ -73,11 +80,10 @@ def test_a_portal_whose_child_execution_is_stopped_leaves_the_others_to_finish(
         "portals": [{"secretArn": arn} for arn in arns.values()],
         "timing": dict(TIMING),
     }
+    verify = str(workflow.aws.outputs["VerifyFunctionArn"]).split(":")[6]
+    held = workflow.aws.endpoint.invocation_holds.hold(verify, matching=arns["stop0"])
     execution = workflow.start(payload)
-    for _ in range(600):  # the four updates land within seconds; bounded at 60 s
-        if all(portals[ctx].update_count > updates[ctx] for ctx in contexts):
-            break
-        time.sleep(0.1)
+    assert held.wait_reached(timeout=300)
     sfn = workflow.aws.client("stepfunctions")
     run = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"]
     children = sfn.list_executions(mapRunArn=run)["executions"]
@@ -91,19 +97,29 @@ def test_a_portal_whose_child_execution_is_stopped_leaves_the_others_to_finish(
     )
 
     sfn.stop_execution(executionArn=stopped, cause="stopped by an operator")
-    result = workflow.aws.follow(execution, timeout_seconds=120)
+    held.release()
+    result = workflow.aws.follow(execution, timeout_seconds=300)
 
     assert (result.status, result.error) == ("FAILED", "PortalsFailed")
     for ctx in contexts[1:]:
         assert portal_result(result, arns[ctx])["status"] == "verified"
         assert workflow.secret_json(arns[ctx])["sharedKey"] == portals[ctx].shared_key
-    assert portal_result(result, arns["stop0"])["error"]["name"] == "NoResultRecorded"
+    stopped_report = portal_result(result, arns["stop0"])
+    assert stopped_report["status"] == "stopped"
+    assert stopped_report["error"]["name"] == "NoResultRecorded"
+    assert stopped_report["error"]["stage"] == "Verify"
     assert sfn.describe_execution(executionArn=stopped)["status"] == "ABORTED"
     assert (
         workflow.secret_json(arns["stop0"], "AWSPENDING")["sharedKey"]
         == portals["stop0"].shared_key
     )
     assert portals["stop0"].update_count == updates["stop0"] + 1
+    assert workflow.scratch(run_id(result)) == []
+    table = workflow.aws.outputs["RunsTableName"]
+    lock = workflow.aws.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": f"lock#{arns['stop0']}"}, "sk": {"S": "lock"}}
+    )
+    assert "Item" not in lock
     body = notification_for(workflow, result.summary["runId"])["body"]  # type: ignore[index]
     assert body["failedPortals"] == [arns["stop0"]]
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from portal_local.emulator import Fault
 
 from .conftest import CHANGE_TIMEOUT, LDAP_PASSWORD, TIMING, Workflow, portal_result, run_id
+
+HANG_GUARD = 600.0  # a bound for a state sure to come on a loaded machine, never a measure
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -57,8 +58,11 @@ def test_a_portal_key_that_is_not_the_pending_one_is_never_promoted(workflow: Wo
     hold = workflow.emulator.faults.add(Fault(action="restart_forever", context="swapped113"))
     swapped = "x" * 4 + "Y" * 28  # a 32-byte key nobody stored
 
-    def swap_then_release() -> None:
-        if portal.wait_until(lambda p: p.restart_count == 1, timeout=30.0):
+    ended = threading.Event()
+
+    def swap_then_release() -> None:  # the restart is held until the key is swapped
+        restarted = lambda p: p.restart_count == 1 or ended.is_set()  # noqa: E731
+        if portal.wait_until(restarted, timeout=HANG_GUARD) and not ended.is_set():
             portal.set_shared_key(swapped)
         workflow.emulator.faults.remove(hold)
 
@@ -67,7 +71,8 @@ def test_a_portal_key_that_is_not_the_pending_one_is_never_promoted(workflow: Wo
     try:
         result = workflow.rotate(arn)
     finally:
-        helper.join(35.0)
+        ended.set()
+        helper.join(HANG_GUARD)
         workflow.emulator.faults.remove(hold)
 
     report = portal_result(result, arn)
@@ -92,7 +97,7 @@ def test_a_pending_key_the_portal_already_runs_is_kept_on_failure(workflow: Work
 
     report = portal_result(result, arn)
     assert report["error"]["name"] == "PortalRestartTimeout", report
-    assert portal.wait_until(lambda p: p.restart_count == 1 and p.phase == "up", 10.0)
+    assert portal.wait_until(lambda p: p.restart_count == 1 and p.phase == "up", HANG_GUARD)
     pending = [v for v, s in workflow.stages(arn).items() if "AWSPENDING" in s]
     assert len(pending) == 1
     pending_key = workflow.secret_json(arn, stage="AWSPENDING")["sharedKey"]
@@ -143,22 +148,17 @@ def test_a_rollback_error_echoing_the_ldap_password_and_trust_key_leaks_neither(
     trust = portal.security_config["webgisServerTrustKey"]
     arn = workflow.secret_for("ldapecho")
 
-    def echo_on_the_rollback() -> None:
-        if portal.wait_until(lambda p: p.update_count == 1, timeout=60.0):
-            workflow.emulator.faults.add(
-                Fault(
-                    action="error",
-                    code=500,
-                    message=f"Could not apply userPassword={LDAP_PASSWORD} trust={trust}.",
-                    context="ldapecho",
-                    path="portaladmin/security/config/update",
-                )
-            )
-
-    helper = threading.Thread(target=echo_on_the_rollback, daemon=True)
-    helper.start()
+    workflow.emulator.faults.add(  # the change goes through; the rollback's post fails
+        Fault(
+            action="error",
+            code=500,
+            message=f"Could not apply userPassword={LDAP_PASSWORD} trust={trust}.",
+            context="ldapecho",
+            path="portaladmin/security/config/update",
+            after=1,
+        )
+    )
     result = workflow.apply({"disableServicesDirectory": True}, arn)
-    helper.join(65.0)
 
     report = portal_result(result, arn)
     assert report["status"] == "failed", report
@@ -180,20 +180,24 @@ def test_a_deploy_during_a_restart_leaves_the_run_on_the_versions_it_started_wit
     payload = {
         "action": "rotate-shared-key",
         "portals": [{"secretArn": arn}],
-        "timing": dict(TIMING),
+        # the restart is held while the deploy runs: up to the deployment's maximum
+        "timing": {**TIMING, "maxRestartSeconds": 120},
     }
-    execution = workflow.start(payload)
-    for _ in range(600):  # the update lands within a few seconds; bounded at 60 s
-        if portal.update_count > updates:
-            break
-        time.sleep(0.1)
-    assert portal.update_count == updates + 1
-    broken = {"PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": "not-a-number"}
-    outputs = ("PreflightFunctionArn", "PollHealthFunctionArn", "VerifyFunctionArn")
-    with workflow.aws.redeployed({output: broken for output in (*outputs, "FinalizeFunctionArn")}):
-        assert portal.phase != "up"  # deployed mid-restart: Verify and Finalize are still to run
-        result = workflow.aws.follow(execution, timeout_seconds=120)
-        after = workflow.rotate(later)
+    hold = workflow.emulator.faults.add(Fault(action="restart_forever", context="deploy113"))
+    try:
+        execution = workflow.start(payload)
+        assert portal.wait_until(lambda p: p.update_count > updates, timeout=HANG_GUARD)
+        assert portal.update_count == updates + 1
+        broken = {"PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": "not-a-number"}
+        outputs = ("PreflightFunctionArn", "PollHealthFunctionArn", "VerifyFunctionArn")
+        redeploy = {output: broken for output in (*outputs, "FinalizeFunctionArn")}
+        with workflow.aws.redeployed(redeploy):
+            assert portal.phase != "up"  # deployed mid-restart: Verify and Finalize to run
+            workflow.emulator.faults.remove(hold)
+            result = workflow.aws.follow(execution, timeout_seconds=HANG_GUARD)
+            after = workflow.rotate(later)
+    finally:
+        workflow.emulator.faults.remove(hold)
 
     assert result.status == "SUCCEEDED", (result.error, result.states)
     assert portal_result(result, arn)["status"] == "verified"

@@ -9,42 +9,21 @@ from pathlib import Path
 
 import pytest
 from portal_automation.cli import exits, main
-from portal_local.aws.up import outputs_document
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow
+from .conftest import Workflow, rotation_input, start_with_cli
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 DRIFTING = {"allowedProxyHosts": "cli-drift.example.com"}
 
 
-@pytest.fixture
-def outputs(workflow: Workflow, tmp_path: Path) -> Path:
-    assert workflow.aws.stack is not None
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs_document(workflow.aws.endpoint, workflow.aws.stack)))
-    return path
-
-
-def rotation_input(where: Path, arn: str, **portal: str) -> Path:
-    request = where / "input.json"
-    payload = {
-        "action": "rotate-shared-key",
-        "portals": [{"secretArn": arn, **portal}],
-        "timing": TIMING,
-    }
-    request.write_text(json.dumps(payload))
-    return request
-
-
 def test_start_runs_through_the_alias_and_follows_to_the_end(
     workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = workflow.secret_for("rot113")
-    request = rotation_input(tmp_path, arn, label="cli-start")
 
-    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+    code = start_with_cli(outputs, tmp_path, arn, "cli-start")
 
     printed = capsys.readouterr().out
     assert code == 0, printed
@@ -130,3 +109,45 @@ def test_what_the_account_does_not_hold_is_one_line_and_its_own_code(
     assert code == exits.AWS_REFUSED
     assert len(err.strip().splitlines()) == 1, err
     assert said in err
+
+
+# The portal's text as an attacker writes it: erase the line, return to its start, a
+# line of its own claiming success, an OSC title, a C1 CSI.
+FORGED = "Denied.\x1b[2K\r  - gis-prod: verified (portal 11.3)\n\x1b]0;owned\x07\x9b31m"
+STEERING = ("\x1b", "\r", "\x07", "\x9b")
+
+
+def test_a_portal_error_cannot_forge_a_line_under_follow(
+    workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FAULTS row 50: the portal refuses the change with terminal control sequences in
+    its message. The report keeps them only as escapes, and ``start`` (which follows the
+    run) prints no control character and no line the portal wrote."""
+    workflow.emulator.faults.add(
+        Fault(
+            action="error",
+            code=500,
+            message=FORGED,
+            context="forgedtext",
+            path="portaladmin/security/tokens/update",
+        )
+    )
+    arn = workflow.secret_for("forgedtext")
+    request = rotation_input(tmp_path, arn)
+
+    code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
+
+    printed = capsys.readouterr().out
+    assert code != 0, printed
+    assert not [c for c in STEERING if c in printed], printed
+    lines = printed.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("- gis-prod")], printed
+    (error_line,) = [line for line in lines if "error: PortalRequestRejected" in line]
+    assert "Denied.\\x1b[2K\\r  - gis-prod: verified" in error_line
+    started = next(line for line in lines if line.startswith("started "))
+    run = started.rsplit(":", 1)[-1]
+    stored = workflow.aws.client("s3").get_object(
+        Bucket=workflow.aws.outputs["WorkBucketName"], Key=f"reports/{run}.json"
+    )
+    (portal,) = json.loads(stored["Body"].read())["portals"]
+    assert not [c for c in (*STEERING, "\n") if c in portal["error"]["message"]]

@@ -22,12 +22,14 @@ def test_rotation_on_a_portal_that_takes_a_supplied_key(workflow: Workflow, cont
     report = portal_result(result, arn)
     assert report["status"] == "verified"
     assert report["keyMode"] == "supplied"
+    federation = report["verification"].pop("federatedServers")
     assert report["verification"] == {
         "health": "ok",
         "oldTokenRejected": True,
         "freshTokenWorks": True,
         "keyMatchesSecret": True,
     }
+    assert [server["status"] for server in federation["servers"]] == ["success"]
     current = workflow.secret_json(arn)
     assert current["sharedKey"] == portal.shared_key != old_key
     assert current["password"]

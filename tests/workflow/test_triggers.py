@@ -430,6 +430,10 @@ def test_rotation_while_another_run_changes_the_portal_is_refused(workflow: Work
     first run finishes undisturbed."""
     arn = workflow.secret_for("smbusy")
     portal = workflow.emulator.portal("smbusy")
+    # The manual run is held at its Verify, its key waiting in AWSPENDING, for as long as
+    # the test needs: the scheduled rotation meets it by construction, not by timing.
+    verify = str(workflow.aws.outputs["VerifyFunctionArn"]).split(":")[6]
+    held = workflow.aws.endpoint.invocation_holds.hold(verify, matching=arn)
     manual = workflow.aws.start_execution(
         {
             "action": "rotate-shared-key",
@@ -444,11 +448,12 @@ def test_rotation_while_another_run_changes_the_portal_is_refused(workflow: Work
         },
         f"manual-{uuid.uuid4().hex[:8]}",
     )
-    assert portal.wait_until(lambda p: p.update_count == 1, timeout=20)
+    assert held.wait_reached(timeout=300)
     sm = workflow.aws.client("secretsmanager")
 
     with pytest.raises(sm.exceptions.InvalidRequestException, match="previous rotation"):
         rotate(workflow, arn)
+    held.release()
 
     assert portal_result(finish(workflow, manual), arn)["status"] == "verified"
     assert portal.update_count == 1

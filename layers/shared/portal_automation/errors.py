@@ -32,6 +32,20 @@ class PortalUnavailable(PortalAutomationError):
     transient = True
 
 
+class PortalAnswerTooSlow(PortalUnavailable):
+    """The portal's answer did not complete within the call's total deadline (a body
+    dripped a byte at a time passes every per-read timeout). Transient, as any
+    unavailability; a change it cut off has an unknown outcome."""
+
+    transient = True
+
+
+class PortalAnswerTooLarge(PortalAutomationError):
+    """The portal's answer is larger than the call's size cap; it was not read further.
+    Not transient (asked again, the portal answers the same); a change it cut off has an
+    unknown outcome."""
+
+
 class PortalAuthFailed(PortalAutomationError):
     """Token refused (498 invalid, 499 required), bad credentials, or not authorized (403)."""
 
@@ -67,9 +81,31 @@ class UnsupportedPortalVersion(PortalAutomationError):
     this project supports."""
 
 
+class UnsupportedTokenManager(PortalAutomationError):
+    """An ArcGIS Server site whose token manager is not BUILTIN: its tokens are not
+    signed with a shared key this project can rotate; refused before anything is sent."""
+
+
 class MachineUnreachable(PortalAutomationError):
     """A machine of an HA portal does not answer at its adminURL from the functions, so
     the change could not be verified on it; refused before anything changes."""
+
+
+class MachinePinMismatch(PortalAutomationError):
+    """The machines the portal lists are not those the credentials secret pins
+    (``machines``): a listed machine that is not pinned, or a pinned one the portal does
+    not list. Refused before any change, nothing sent to any machine: the portal's
+    answer is at fault (or the pins are out of date), not the secret's format."""
+
+
+class MachineListTooLarge(PortalAutomationError):
+    """``portaladmin/machines`` lists more machines, or longer names or adminURLs, than
+    any portal has: refused before the run's state could grow with it."""
+
+
+class MachineListForbidden(PortalAutomationError):
+    """The account may not list the portal's machines: ``portaladmin/machines`` needs the
+    default administrator role, which "Security and Infrastructure" alone is not."""
 
 
 # --- inputs ------------------------------------------------------------------------
@@ -135,8 +171,18 @@ class PortalBusy(PortalAutomationError):
     """Another run holds this portal's lock (two rotations of one secret at once)."""
 
 
+class LockLost(PortalAutomationError):
+    """The portal's lock is no longer this run's (it expired and another run took it,
+    or the run was stopped and its locks released): the branch changes nothing more."""
+
+
 class PortalRestartTimeout(PortalAutomationError):
     """The portal did not come back (or did not restart) within the allowed maximum."""
+
+
+class TokenLifetimeTooShort(PortalAutomationError):
+    """The target issues tokens for less time than the restart may take: the probe token
+    made before the change could expire before it proves anything; nothing was sent."""
 
 
 class ChangeNotApplied(PortalAutomationError):
@@ -182,6 +228,11 @@ class RotationFailed(PortalAutomationError):
 
 class UnsupportedEvent(PortalAutomationError):
     """An EventBridge event this project does not know how to start a run for."""
+
+
+class UnattributedChange(PortalAutomationError):
+    """A real change of the desired configuration was asked for, but its document was
+    last written by a principal the deployment does not name (RequestPrincipalArns)."""
 
 
 class InvalidTriggerEvent(PortalAutomationError):

@@ -33,6 +33,7 @@ class PortalStatus:
     secret_arn: str
     name: str
     label: str | None = None
+    kind: str | None = None  # "portal" or "server", once a run has read the secret
     portal: str | None = None
     version: str | None = None
     key_changed_at: float | None = None
@@ -121,6 +122,7 @@ def _status(entry: Mapping[str, Any], outcome: Mapping[str, Any], now: float) ->
         secret_arn=str(entry["ARN"]),
         name=str(entry["Name"]),
         label=outcome.get("label"),
+        kind=outcome.get("kind"),
         portal=outcome.get("portal"),
         version=outcome.get("version"),
         key_changed_at=changed,

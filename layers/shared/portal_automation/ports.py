@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .aws.executions import Execution
     from .aws.secrets_store import SecretVersion
     from .domain.credentials import PortalCredentials
+    from .domain.version import PortalVersion
     from .portal.models import (
         HealthStatus,
         Machine,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         UpdateAccepted,
     )
     from .portal.session import AdminSession
+    from .portal.vetted import FederationValidation
     from .sensitive import Secret
 
 
@@ -69,7 +71,10 @@ class SecretsPort(Protocol):
 class WorkStorePort(Protocol):
     """Encrypted per-run scratch space (probe token, pre-change key, config snapshot)."""
 
-    def put_secret(self, key: str, value: Secret) -> None: ...
+    def put_secret(self, key: str, value: Secret) -> None:
+        """A short-lived secret (probe token, pre-change key): tagged to expire within a
+        day even if no run deletes it."""
+        ...
 
     def get_secret(self, key: str) -> Secret | None: ...
 
@@ -77,17 +82,35 @@ class WorkStorePort(Protocol):
 
     def get_json(self, key: str) -> Any | None: ...
 
-    def delete_prefix(self, prefix: str) -> None: ...
+    def delete_prefix(self, prefix: str, *, keep: tuple[str, ...] = ()) -> list[str]:
+        """Delete every object under ``prefix`` but those named in ``keep`` (their
+        names under the prefix); the names of the objects deleted."""
+        ...
 
 
 class LedgerPort(Protocol):
-    """Per-portal locks, the runs and each portal's result in them (never a secret)."""
+    """Per-portal locks, the runs and each portal's result in them (never a secret).
+    A lock's key is a secret ARN, or another key a portal's branch holds. A lock is held
+    by its ``owner`` (the run, unless said otherwise: a portal's own lock is held by one
+    branch of the run, ``workflow/portal_lock.holder``) and recorded under its run."""
 
-    def acquire(self, secret_arn: str, run_id: str) -> None: ...
+    def acquire(self, secret_arn: str, run_id: str, *, owner: str | None = None) -> None: ...
 
-    def release(self, secret_arn: str, run_id: str) -> None: ...
+    def renew(self, secret_arn: str, run_id: str, stage: str, *, owner: str | None = None) -> None:
+        """``LockLost`` unless the owner still holds the lock; its expiry moves on."""
+        ...
+
+    def release(self, secret_arn: str, run_id: str, *, owner: str | None = None) -> bool:
+        """False when the owner did not hold the lock (nothing is released then)."""
+        ...
 
     def holder(self, secret_arn: str) -> str | None: ...
+
+    def held_locks(self, run_id: str) -> list[tuple[str, str]]:
+        """The (key, owner) of every lock the run took and has not released."""
+        ...
+
+    def lock_stage(self, secret_arn: str, run_id: str) -> str | None: ...
 
     def record_attempt(self, secret_arn: str, run_id: str) -> int: ...
 
@@ -99,13 +122,16 @@ class LedgerPort(Protocol):
 
     def results(self, run_id: str) -> Iterator[dict[str, Any]]: ...
 
+    def result_of(self, run_id: str, secret_arn: str) -> dict[str, Any] | None: ...
+
     def put_last_outcome(self, secret_arn: str, outcome: dict[str, Any]) -> None: ...
 
     def last_outcomes(self, secret_arns: list[str]) -> dict[str, dict[str, Any]]: ...
 
 
-class PortalApi(Protocol):
-    """The Portal Admin API calls the steps make (``portal.client.PortalClient``)."""
+class KeyTargetApi(Protocol):
+    """The calls a key rotation makes, of a portal and of an ArcGIS Server site alike
+    (``portal.client.PortalClient``, ``server.client.ServerClient``)."""
 
     base_url: str
     referer: str
@@ -117,16 +143,25 @@ class PortalApi(Protocol):
         username: str,
         password: Secret,
         *,
-        client: TokenClient = ...,
+        client: TokenClient | None = ...,
         ip: str | None = ...,
         expiration_minutes: int = ...,
     ) -> PortalToken: ...
 
     def info(self, token: PortalToken) -> PortalInfo: ...
 
+    def machines(self, token: PortalToken) -> list[Machine]: ...
+
     def read_shared_key(self, token: PortalToken) -> Secret: ...
 
     def update_shared_key(self, token: PortalToken, key: Secret | None) -> UpdateAccepted: ...
+
+    def health(self) -> HealthStatus: ...
+
+
+class PortalApi(KeyTargetApi, Protocol):
+    """The Portal Admin API calls the steps make besides a rotation's: only for portals
+    (``domain.kinds``: a site is only ever rotated)."""
 
     def read_security_config(self, token: PortalToken) -> SecurityConfig: ...
 
@@ -142,17 +177,27 @@ class PortalApi(Protocol):
 
     def is_enterprise_on_kubernetes(self, token: PortalToken) -> bool: ...
 
-    def machines(self, token: PortalToken) -> list[Machine]: ...
-
     def populate_license(self, token: PortalToken) -> None: ...
 
-    def health(self) -> HealthStatus: ...
+    def license_user_types(self, token: PortalToken) -> list[str]: ...
+
+    def validate_federated_servers(self, token: PortalToken) -> FederationValidation: ...
 
 
 class PortalConnector(Protocol):
-    """Opens an administrator's session with the portal a credentials secret names."""
+    """Opens an administrator's session with the portal a credentials secret names.
 
-    def session(self, creds: PortalCredentials) -> AbstractContextManager[AdminSession]: ...
+    Like the HTTP adapter, opening checks the URL and connects nowhere: an unreachable
+    portal fails at the session's first call."""
+
+    def session(
+        self, creds: PortalCredentials, version: PortalVersion | None = None
+    ) -> AbstractContextManager[AdminSession]: ...
+
+    def machine(self, url: str, portal: AdminSession) -> AbstractContextManager[AdminSession]:
+        """A session with one machine of ``portal``, at ``url`` (a pinned adminURL), that
+        uses the portal session's tokens: the password never goes there."""
+        ...
 
 
 class ExecutionsPort(Protocol):

@@ -27,6 +27,12 @@ def _json_object(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _comma_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class _Env(BaseModel):
     # defer_build: each function builds the validator of its own model only.
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
@@ -98,7 +104,7 @@ class ApplyChangeSettings(StepSettings, LedgerAccess, WorkStoreAccess):
     pass
 
 
-class PollHealthSettings(StepSettings):
+class PollHealthSettings(StepSettings, LedgerAccess):
     pass
 
 
@@ -106,7 +112,7 @@ class VerifySettings(StepSettings, LedgerAccess, WorkStoreAccess):
     pass
 
 
-class RollbackConfigSettings(StepSettings, WorkStoreAccess):
+class RollbackConfigSettings(StepSettings, LedgerAccess, WorkStoreAccess):
     pass
 
 
@@ -125,10 +131,16 @@ class RotationSettings(StateMachineAccess):
 class StartFromEventSettings(StateMachineAccess):
     desired_config_parameter: str
     drift_mode: Literal["apply", "report"] = "report"
+    # Who may write a desired-config document that is applied (ARN patterns, as the
+    # bus policy reads them; comma-separated). Empty: nobody.
+    request_principal_arns: Annotated[list[str], BeforeValidator(_comma_list)] = Field(
+        default_factory=list
+    )
 
 
-class SummarizeSettings(LedgerAccess, WorkStoreAccess):
-    pass
+class SummarizeSettings(StepSettings, LedgerAccess, WorkStoreAccess, StateMachineAccess):
+    """Summarize, which also cleans up what a run left (its entry for the run's status
+    change events too): it settles AWSPENDING, so it reaches the portals."""
 
 
 class PublishAuditSettings(LedgerAccess):

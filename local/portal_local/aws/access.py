@@ -78,6 +78,9 @@ class Principals:
 class RequestContext:
     principal: Principal
     secure_transport: bool = True
+    condition_keys: dict[str, Any] = field(default_factory=dict)
+    """The service's own condition keys the call being authorized carries
+    (:func:`request_condition_keys`)."""
 
 
 _local = threading.local()
@@ -121,6 +124,8 @@ class Call:
     ``PutObject`` to an SSE-KMS bucket needs ``kms:GenerateDataKey`` too)."""
     refused: bool = False
     """The endpoint answered the request AccessDenied (and did not run it)."""
+    conditions: tuple[tuple[str, str], ...] = ()
+    """The service condition keys the request carried (request_condition_keys)."""
 
 
 _IAM_PREFIX = {"stepfunctions": "states", "monitoring": "cloudwatch"}
@@ -159,6 +164,7 @@ class CallRecorder:
             return None
         prefix = _IAM_PREFIX.get(service, service)
         needed = list(self.authorizations(prefix, operation, params))
+        context.condition_keys = request_condition_keys(prefix, operation, params)
         refusal = self.authorize(context, needed) if self.authorize else None
         if refusal is not None:  # not run: only the refused authorization was asked for
             needed = [(refusal.action, refusal.resource)]
@@ -172,6 +178,7 @@ class CallRecorder:
                         resource,
                         f"{prefix}:{operation}",
                         refused=refusal is not None,
+                        conditions=tuple(sorted(context.condition_keys.items())),
                     )
                 )
         return refusal.message if refusal else None
@@ -219,6 +226,19 @@ class CallRecorder:
         if prefix == "kms" and "KeyId" in params:
             return _kms_key_arn(self.account_id, self.region, str(params["KeyId"])) or "*"
         return "*"
+
+
+def request_condition_keys(
+    prefix: str, operation: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The service-specific condition keys a request carries, for the operations the
+    functions call with them (Service Authorization Reference, "Actions, resources, and
+    condition keys for AWS Secrets Manager": ``UpdateSecretVersionStage`` carries
+    ``secretsmanager:VersionStage``, the stage the request moves or removes;
+    ``PutSecretValue`` carries no stage key, so no condition can pin its stages)."""
+    if prefix == "secretsmanager" and operation == "UpdateSecretVersionStage":
+        return {"secretsmanager:VersionStage": str(params.get("VersionStage", ""))}
+    return {}
 
 
 def _s3_authorizations(operation: str, params: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -461,6 +481,11 @@ def install_recorder(patches: Any, recorder: CallRecorder) -> None:
             params: dict[str, Any] = {"Bucket": bucket_name or "", "Keys": keys}
             params["KmsKey"] = _s3_kms_key(recorder, response, bucket_name, key_name, action)
             if recorder.record("s3", action, params):
+                raise S3AccessDeniedError
+            # S3 API reference, PutObject (Permissions): an object put with tags
+            # (x-amz-tagging) also needs s3:PutObjectTagging.
+            tagged = action == "PutObject" and response.headers.get("x-amz-tagging")
+            if tagged and recorder.record("s3", "PutObjectTagging", params):
                 raise S3AccessDeniedError
             if action == "GetObject" and _missing(response, bucket_name, key_name):
                 # S3 API reference, GetObject: for a key that does not exist, S3 answers

@@ -28,7 +28,8 @@ Known and not patched (the workflow must not depend on them):
 * ``RotateSecret`` invokes the rotation function synchronously for the four steps and
   ignores a function error; with ``RotateImmediately`` (the default) moto then moves
   ``AWSCURRENT`` to the new version whatever the function did.
-* EventBridge rules, schedules and Scheduler schedules are stored but never fire.
+* EventBridge rules, schedules and Scheduler schedules are stored but never fire, except
+  for Step Functions status changes (:mod:`.moto_workarounds.status_events`).
 * ``GetLayerVersionByArn`` is not implemented.
 * As on AWS, a Task's ``TaskSucceeded`` history event holds the raw API response, before
   ``ResultSelector``: an aws-sdk ``secretsmanager:getSecretValue`` Task puts the secret
@@ -71,6 +72,7 @@ from portal_local.aws.access import (
     access_key_id,
     install_recorder,
 )
+from portal_local.aws.invocation_holds import InvocationHolds
 from portal_local.aws.lambda_code import FunctionSpec, code_dir_from_zip
 from portal_local.aws.lambda_runtime import (
     InvocationRecord,
@@ -160,6 +162,8 @@ class LocalAwsEndpoint:
         self.recorder = CallRecorder(self.region, self.account_id)
         """Every AWS call each function made (access.CallRecorder)."""
         self.runtime: LambdaRuntime
+        self.invocation_holds = InvocationHolds()
+        """Invocations a test holds before they run (invocation_holds)."""
         self._start()
 
     # -- lifecycle --------------------------------------------------------------------
@@ -222,6 +226,7 @@ class LocalAwsEndpoint:
 
     def _teardown(self) -> None:
         global _active  # noqa: PLW0603
+        self.invocation_holds.stop()
         _stop_running_executions()
         runtime = getattr(self, "runtime", None)
         if runtime is not None:
@@ -363,6 +368,7 @@ class LocalAwsEndpoint:
                     "InvalidRequestContentException",
                     f"Could not parse request body into json: {exc}",
                 ) from exc
+        self.invocation_holds.wait(spec.name, payload)
         invoked_arn = _invoked_arn(spec.arn, function_name, qualifier)
         invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
         response_headers["x-amz-executed-version"] = spec.version

@@ -22,14 +22,27 @@ A highly available portal: two machines, each on its own port, behind ``emu.url(
         emu.requests_for(machine=2)            # what the standby answered
         emu.faults.add(Fault(action="restart_forever", machine=standby.name))
 
+An ArcGIS Server site (docs/SERVER_API.md) is hosted the same way, at its own context,
+with the same HTTP, TLS, faults, request log and restarts:
+
+    with PortalEmulator([PortalSettings(), ServerSettings(context="server")]) as emu:
+        emu.url("server")                      # https://127.0.0.1:PORT/server
+        emu.server().token_manager_config      # {"type": "BUILTIN", "properties": ...}
+        emu.server().machines                  # one, or up to four on their own ports
+
 Modules: settings (PortalSettings, and which real-portal behaviour each one picks),
 portal (the database shared by its machines), machine (one machine's process: running
 key and config, restart lifecycle, token warm-up), tokens, shared_key, security_config,
-user_defaults (10.8+ new member defaults), checks (what every endpoint checks),
-endpoints (the Portal API routes; user_defaults_api, machines_api, kubernetes_api),
+user_defaults (10.8+ new member defaults), user_types (which the license lists, per
+version), checks (what every endpoint checks, the token's transport included),
+endpoints (the Portal API routes; user_defaults_api, machines_api, kubernetes_api,
+license_api, federation_api),
 faults, dispatcher (load balancer or machine entry, faults, restarts, log), control (the
 /__emulator/ JSON API), request_log, pages (HTML), http_messages, server (HTTP/TLS
-plumbing), certs (TLS material), emulator (the facade, one server per HA machine).
+plumbing), certs (TLS material), emulator (the facade, one server per HA machine);
+site (what portals and server sites share: machines, users, tokens), server_settings,
+server_site (a site's config store), server_api (its Administrator Directory and health
+check).
 """
 
 from portal_local.emulator.emulator import PortalEmulator
@@ -37,6 +50,8 @@ from portal_local.emulator.faults import Fault, FaultRegistry
 from portal_local.emulator.machine import Machine
 from portal_local.emulator.portal import Portal
 from portal_local.emulator.request_log import RequestRecord
+from portal_local.emulator.server_settings import SERVER_VERSIONS, ServerSettings
+from portal_local.emulator.server_site import ServerSite
 from portal_local.emulator.settings import (
     DEFAULT_ADMIN_PASSWORD,
     DEFAULT_ADMIN_USERNAME,
@@ -51,6 +66,7 @@ __all__ = [
     "DEFAULT_ADMIN_USERNAME",
     "DEFAULT_VIEWER_PASSWORD",
     "DEFAULT_VIEWER_USERNAME",
+    "SERVER_VERSIONS",
     "SUPPORTED_VERSIONS",
     "Fault",
     "FaultRegistry",
@@ -59,4 +75,6 @@ __all__ = [
     "PortalEmulator",
     "PortalSettings",
     "RequestRecord",
+    "ServerSettings",
+    "ServerSite",
 ]

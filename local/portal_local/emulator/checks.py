@@ -42,17 +42,28 @@ def get_or_post(request: Request) -> Response | None:
     return error_response(405, "Method not supported.", [], request.response_format)
 
 
-def token_of(request: Request) -> str | None:
-    """The token of a request: a POST carries it in the body (Portal Admin requires
-    that), a GET in the query string; either may use ``X-Esri-Authorization: Bearer``."""
-    source = request.form if request.method == "POST" else request.query
-    value = source.get("token")
-    if value:
-        return value
-    header = request.header("X-Esri-Authorization") or ""
-    scheme, _, bearer = header.partition(" ")
-    if scheme.lower() == "bearer" and bearer.strip():
-        return bearer.strip()
+QUERY_TOKEN_REFUSED = "A token in the query string is not accepted: send it in the body."  # noqa: S105
+
+
+def token_of(machine: Machine[Any], request: Request) -> str | None:
+    """The token of a request, where each version takes it (PORTAL_API.md 2):
+
+    - the ``token`` field of a POST body (documented on every version);
+    - ``X-Esri-Authorization: Bearer <token>`` (documented for token-secured requests);
+    - ``Authorization: Bearer <token>`` from 11.4 (what Esri's arcgis-gitops sends to
+      ``portaladmin`` and ``sharing/rest`` on 11.4 to 12.0); ignored below.
+
+    A ``token`` in the query string is refused by ``admin`` (stricter than a real
+    portal, which takes it on a GET: a token in a URL lands in access logs)."""
+    if request.method == "POST" and request.form.get("token"):
+        return request.form["token"]
+    headers = ["X-Esri-Authorization"]
+    if machine.portal.settings.accepts_bearer_header:
+        headers.append("Authorization")
+    for name in headers:
+        scheme, _, bearer = (request.header(name) or "").partition(" ")
+        if scheme.lower() == "bearer" and bearer.strip():
+            return bearer.strip()
     return None
 
 
@@ -62,7 +73,9 @@ def admin(machine: Machine[Portal], request: Request) -> User | Response:
     if refusal is not None:
         return refusal
     fmt = request.response_format
-    token = token_of(request)
+    if "token" in request.query:
+        return error_response(499, "Token Required.", [QUERY_TOKEN_REFUSED], fmt)
+    token = token_of(machine, request)
     if token is None:
         return error_response(499, "Token Required.", [], fmt)
     user = machine.user_for_token(token, referer=request.header("Referer"), ip=request.client_ip)
@@ -83,15 +96,23 @@ def admin_operation(machine: Machine[Portal], request: Request, operation: str) 
 
 
 def admin_json(
-    machine: Machine[Portal], request: Request, title: str, data: Callable[[], Any]
+    machine: Machine[Portal],
+    request: Request,
+    title: str,
+    data: Callable[[], Any],
+    *,
+    default_administrator: bool = False,
 ) -> Response:
-    """A resource administrators read with GET or POST."""
+    """A resource administrators read with GET or POST (``default_administrator``: only
+    those with the default administrator role, not a custom administrative role)."""
     refusal = get_or_post(request)
     if refusal is not None:
         return refusal
     user = admin(machine, request)
     if isinstance(user, Response):
         return user
+    if default_administrator and not user.default_administrator:
+        return error_response(403, NOT_AUTHORIZED, [], request.response_format)
     return json_response(data(), request.response_format, title)
 
 

@@ -1,6 +1,7 @@
 """A small JSON control API under ``/__emulator/`` to drive a standalone emulator.
 
-    GET    /__emulator/state                           portals' state, no key values
+    GET    /__emulator/state                           portals' and server sites' state,
+                                                       no key values
     GET    /__emulator/faults                          active faults
     POST   /__emulator/faults          {Fault fields}  add one fault
     POST   /__emulator/faults/clear                    remove every fault
@@ -9,9 +10,10 @@
     POST   /__emulator/log/clear                       empty the log
     DELETE /__emulator/log                             same
     POST   /__emulator/portals/<context>/expire-tokens expire every issued token
+    POST   /__emulator/servers/<context>/expire-tokens same, for a server site
 
 A fault may name a ``machine`` (e.g. ``{"action": "restart_forever", "machine":
-"portal-machine-2.internal.invalid"}``). The state lists each portal's machines (role,
+"portal-machine-2.arcgis.internal.invalid"}``). The state lists each portal's machines (role,
 adminURL, phase, restart count, came_up_at, warm-up, running key fingerprint) and the
 settings a person running the emulator by hand chose.
 
@@ -26,8 +28,8 @@ from typing import Any
 
 from portal_local.emulator.faults import Fault, FaultRegistry
 from portal_local.emulator.http_messages import JSON_TYPE, Request, Response
-from portal_local.emulator.portal import Portal
 from portal_local.emulator.request_log import RequestLog
+from portal_local.emulator.site import Site
 
 PREFIX = "/__emulator"
 
@@ -41,8 +43,8 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 class ControlApi:
-    def __init__(self, portals: Mapping[str, Portal], faults: FaultRegistry, log: RequestLog):
-        self._portals = portals
+    def __init__(self, sites: Mapping[str, Site], faults: FaultRegistry, log: RequestLog):
+        self._sites = sites
         self._faults = faults
         self._log = log
 
@@ -50,7 +52,12 @@ class ControlApi:
         route = request.path[len(PREFIX) :].strip("/")
         method = request.method
         if route == "state" and method == "GET":
-            return _json({"portals": [p.summary() for p in self._portals.values()]})
+            return _json(
+                {
+                    f"{kind}s": [s.summary() for s in self._sites.values() if s.kind == kind]
+                    for kind in ("portal", "server")
+                }
+            )
         if route == "faults":
             return self._faults_route(request)
         if route == "faults/clear" and method == "POST":
@@ -63,11 +70,12 @@ class ControlApi:
         if (route == "log/clear" and method == "POST") or (route == "log" and method == "DELETE"):
             self._log.clear()
             return _json({"status": "success"})
-        if route.startswith("portals/") and route.endswith("/expire-tokens") and method == "POST":
-            portal = self._portals.get(route[len("portals/") : -len("/expire-tokens")])
-            if portal is None:
-                return _json({"error": "no such portal context"}, 404)
-            portal.expire_tokens()
+        kind, _, rest = route.partition("/")
+        if kind in ("portals", "servers") and rest.endswith("/expire-tokens") and method == "POST":
+            site = self._sites.get(rest[: -len("/expire-tokens")])
+            if site is None or f"{site.kind}s" != kind:
+                return _json({"error": f"no such {kind[:-1]} context"}, 404)
+            site.expire_tokens()
             return _json({"status": "success"})
         return _json({"error": f"no control route {method} {request.path}"}, 404)
 

@@ -8,9 +8,8 @@ before, by the dispatcher). The database is the machine's portal's (``machine.po
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
-from portal_local.emulator import kubernetes_api, machines_api
+from portal_local.emulator import federation_api, kubernetes_api, license_api, machines_api
 from portal_local.emulator.checks import (
     admin_json,
     admin_operation,
@@ -27,11 +26,12 @@ from portal_local.emulator.http_messages import (
     json_response,
 )
 from portal_local.emulator.machine import Machine
-from portal_local.emulator.pages import not_found_page
+from portal_local.emulator.pages import health_unavailable_page, not_found_page
 from portal_local.emulator.portal import Portal
 from portal_local.emulator.security_config import automatic_account_problem, replace_config
 from portal_local.emulator.shared_key import generate_shared_key, supplied_key_problem
-from portal_local.emulator.tokens import CLIENT_TYPES, ClientType
+from portal_local.emulator.site import SiteApi
+from portal_local.emulator.tokens import token_request
 from portal_local.emulator.user_defaults_api import (
     SET_USER_DEFAULTS_PATH,
     USER_DEFAULTS_PATH,
@@ -58,50 +58,18 @@ def _update_accepted(recheck_seconds: int | None) -> dict[str, object]:
 
 
 def generate_token(machine: Machine[Portal], request: Request) -> Response:
-    """Fields come from the body or, as servlets merge them, the query string: the
-    request log (query_keys) is what shows a client that puts credentials in a URL."""
     fmt = request.response_format
     refusal = post_only(request, "generateToken") or ssl_required(machine, request)
     if refusal is not None:
         return refusal
-
-    def failed(detail: str) -> Response:
-        return error_response(400, TOKEN_FAILED, [detail], fmt)
-
-    username, password = request.param("username"), request.param("password")
-    if not username:
-        return failed("'username' must be specified.")
-    if not password:
-        return failed("'password' must be specified.")
-    client = request.param("client") or "referer"
-    if client not in CLIENT_TYPES:
-        return failed(f"Invalid client type '{client}'.")
-    referer = request.param("referer") or None
-    ip = request.param("ip") or None
-    if client == "referer" and referer is None:
-        return failed("'referer' must be specified.")
-    if client == "ip" and ip is None:
-        return failed("'ip' must be specified.")
-    if client == "requestip":
-        ip = request.client_ip
-    try:
-        minutes = int(request.param("expiration") or 60)
-    except ValueError:
-        return failed("Invalid expiration.")
-    if minutes < 1:
-        return failed("Invalid expiration.")
+    asked = token_request(request)
+    if isinstance(asked, str):
+        return error_response(400, TOKEN_FAILED, [asked], fmt)
     settings = machine.portal.settings
-    minutes = min(minutes, settings.token_max_minutes)
-    user = machine.portal.authenticate(username, password)
+    user = machine.portal.authenticate(asked.username, asked.password)
     if user is None:
-        return failed("Invalid username or password.")
-    token = machine.issue_token(
-        user,
-        client=cast(ClientType, client),  # checked against CLIENT_TYPES above
-        referer=referer if client == "referer" else None,
-        ip=ip if client != "referer" else None,
-        minutes=minutes,
-    )
+        return error_response(400, TOKEN_FAILED, ["Invalid username or password."], fmt)
+    token = machine.issue_token(user, asked, settings.token_max_minutes)
     body = {
         "token": token.value,
         "expires": token.expires_ms,
@@ -145,7 +113,16 @@ def health_check(machine: Machine[Portal], request: Request) -> Response:
     refusal = get_or_post(request)
     if refusal is not None:
         return refusal
+    return healthy(request)
+
+
+def healthy(request: Request) -> Response:
     return json_response({"status": "success"}, request.response_format, "Health Check")
+
+
+def unhealthy() -> Response:
+    """The health check while the portal restarts: HTML even though f=json was asked."""
+    return html_response(health_unavailable_page(), 503)
 
 
 def populate_license(machine: Machine[Portal], request: Request) -> Response:
@@ -216,7 +193,11 @@ def update_security_config(machine: Machine[Portal], request: Request) -> Respon
     portal = machine.portal
     settings = portal.settings
     new, problems = replace_config(
-        posted, settings.version_tuple, settings.custom_role_ids, settings.ignored_config_properties
+        posted,
+        settings.version_tuple,
+        settings.custom_role_ids,
+        settings.ignored_config_properties,
+        settings.empty_proxy_hosts,
     )
     if new is None:
         return error_response(400, message, problems, fmt)
@@ -243,6 +224,8 @@ ROUTES: dict[str, Endpoint] = {
     USER_DEFAULTS_PATH: get_user_defaults,
     SET_USER_DEFAULTS_PATH: set_user_defaults,
     machines_api.MACHINES_PATH: machines_api.list_machines,
+    license_api.LICENSE_PATH: license_api.get_license,
+    federation_api.VALIDATE_PATH: federation_api.validate_servers,
 }
 KUBERNETES_ROUTES: dict[str, Endpoint] = {
     GENERATE_TOKEN_PATH: generate_token,
@@ -284,3 +267,6 @@ def handle(machine: Machine[Portal], path: str, request: Request) -> Response:
     if endpoint is None or (since is not None and settings.version_tuple < since):
         return not_found(request, path, directories)
     return endpoint(machine, request)
+
+
+PORTAL_API = SiteApi(HEALTH_CHECK_PATH, GENERATE_TOKEN_PATH, handle, healthy, unhealthy)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,12 @@ class Response:
     content_type: str = HTML_TYPE
     headers: tuple[tuple[str, str], ...] = ()
     reset: bool = False  # abort the TCP connection instead of answering
+    # The body sent a piece at a time, spread over this many seconds (a drip: each read
+    # of the client gets a byte long before its read timeout, the whole answer never).
+    drip_seconds: float = 0.0
+    # A body produced piece by piece instead of ``body`` (it may be larger than memory
+    # should hold): sent without Content-Length, the connection closed after it.
+    stream: Callable[[], Iterable[bytes]] | None = None
 
     @property
     def logged_status(self) -> int | None:

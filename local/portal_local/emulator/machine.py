@@ -1,9 +1,9 @@
 """One portal machine's process: the key and config it runs, its restart phase.
 
-A Portal has one machine, or two when it is highly available (settings.machines=2).
-The database (users, the stored key and config) belongs to the Portal and is shared;
-each machine has its own process state, brought up to date by its Portal (under the
-portal's lock) before any read or change:
+A Portal has one machine, or two when it is highly available (settings.machines=2); an
+ArcGIS Server site one or more. The database (users, the stored key and config) belongs
+to the target (``site.Site``) and is shared; each machine has its own process state,
+brought up to date by its target (under the target's lock) before any read or change:
 
     up --restart requested--> lag (the old process serves, old key) --lag ends-->
     down (restarting) --restart_seconds--> up, running the stored key and config
@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from portal_local.emulator.faults import Fault, FaultRegistry
-from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint
-from portal_local.emulator.tokens import ClientType, Token, TokenStore
+from portal_local.emulator.tokens import Token, TokenRefusal, TokenRequest, TokenStore
 from portal_local.emulator.users import User
 
 Phase = Literal["up", "lag", "down"]
-Role = Literal["primary", "standby"]
+Role = Literal["primary", "standby", "peer"]  # a server site's machines are peers
 PHASE_ORDER: dict[Phase, int] = {"up": 0, "lag": 1, "down": 2}
 
 
@@ -51,15 +50,28 @@ class _Queued:
     lag: float | None  # seconds after the running restart ends; None: at not_before
 
 
+class MachineSettings(Protocol):
+    """What a machine reads of its target's settings."""
+
+    @property
+    def restart_seconds(self) -> float: ...
+
+    @property
+    def token_warmup_seconds(self) -> float: ...
+
+    @property
+    def context(self) -> str: ...
+
+
 class MachinesPortal(Protocol):
-    """What a machine uses of the portal it belongs to (``portal.Portal``): the shared
-    database, the clock, and the portal's lock and lifecycle."""
+    """What a machine uses of the target it belongs to (``site.Site``: a portal or a
+    server site): the shared database, the clock, and the target's lock and lifecycle."""
 
     @property
     def lock(self) -> AbstractContextManager[Any]: ...
 
     @property
-    def settings(self) -> PortalSettings: ...
+    def settings(self) -> MachineSettings: ...
 
     @property
     def faults(self) -> FaultRegistry: ...
@@ -82,9 +94,10 @@ class MachinesPortal(Protocol):
 PortalT = TypeVar("PortalT", bound=MachinesPortal)
 
 
-def machine_name(number: int) -> str:
-    """``portal-machine-1.internal.invalid``: a host name that never resolves."""
-    return f"portal-machine-{number}.internal.invalid"
+def machine_name(number: int, context: str) -> str:
+    """``portal-machine-1.<context>.internal.invalid``: a host name that never resolves,
+    its own to each portal (as the machines of two real portals are)."""
+    return f"portal-machine-{number}.{context.replace('/', '-')}.internal.invalid"
 
 
 class Machine(Generic[PortalT]):
@@ -97,14 +110,17 @@ class Machine(Generic[PortalT]):
         role: Role,
         initial: RunningState,
         load_stored: Callable[[], RunningState],
+        *,
+        name: str | None = None,
+        admin_url: str | None = None,
     ) -> None:
         self.portal: PortalT = portal
         self.number = number
         self.role: Role = role
-        self.name = machine_name(number)
+        self.name = name or machine_name(number, portal.settings.context)
         # Where the machine's own admin API answers (set when the emulator starts; a
-        # single-machine portal keeps an internal name that does not resolve).
-        self.admin_url = f"https://{self.name}:7443/arcgis"
+        # single-machine target keeps an internal name that does not resolve).
+        self.admin_url = admin_url or f"https://{self.name}:7443/arcgis"
         # False: the adminURL refuses connections (the load balancer still serves it).
         self.reachable_directly = False
         self._load_stored = load_stored
@@ -217,30 +233,37 @@ class Machine(Generic[PortalT]):
 
     # ---- tokens: valid on this machine while it runs the key they were issued under ----
 
-    def issue_token(
-        self, user: User, *, client: ClientType, referer: str | None, ip: str | None, minutes: int
-    ) -> Token:
+    def issue_token(self, user: User, asked: TokenRequest, max_minutes: int) -> Token:
+        """A token for ``user`` as ``asked``, lasting ``max_minutes`` at most."""
         with self.portal.lock:
             self.portal.refresh()
             return self.portal.tokens.issue(
                 username=user.username,
-                client=client,
-                referer=referer,
-                ip=ip,
-                minutes=minutes,
+                client=asked.client,
+                referer=asked.referer,
+                ip=asked.ip,
+                minutes=min(asked.minutes, max_minutes),
                 key_id=self._running_key_id,
                 live_key_ids=self.portal.live_key_ids(),
             )
 
     def user_for_token(self, value: str, *, referer: str | None, ip: str) -> User | None:
+        user, _ = self.check_token(value, referer=referer, ip=ip)
+        return user
+
+    def check_token(
+        self, value: str, *, referer: str | None, ip: str
+    ) -> tuple[User | None, TokenRefusal | None]:
+        """The user of a token, or why this machine refuses it."""
         with self.portal.lock:
             self.portal.refresh()
             token = self.portal.tokens.lookup(value)
             if token is None:
-                return None
-            if not token.accepts(referer=referer, ip=ip, key_id=self._running_key_id):
-                return None
-            return self.portal.user(token.username)
+                return None, "unknown"
+            refusal = token.refusal(referer=referer, ip=ip, key_id=self._running_key_id)
+            if refusal is not None:
+                return None, refusal
+            return self.portal.user(token.username), None
 
     # ---- called by the Portal, its lock held ----
 

@@ -11,6 +11,11 @@ Shapes from Esri's Machines, Machine and Status pages; Esri's DSC reads
 ``machines[].machineName`` (ArcGIS_PortalUnregister, ArcGIS_WaitForComponent). Names are
 matched without regard to case (DSC compares them with ``-ieq``).
 
+Only an account with the default administrator role may list the machines (Esri's
+Machines page: "Access allowed only with the default administrator role"); any other
+administrator (a custom role with "Security and Infrastructure") is answered, assumed
+(*unverified*), the usual not-authorized error: ``{"error": {"code": 403, ...}}``.
+
 Assumed (*unverified*): a machine that is restarting answers its status as
 ``{"status": "error", "messages": ["Machine '<name>' is not ready to receive
 requests."], "code": 503}`` (the admin API's status-error form, PORTAL_API.md 3); an
@@ -34,12 +39,12 @@ MACHINE_RESOURCE_SINCE = (10, 8, 0)
 
 
 def list_machines(machine: Machine[Portal], request: Request) -> Response:
-    portal = machine.portal
     return admin_json(
         machine,
         request,
         "Machines",
-        lambda: {"machines": [m.describe() for m in portal.machines]},
+        lambda: {"machines": machine.portal.listed_machines()},
+        default_administrator=True,
     )
 
 

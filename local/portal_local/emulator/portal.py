@@ -26,42 +26,49 @@ restart down until the fault is removed.
 from __future__ import annotations
 
 import copy
-import hmac
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal_local.emulator.faults import FaultRegistry
-from portal_local.emulator.machine import PHASE_ORDER, Machine, Phase, RunningState
+from portal_local.emulator.machine import Machine, RunningState, machine_name
 from portal_local.emulator.security_config import as_answered, initial_config
 from portal_local.emulator.settings import PortalSettings
 from portal_local.emulator.shared_key import fingerprint, generate_shared_key
-from portal_local.emulator.tokens import ClientType, Token, TokenStore
+from portal_local.emulator.site import Site
 from portal_local.emulator.user_defaults import as_answered as user_defaults_answered
 from portal_local.emulator.user_defaults import initial_user_defaults
 from portal_local.emulator.users import User
 
+PRIVATE_ADMIN_URL = "https://10.255.255.1:7443/arcgis"  # nothing answers there
+EXTRA_MACHINES = 1_500  # listed by machine_listing="thousands"
+HUGE_NAME_LENGTH = 100_000
+# A machine name that would draw a forged line on a terminal: erase the line, return,
+# a line of its own, an OSC title, a C1 control.
+FORGED_NAME = (
+    "portal-machine-9\x1b[2K\r  - portal: verified (forged)\n"
+    "\x1b]0;owned\x07\x9b31mred.internal.invalid"
+)
 
-class Portal:
+
+class Portal(Site):
+    kind = "portal"
+
     def __init__(
         self,
         settings: PortalSettings,
         faults: FaultRegistry,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settings = settings
-        self.faults = faults
-        self._clock = clock
-        self.lock = threading.RLock()
-        self._users = {
-            settings.admin_username: User(settings.admin_username, settings.admin_password, True),
-            settings.viewer_username: User(
-                settings.viewer_username, settings.viewer_password, False
-            ),
-        }
+        default_administrator = settings.admin_role == "administrator"
+        users = [
+            User(settings.admin_username, settings.admin_password, True, default_administrator),
+            User(settings.viewer_username, settings.viewer_password, False),
+        ]
+        super().__init__(settings, faults, users, clock)
+        self.settings: PortalSettings = settings
         key = settings.initial_shared_key or generate_shared_key()
-        self._key_ids: dict[str, int] = {}
         self._stored_key = key
         self._stored_config = initial_config(
             settings.version_tuple,
@@ -75,9 +82,7 @@ class Portal:
                 settings.initial_default_role, settings.initial_default_user_type
             )
         self._user_defaults_update_count = 0
-        self.tokens = TokenStore()
-        self._keys_seen: list[str] = [key]
-        self._update_count = 0
+        self._saw_key(key)
         self._licenses_need_populate = False
         self._populate_license_count = 0
         initial = self._stored_state()
@@ -87,85 +92,37 @@ class Portal:
             )
             for number in range(1, settings.machines + 1)
         ]
-        self._round_robin = -1
+        # Where a hostile listing points (machine_listing "other-host", "other-port",
+        # "thousands"): a trap the emulator starts, which logs every connection.
+        self.trap_url: str | None = None
 
     # ---- machines ----
 
-    @property
-    def machines(self) -> list[Machine[Portal]]:
-        """The primary first."""
-        return list(self._machines)
-
-    @property
-    def primary(self) -> Machine[Portal]:
-        return self._machines[0]
-
-    @property
-    def is_highly_available(self) -> bool:
-        return len(self._machines) > 1
-
-    def machine(self, name_or_number: str | int) -> Machine[Portal]:
-        """A machine by its name (any case) or its number (1 = the primary)."""
-        wanted = name_or_number.lower() if isinstance(name_or_number, str) else name_or_number
-        for machine in self._machines:
-            if wanted in (machine.name, machine.number):
-                return machine
-        raise KeyError(f"no machine {name_or_number!r} in portal {self.context!r}")
-
-    def pick_machine(self) -> Machine[Portal] | None:
-        """The machine that answers a request to the portal's URL: its only machine (up
-        or not); with two, the next one that is not down, round robin, as a load
-        balancer that health-checks its members would (None: both are down)."""
-        with self.lock:
-            self.refresh()
-            if not self.is_highly_available:
-                return self.primary
-            serving = [m for m in self._machines if m.phase != "down"]
-            if not serving:
-                return None
-            self._round_robin += 1
-            return serving[self._round_robin % len(serving)]
+    def listed_machines(self) -> list[dict[str, Any]]:
+        """What ``portaladmin/machines`` lists (``settings.machine_listing``)."""
+        listing = self.settings.machine_listing
+        listed = [m.describe() for m in self._machines]
+        last = listed[-1]
+        if listing in ("other-host", "other-port"):
+            last["adminURL"] = self.trap_url
+        elif listing == "private-address":
+            last["adminURL"] = PRIVATE_ADMIN_URL
+        elif listing == "userinfo":
+            parts = urlsplit(last["adminURL"])
+            last["adminURL"] = f"{parts.scheme}://portaladmin:listed@{parts.netloc}{parts.path}"
+        elif listing == "huge-names":
+            last["machineName"] = "m" * HUGE_NAME_LENGTH + ".internal.invalid"
+        elif listing == "forged-names":
+            last["machineName"] = FORGED_NAME
+        elif listing == "thousands":
+            first = len(listed) + 1
+            listed += [
+                {**last, "machineName": machine_name(n, self.context), "adminURL": self.trap_url}
+                for n in range(first, first + EXTRA_MACHINES)
+            ]
+        return listed
 
     # ---- read-only state (each read first brings the restart lifecycle up to date) ----
-
-    @property
-    def context(self) -> str:
-        return self.settings.context
-
-    @property
-    def version(self) -> str:
-        """The full version the admin root reports, e.g. ``"11.3.0"``."""
-        return self.settings.full_version
-
-    @property
-    def shared_key(self) -> str:
-        """The key the running portal (its primary) signs and checks tokens with."""
-        return self.primary.shared_key
-
-    @property
-    def came_up_at(self) -> float | None:
-        """Epoch seconds when the last restart ended (None: never restarted); with two
-        machines, the last machine's."""
-        with self.lock:
-            self.refresh()
-            times = [m.came_up_at for m in self._machines if m.came_up_at is not None]
-            return max(times) if times else None
-
-    def secret_values_seen(self) -> list[str]:
-        """Every shared key and token this portal ever had or issued (for leak searches)."""
-        with self.lock:
-            return [*self._keys_seen, *self.tokens.issued]
-
-    @property
-    def stored_shared_key(self) -> str:
-        """The key in the config store (what security/tokens answers)."""
-        with self.lock:
-            self.refresh()
-            return self._stored_key
-
-    @property
-    def stored_shared_key_fingerprint(self) -> str:
-        return fingerprint(self.stored_shared_key)
 
     @property
     def security_config(self) -> dict[str, Any]:
@@ -212,12 +169,6 @@ class Portal:
             return str(self._stored_config.get("defaultUserTypeIdForUser") or "")
 
     @property
-    def update_count(self) -> int:
-        """Accepted tokens/update and security/config/update calls."""
-        with self.lock:
-            return self._update_count
-
-    @property
     def user_defaults_update_count(self) -> int:
         """Accepted setUserDefaultSettings calls (they restart nothing)."""
         with self.lock:
@@ -227,26 +178,6 @@ class Portal:
     def restart_count(self) -> int:
         """Restarts (of the primary) that have begun: it went down."""
         return self.primary.restart_count
-
-    @property
-    def phase(self) -> Phase:
-        """The least ready machine's phase (down, then lag, then up): "up" means that
-        every machine runs the stored key and config and no restart is scheduled."""
-        with self.lock:
-            self.refresh()
-            return max((m.phase for m in self._machines), key=PHASE_ORDER.__getitem__)
-
-    @property
-    def is_restarting(self) -> bool:
-        """True while a machine is down (not during the lag: the old process answers)."""
-        return self.phase == "down"
-
-    @property
-    def pending_restarts(self) -> int:
-        """Restarts scheduled but not begun (the one in its lag included), every machine."""
-        with self.lock:
-            self.refresh()
-            return sum(m.pending_restarts for m in self._machines)
 
     @property
     def token_key_generation(self) -> int:
@@ -265,11 +196,6 @@ class Portal:
         """Accepted license/populateLicense calls."""
         with self.lock:
             return self._populate_license_count
-
-    @property
-    def token_count(self) -> int:
-        with self.lock:
-            return len(self.tokens)
 
     def summary(self) -> dict[str, Any]:
         """State without any key, token or password value (for the control API)."""
@@ -300,24 +226,6 @@ class Portal:
 
     # ---- operations used by the endpoints ----
 
-    def user(self, username: str) -> User | None:
-        return self._users.get(username)
-
-    def authenticate(self, username: str, password: str) -> User | None:
-        user = self._users.get(username)
-        if user is None:
-            hmac.compare_digest(password.encode(), b"not-a-user")  # same work either way
-            return None
-        return user if hmac.compare_digest(password.encode(), user.password.encode()) else None
-
-    def issue_token(
-        self, user: User, *, client: ClientType, referer: str | None, ip: str | None, minutes: int
-    ) -> Token:
-        """A token issued by the primary (under the key it runs)."""
-        return self.primary.issue_token(
-            user, client=client, referer=referer, ip=ip, minutes=minutes
-        )
-
     def user_for_token(self, value: str, *, referer: str | None, ip: str) -> User | None:
         """The user of a token, as the primary sees it."""
         return self.primary.user_for_token(value, referer=referer, ip=ip)
@@ -327,7 +235,7 @@ class Portal:
         with self.lock:
             self.refresh()
             self._stored_key = key
-            self._keys_seen.append(key)
+            self._saw_key(key)
             if self.settings.version_tuple == (10, 7, 0):
                 self._licenses_need_populate = True
             self._accept_update(restarts=True)
@@ -358,34 +266,12 @@ class Portal:
 
     # ---- helpers for tests ----
 
-    def mint_token(
-        self,
-        username: str | None = None,
-        *,
-        client: ClientType = "referer",
-        referer: str | None = "https://localhost",
-        ip: str | None = None,
-        minutes: int = 60,
-        machine: str | int | None = None,
-    ) -> str:
-        """A valid token issued without HTTP (default: the admin, referer-bound, by the
-        primary; ``machine``: by that machine, under the key it runs)."""
-        user = self._users[username or self.settings.admin_username]
-        issuer = self.primary if machine is None else self.machine(machine)
-        token = issuer.issue_token(user, client=client, referer=referer, ip=ip, minutes=minutes)
-        return token.value
-
-    def expire_tokens(self) -> None:
-        """Make every token issued so far expired (as if its expiration had passed)."""
-        with self.lock:
-            self.tokens.expire_all()
-
     def set_shared_key(self, key: str) -> None:
         """Put ``key`` in the store and in every running machine at once, no restart."""
         with self.lock:
             self.refresh()
             self._stored_key = key
-            self._keys_seen.append(key)
+            self._saw_key(key)
             for machine in self._machines:
                 machine.run_now(self._stored_state())
 
@@ -404,29 +290,6 @@ class Portal:
             for machine in self._machines:
                 machine.run_now(self._stored_state())
 
-    def wait_until(self, predicate: Callable[[Portal], bool], timeout: float = 5.0) -> bool:
-        """Poll ``predicate(self)`` every 10 ms for at most ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate(self):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-
-    def wait_until_up(self, timeout: float = 5.0) -> bool:
-        """Until no restart is running or scheduled (on any machine)."""
-        return self.wait_until(lambda p: p.phase == "up", timeout)
-
-    # ---- used by the machines (the lock held) ----
-
-    def now(self) -> float:
-        return self._clock()
-
-    def live_key_ids(self) -> set[int]:
-        """Ids of the keys a token can still be accepted under: running or stored."""
-        return {m.running_key_id for m in self._machines} | {self._key_id(self._stored_key)}
-
     def refresh(self) -> None:
         """Bring every machine's restart lifecycle up to now. The standby restarts
         ``standby_restart_delay_seconds`` after each restart of the primary ends (and runs
@@ -444,8 +307,8 @@ class Portal:
 
     # ---- internals ----
 
-    def _key_id(self, key: str) -> int:
-        return self._key_ids.setdefault(key, len(self._key_ids) + 1)
+    def _key_in_store(self) -> str:
+        return self._stored_key
 
     def _stored_state(self) -> RunningState:
         return RunningState(self._stored_key, self._key_id(self._stored_key), self._stored_config)

@@ -35,12 +35,29 @@ class RequestLog:
     """Thread-safe, bounded (the oldest records go first)."""
 
     def __init__(self, max_records: int = MAX_RECORDS) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._records: deque[RequestRecord] = deque(maxlen=max_records)
+        self._in_flight = 0
+
+    def arrived(self) -> None:
+        """A request arrived; ``finished`` once it is answered (or reset)."""
+        with self._lock:
+            self._in_flight += 1
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._lock.notify_all()
 
     def append(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
+
+    def wait_until_answered(self, timeout: float) -> bool:
+        """Until every request that arrived has been answered (a held or delayed one
+        included); False if some are still in flight after ``timeout`` seconds."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._in_flight == 0, timeout)
 
     def records(
         self, context: str | None = None, machine: str | None = None

@@ -26,6 +26,20 @@ them, and Esri's DSC writes them into the config only below 10.8 (*unverified* w
 real 10.8+ portal still echoes stale values; a test can plant them with
 ``initial_security_config``: they are reported until the first update drops them).
 
+Esri's default proxy hosts (12.0+): "As of ArcGIS Enterprise 12.0, the portal's proxy
+capability is restricted by default" to ``ESRI_PROXY_HOSTS`` (Esri, "Restricting the
+portal's proxy capability", 12.0). The factory value of ``allowedProxyHosts`` is that
+list, so a config/update that leaves the property out restores it; an upgraded portal
+keeps the hosts it had and gets the defaults added (``initial_config``). What an empty
+list means is *unverified*: ``empty_proxy_hosts`` "kept" stores it as posted,
+"defaults" puts Esri's hosts back.
+
+Content-Security-Policy (11.4+): the configuration holds a nested object
+``contentSecurityPolicy`` with ``home``, ``apps`` and ``sharing`` (Esri's security
+configuration page; the values here are illustrative). It is replaced like the rest: a
+config/update that leaves it out, or leaves out one of its members, resets what is
+missing to the factory value, so a client that drops it loses the portal's policy.
+
 Automatic account creation needs a default user type: an update whose resulting config
 enables it while there is none is refused with code 500, "A default user type id must
 be specified to enable automatic account creation for your Enterprise portal." (10.7.1,
@@ -41,18 +55,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from portal_local.emulator.user_types import LEGACY, NON_PUBLISHING
+
 ROLES = ("account_user", "account_publisher")
-USER_TYPES = (
-    "fieldWorkerUT",
-    "GISProfessionalStdUT",
-    "GISProfessionalBasicUT",
-    "GISProfessionalAdvUT",
-    "creatorUT",
-    "editorUT",
-    "insightsAnalystUT",
-)
-# User types that cannot hold the publisher role (no content creation).
-NON_PUBLISHING_USER_TYPES = ("fieldWorkerUT", "editorUT")
 IDENTITY_STORE_TYPES = ("BUILTIN", "LDAP", "WINDOWS")
 
 CORS_PROPERTY = "allowInternetCORSAccess"
@@ -60,6 +65,19 @@ BOOLEAN_PROPERTIES = ("enableAutomaticAccountCreation", "disableServicesDirector
 STRING_PROPERTIES = ("allowedProxyHosts", "defaultIDPUsernameSuffix", "webgisServerTrustKey")
 STORE_PROPERTIES = ("userStoreConfig", "groupStoreConfig")
 CORS_SINCE = (10, 9, 1)
+CSP_PROPERTY = "contentSecurityPolicy"
+CSP_SINCE = (11, 4, 0)
+CSP_MEMBERS = ("home", "apps", "sharing")
+PROXY_PROPERTY = "allowedProxyHosts"
+PROXY_DEFAULTS_SINCE = (12, 0, 0)
+ESRI_PROXY_HOSTS = (
+    "(.*).arcgis.com",
+    "(.*).arcgisonline.com",
+    "gisupdates.esri.com",
+    "lws-job-results-prd0-apse2.s3.amazonaws.com",
+    "lws-job-results-prd0-euw1.s3.amazonaws.com",
+    "lws-job-results-prd0-use1.s3.amazonaws.com",
+)
 # From 10.8 the default role and user type are new member defaults (user_defaults).
 USER_DEFAULT_PROPERTIES = ("defaultRoleForUser", "defaultUserTypeIdForUser")
 USER_DEFAULTS_SINCE = (10, 8, 0)
@@ -93,7 +111,26 @@ def factory_config(version: tuple[int, ...]) -> dict[str, Any]:
             del config[name]
     if version >= CORS_SINCE:
         config[CORS_PROPERTY] = True
+    if version >= CSP_SINCE:
+        config[CSP_PROPERTY] = factory_content_security_policy()
+    if version >= PROXY_DEFAULTS_SINCE:
+        config[PROXY_PROPERTY] = ",".join(ESRI_PROXY_HOSTS)
     return config
+
+
+def factory_content_security_policy() -> dict[str, str]:
+    return {
+        "home": "frame-ancestors 'self'",
+        "apps": "frame-ancestors 'self' https://*.arcgis.com",
+        "sharing": "frame-ancestors 'self'",
+    }
+
+
+def with_esri_proxy_hosts(value: str) -> str:
+    """``value`` with Esri's default hosts added (what a 12.0 upgrade does)."""
+    hosts = [h.strip() for h in value.split(",") if h.strip()]
+    known = {h.lower() for h in hosts}
+    return ",".join([*hosts, *(h for h in ESRI_PROXY_HOSTS if h.lower() not in known)])
 
 
 def initial_config(
@@ -113,6 +150,8 @@ def initial_config(
     for name, value in (overrides or {}).items():
         meaning = parse_boolean(value) if name in BOOLEAN_PROPERTIES else None
         config[name] = copy.deepcopy(value) if meaning is None else meaning
+    if version >= PROXY_DEFAULTS_SINCE:
+        config[PROXY_PROPERTY] = with_esri_proxy_hosts(str(config[PROXY_PROPERTY]))
     return config
 
 
@@ -144,6 +183,10 @@ def _property_problems(name: str, value: Any, custom_roles: tuple[str, ...]) -> 
     if name in STRING_PROPERTIES:
         ok = isinstance(value, str)
         return [] if ok else [f"'{name}' must be a string, not {_type_name(value)}."]
+    if name == CSP_PROPERTY:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            return [f"'{name}' must be an object of strings ({', '.join(CSP_MEMBERS)})."]
+        return []
     if name in STORE_PROPERTIES:
         if not isinstance(value, dict) or value.get("type") not in IDENTITY_STORE_TYPES:
             return [f"'{name}' must be an object with a 'type' of {IDENTITY_STORE_TYPES}."]
@@ -153,7 +196,7 @@ def _property_problems(name: str, value: Any, custom_roles: tuple[str, ...]) -> 
             return [f"'{value}' is not a valid value for 'defaultRoleForUser'."]
         return []
     if name == "defaultUserTypeIdForUser":
-        if value != "" and value not in USER_TYPES:  # "": none (what GET reports then)
+        if value != "" and value not in LEGACY:  # "": none (what GET reports then)
             return [f"'{value}' is not a valid value for 'defaultUserTypeIdForUser'."]
         return []
     return []
@@ -180,6 +223,7 @@ def replace_config(
     version: tuple[int, ...],
     custom_roles: tuple[str, ...],
     ignored: tuple[str, ...] = (),
+    empty_proxy_hosts: str = "kept",
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """The configuration that replaces the stored one, or (None, reasons) when invalid
     (code 400; the 500 of ``automatic_account_problem`` is checked after)."""
@@ -193,9 +237,14 @@ def replace_config(
         problems += _property_problems(name, value, custom_roles)
         if name not in ignored:
             new[name] = parse_boolean(value) if name in BOOLEAN_PROPERTIES else copy.deepcopy(value)
+    if isinstance(new.get(CSP_PROPERTY), dict):
+        new[CSP_PROPERTY] = {**factory_content_security_policy(), **new[CSP_PROPERTY]}
+    restricted = version >= PROXY_DEFAULTS_SINCE and empty_proxy_hosts == "defaults"
+    if restricted and isinstance(new.get(PROXY_PROPERTY), str) and not new[PROXY_PROPERTY].strip():
+        new[PROXY_PROPERTY] = ",".join(ESRI_PROXY_HOSTS)
     user_type = new.get("defaultUserTypeIdForUser")
     publisher = new.get("defaultRoleForUser") == "account_publisher"
-    if not problems and publisher and user_type in NON_PUBLISHING_USER_TYPES:
+    if not problems and publisher and user_type in NON_PUBLISHING:
         problems.append(
             f"The user type '{user_type}' is not compatible with the role 'account_publisher'."
         )

@@ -30,6 +30,7 @@ POLL_SECONDS = 0.01  # how quickly the loop notices a restart (refuse mode) or a
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 30.0  # keep-alive connections idle longer than this are closed
 MAX_BODY_BYTES = 10 * 1024 * 1024
+DRIP_PIECES = 40  # a dripped body goes out in this many pieces
 
 App = Callable[[Request], Response]
 
@@ -147,16 +148,37 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._write(response)
 
     def _write(self, response: Response) -> None:
+        if response.stream is not None:
+            self.close_connection = True  # the body ends where the connection does
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.stream is None:
+            self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers:
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if response.stream is not None:
+            for piece in response.stream():
+                if self.owner.stopping:
+                    return
+                self.wfile.write(piece)
+        elif response.drip_seconds > 0:
+            self._drip(response.body, response.drip_seconds)
+        else:
             self.wfile.write(response.body)
+
+    def _drip(self, body: bytes, seconds: float) -> None:
+        size = max(1, -(-len(body) // DRIP_PIECES))
+        starts = range(0, len(body), size)
+        for start in starts:
+            if self.owner.wait_stopping(seconds / len(starts)):
+                return
+            self.wfile.write(body[start : start + size])
+            self.wfile.flush()
 
     def _reset(self) -> None:
         """Abort the connection: SO_LINGER 0 makes the close send a TCP RST."""
@@ -176,8 +198,12 @@ class HttpServer:
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
         should_listen: Callable[[], bool] = lambda: True,
+        on_connect: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        # Called for each connection accepted, before its TLS handshake (a trap that logs
+        # every attempt, even one that never gets as far as a request).
+        self._on_connect = on_connect
         self.host = host
         self.port = port
         self._ssl_context = ssl_context
@@ -200,6 +226,14 @@ class HttpServer:
     @property
     def is_listening(self) -> bool:
         return self._listener is not None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def wait_stopping(self, seconds: float) -> bool:
+        """Sleep ``seconds`` unless the server stops first (True: it stops)."""
+        return self._stopping.wait(seconds)
 
     def start(self) -> None:
         self._listener = self._bind()
@@ -288,6 +322,8 @@ class HttpServer:
     def _serve_connection(self, raw: socket.socket, address: tuple[str, int]) -> None:
         connection = raw
         self._track(None, raw)
+        if self._on_connect is not None:
+            self._on_connect()
         try:
             raw.settimeout(HANDSHAKE_TIMEOUT)
             # headers and body are two writes: without NODELAY, Nagle + delayed ACK add 40 ms

@@ -24,23 +24,64 @@ a setting away (a client test that passes both ways proves the client copes):
 - single_machine_url="invalid-host": one machine lists an adminURL that never resolves;
   "trap": 127.0.0.1, every call to it logged and reset.
 - down_mode="html": 502/503 HTML while down; "refuse": connections refused.
+- user_type_ids="kept" (11.4+): the license lists Professional, Professional Plus and
+  Contributor under the IDs of the types they replace; "renamed": under new IDs
+  (*unverified* which, ARCGIS_FACTS_12X; see user_types).
+- federated_servers=("success",): each federated server's validation status
+  (federation); federation_failure_after_restart_seconds=0: N makes every server
+  validate as "failure" for N s after each restart (*unverified*).
+- empty_proxy_hosts="kept" (12.0+): config/update stores an empty allowedProxyHosts as
+  posted; "defaults": the portal puts Esri's default hosts back (*unverified*).
+- 12.2: a version newer than any Esri has documented here; it behaves as 12.1.
+- machine_listing="as-deployed": portaladmin/machines lists each machine at the adminURL
+  it serves. A compromised or misconfigured portal (issue 18) lists its last machine on
+  "other-host" (127.0.0.2) or "other-port" (127.0.0.1), each a trap that logs every
+  connection; on a "private-address" (10.255.255.1, where nothing answers); with
+  "userinfo" (its own URL with user:password@); or lists "thousands" of machines (1,500
+  more, on the trap), a machine name of 100,000 characters ("huge-names"), or names
+  carrying terminal control sequences ("forged-names").
+- admin_role="administrator": the admin account has the default administrator role;
+  "security-and-infrastructure": a custom role with that privilege only, which
+  portaladmin/machines refuses with 403 (Esri: "default administrator role" only).
+- alias_contexts=(): other context paths the same portal answers at (a Web Adaptor in
+  front of the :7443 context): one database, one restart, two URLs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from portal_local.emulator.security_config import ROLES as CONFIG_ROLES
-from portal_local.emulator.security_config import USER_TYPES
 from portal_local.emulator.user_defaults import ROLES as USER_DEFAULT_ROLES
+from portal_local.emulator.user_types import UserTypeIds, UserTypes, user_types_for
 
 TlsVariant = Literal["valid", "wrong-host", "expired", "self-signed"]
 DownMode = Literal["html", "refuse"]
 GeneratedKeyMode = Literal["ignore", "reject"]
 Flavour = Literal["enterprise", "kubernetes"]
 SingleMachineUrl = Literal["invalid-host", "trap"]
+EmptyProxyHosts = Literal["kept", "defaults"]
+FederationStatus = Literal["success", "success with warnings", "failure", "undetermined"]
+FEDERATION_STATUSES: tuple[str, ...] = (
+    "success",
+    "success with warnings",
+    "failure",
+    "undetermined",
+)
+MachineListing = Literal[
+    "as-deployed",
+    "other-host",
+    "other-port",
+    "private-address",
+    "userinfo",
+    "thousands",
+    "huge-names",
+    "forged-names",
+]
+MACHINE_LISTINGS: tuple[str, ...] = get_args(MachineListing)
+AdminRole = Literal["administrator", "security-and-infrastructure"]
 
 # Emulator defaults, for local use only: printed by the CLI so a developer can log in.
 DEFAULT_ADMIN_USERNAME = "portaladmin"
@@ -66,6 +107,11 @@ BUILDS: Mapping[str, str] = {
     "11.3": "51575",
     "11.4": "55730",
     "11.5": "58610",
+    "12.0": "61300",
+    "12.1": "63950",
+    # Not documented by Esri at the time of writing: a portal newer than any the product
+    # knows (it behaves as 12.1 here).
+    "12.2": "66410",
 }
 SUPPORTED_VERSIONS: tuple[str, ...] = tuple(BUILDS)
 
@@ -92,6 +138,15 @@ def _recheck_seconds(value: bool | int) -> int | None:
     if value is True:
         return DEFAULT_RECHECK_SECONDS
     return None if value is False else int(value)
+
+
+def aliases_of(context: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """A target's alias contexts (a Web Adaptor's), normalised; ValueError when one is
+    empty, the context itself, or the control API's."""
+    normalised = tuple(alias.strip("/") for alias in aliases)
+    if any(not a or a == context or a.startswith("__emulator") for a in normalised):
+        raise ValueError(f"invalid alias contexts {aliases!r}")
+    return normalised
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -159,6 +214,20 @@ class PortalSettings:
     # name that never resolves; "trap": 127.0.0.1 on a port whose every request is
     # logged (machine name, direct=True) and answered by a connection reset.
     single_machine_url: SingleMachineUrl = "invalid-host"
+    # 11.4+: the IDs under which portaladmin/license lists the user types (unverified).
+    user_type_ids: UserTypeIds = "kept"
+    # The federated servers and how each validates (federation/servers/validate).
+    federated_servers: tuple[FederationStatus, ...] = ("success",)
+    # For this long after each restart, every federated server validates as "failure".
+    federation_failure_after_restart_seconds: float = 0.0
+    # 12.0+: what config/update does with an empty allowedProxyHosts (unverified).
+    empty_proxy_hosts: EmptyProxyHosts = "kept"
+    # What portaladmin/machines lists (see the module docstring).
+    machine_listing: MachineListing = "as-deployed"
+    # The admin account's role; "security-and-infrastructure" may not list the machines.
+    admin_role: AdminRole = "administrator"
+    # Other contexts that reach this portal (a Web Adaptor in front of it).
+    alias_contexts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version", _normalise_version(str(self.version)))
@@ -174,12 +243,29 @@ class PortalSettings:
         _check_choice("generated_key_mode", self.generated_key_mode, ("ignore", "reject"))
         _check_choice("flavour", self.flavour, ("enterprise", "kubernetes"))
         _check_choice("single_machine_url", self.single_machine_url, ("invalid-host", "trap"))
+        _check_choice("user_type_ids", self.user_type_ids, ("kept", "renamed"))
+        _check_choice("empty_proxy_hosts", self.empty_proxy_hosts, ("kept", "defaults"))
+        object.__setattr__(self, "federated_servers", tuple(self.federated_servers))
+        for status in self.federated_servers:
+            _check_choice("federated_servers", status, FEDERATION_STATUSES)
+        _check_choice("machine_listing", self.machine_listing, MACHINE_LISTINGS)
+        _check_choice(
+            "admin_role", self.admin_role, ("administrator", "security-and-infrastructure")
+        )
+        object.__setattr__(self, "alias_contexts", aliases_of(self.context, self.alias_contexts))
         self._check_machines()
         if self.flavour == "kubernetes" and self.version_tuple < (10, 9, 0):
             raise ValueError("ArcGIS Enterprise on Kubernetes exists from 10.9")
-        if min(self.restart_seconds, self.restart_lag_seconds, self.token_warmup_seconds) < 0:
+        delays = (
+            self.restart_seconds,
+            self.restart_lag_seconds,
+            self.token_warmup_seconds,
+            self.federation_failure_after_restart_seconds,
+        )
+        if min(delays) < 0:
             raise ValueError(
-                "restart_seconds, restart_lag_seconds and token_warmup_seconds must be >= 0"
+                "restart_seconds, restart_lag_seconds, token_warmup_seconds and "
+                "federation_failure_after_restart_seconds must be >= 0"
             )
         if not 1 <= self.token_max_minutes <= MAX_TOKEN_MINUTES:
             raise ValueError(f"token_max_minutes must be within 1..{MAX_TOKEN_MINUTES}")
@@ -189,7 +275,7 @@ class PortalSettings:
         _check_choice(
             "initial_default_role", self.initial_default_role, (*roles, *self.custom_role_ids)
         )
-        user_types = ("", *USER_TYPES)
+        user_types = ("", *user_types_for(self.version_tuple, self.user_type_ids).assignable)
         _check_choice("initial_default_user_type", self.initial_default_user_type, user_types)
         for name in ("config_update_recheck", "token_update_recheck"):
             value = getattr(self, name)
@@ -236,6 +322,22 @@ class PortalSettings:
     def has_user_defaults(self) -> bool:
         """10.8 and later keep the default role and user type as new member defaults."""
         return self.version_tuple >= (10, 8, 0)
+
+    @property
+    def user_types(self) -> UserTypes:
+        """The user types portaladmin/license lists, and which may be the default."""
+        return user_types_for(self.version_tuple, self.user_type_ids)
+
+    @property
+    def restricts_proxy_by_default(self) -> bool:
+        """12.0 and later restrict the portal's proxy to Esri's hosts by default."""
+        return self.version_tuple >= (12, 0, 0)
+
+    @property
+    def accepts_bearer_header(self) -> bool:
+        """11.4 and later take the token in an ``Authorization: Bearer`` header (what
+        Esri's arcgis-gitops sends on 11.4 to 12.0)."""
+        return self.version_tuple >= (11, 4, 0)
 
     @property
     def portal_generates_key(self) -> bool:

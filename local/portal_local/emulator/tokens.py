@@ -7,14 +7,67 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
+
+from portal_local.emulator.http_messages import Request
 
 ClientType = Literal["referer", "ip", "requestip"]
+# Why a token is refused: not issued here, signed with a key the machine no longer runs,
+# past its expiry, or presented by another referer or address.
+TokenRefusal = Literal["unknown", "key", "expired", "client"]
 CLIENT_TYPES: tuple[str, ...] = ("referer", "ip", "requestip")
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, repr=False)
+class TokenRequest:
+    """What a generateToken request asks for (a portal's and a server's alike)."""
+
+    username: str
+    password: str
+    client: ClientType
+    referer: str | None  # the referer a "referer" token is bound to
+    ip: str | None  # the address an "ip" or "requestip" token is bound to
+    minutes: int
+
+
+def token_request(request: Request) -> TokenRequest | str:
+    """The fields of a generateToken request, or what is wrong with them. Fields come
+    from the body or, as servlets merge them, the query string: the request log
+    (query_keys) is what shows a client that puts credentials in a URL."""
+    username, password = request.param("username"), request.param("password")
+    if not username:
+        return "'username' must be specified."
+    if not password:
+        return "'password' must be specified."
+    client = request.param("client") or "referer"
+    if client not in CLIENT_TYPES:
+        return f"Invalid client type '{client}'."
+    referer = request.param("referer") or None
+    ip = request.param("ip") or None
+    if client == "referer" and referer is None:
+        return "'referer' must be specified."
+    if client == "ip" and ip is None:
+        return "'ip' must be specified."
+    if client == "requestip":
+        ip = request.client_ip
+    try:
+        minutes = int(request.param("expiration") or 60)
+    except ValueError:
+        return "Invalid expiration."
+    if minutes < 1:
+        return "Invalid expiration."
+    return TokenRequest(
+        username,
+        password,
+        cast(ClientType, client),  # checked against CLIENT_TYPES above
+        referer if client == "referer" else None,
+        ip if client != "referer" else None,
+        minutes,
+    )
 
 
 @dataclass(frozen=True)
@@ -27,13 +80,15 @@ class Token:
     expires_ms: int
     key_id: int
 
-    def accepts(self, *, referer: str | None, ip: str, key_id: int) -> bool:
-        """Whether a request carrying this token is authenticated by it."""
-        if self.key_id != key_id or self.expires_ms <= now_ms():
-            return False
+    def refusal(self, *, referer: str | None, ip: str, key_id: int) -> TokenRefusal | None:
+        """Why a request carrying this token is not authenticated by it (None: it is)."""
+        if self.key_id != key_id:
+            return "key"
+        if self.expires_ms <= now_ms():
+            return "expired"
         if self.client == "referer":
-            return referer is not None and referer == self.referer
-        return ip == self.ip
+            return None if referer is not None and referer == self.referer else "client"
+        return None if ip == self.ip else "client"
 
 
 class TokenStore:

@@ -21,6 +21,8 @@ object, as with the security configuration:
 - setUserDefaultSettings replaces the object: a field left out or empty goes back to
   its factory value (role ``account_user``, no user type, ``userType`` arcgisonly, no
   groups, apps or bundles).
+- ``userLicenseType`` is one the portal may give as the default (``user_types``: from
+  11.4 a retired type is refused).
 - ``role`` is ``account_user`` | ``account_publisher`` (what DSC sends) or
   ``org_user`` | ``org_publisher`` (the sharing API's names in Esri's example) or a
   custom role id the portal knows; it is stored as posted. A publisher role with a user
@@ -40,7 +42,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from portal_local.emulator.security_config import NON_PUBLISHING_USER_TYPES, USER_TYPES
+from portal_local.emulator.user_types import UserTypes
 
 FIELDS = ("role", "userLicenseType", "groups", "userType", "apps", "appBundles")
 ROLES = ("account_user", "account_publisher", "org_user", "org_publisher")
@@ -90,7 +92,7 @@ def _json_list(name: str, raw: str, *, of: type) -> tuple[list[Any], list[str]]:
 
 
 def replace_user_defaults(
-    form: Mapping[str, str], custom_roles: tuple[str, ...]
+    form: Mapping[str, str], custom_roles: tuple[str, ...], user_types: UserTypes
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """The settings that replace the stored ones, or (None, reasons) when invalid."""
     new = factory_user_defaults()
@@ -102,8 +104,6 @@ def replace_user_defaults(
         new["role"] = role
     user_type = (form.get("userLicenseType") or "").strip()
     if user_type:
-        if user_type not in USER_TYPES:
-            problems.append(f"'{user_type}' is not a valid value for 'userLicenseType'.")
         new["userLicenseType"] = user_type
     account_type = (form.get("userType") or "").strip()
     if account_type:
@@ -113,6 +113,7 @@ def replace_user_defaults(
     for name, of in (("groups", str), ("apps", dict), ("appBundles", dict)):
         new[name], found = _json_list(name, form.get(name) or "", of=of)
         problems += found
-    if not problems and role in PUBLISHER_ROLES and user_type in NON_PUBLISHING_USER_TYPES:
-        problems.append(f"The user type '{user_type}' is not compatible with the role '{role}'.")
+    if user_type:
+        refused = user_types.problem(user_type, role, PUBLISHER_ROLES)
+        problems += [refused] if refused else []
     return (None, problems) if problems else (new, [])

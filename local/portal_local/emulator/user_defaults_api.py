@@ -25,7 +25,10 @@ def set_user_defaults(machine: Machine[Portal], request: Request) -> Response:
     if refusal is not None:
         return refusal
     portal = machine.portal
-    new, problems = replace_user_defaults(request.form, portal.settings.custom_role_ids)
+    settings = portal.settings
+    new, problems = replace_user_defaults(
+        request.form, settings.custom_role_ids, settings.user_types
+    )
     if new is None:
         return error_response(400, SET_FAILED, problems, fmt)
     portal.store_user_default_settings(new)

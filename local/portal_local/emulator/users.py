@@ -10,3 +10,6 @@ class User:
     username: str
     password: str
     is_admin: bool
+    # The default administrator role (False: a custom role with administrative privileges
+    # such as "Security and Infrastructure", which may not list the machines).
+    default_administrator: bool = True

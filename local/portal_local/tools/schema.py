@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from portal_automation.domain.security_config import PROPERTIES, USER_TYPES
+from portal_automation.domain.security_config import PROPERTIES
+from portal_automation.domain.user_types import LEGACY, RETIRED
 from portal_automation.workflow.models import ExecutionInput
 
 SCHEMA_PATH = Path("events/execution-input.schema.json")
@@ -26,9 +27,13 @@ def execution_input_schema() -> dict[str, Any]:
     config["description"] = (
         "Desired security properties (apply-security-config only). Managed: "
         + ", ".join(PROPERTIES)
-        + ". webgisServerTrustKey is refused. defaultUserTypeIdForUser is one of "
-        + ", ".join(sorted(USER_TYPES))
-        + "."
+        + ". webgisServerTrustKey is refused. defaultUserTypeIdForUser is a user type ID: "
+        + "below 11.4 one of "
+        + ", ".join(sorted(LEGACY))
+        + "; from 11.4 one the portal lists (portaladmin/license), not a retired one ("
+        + ", ".join(sorted(RETIRED))
+        + "). On 12.0+ allowedProxyHosts keeps Esri's default hosts unless "
+        + "proxyHostsMode is exact."
     )
     return schema
 

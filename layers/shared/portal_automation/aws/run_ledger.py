@@ -4,19 +4,26 @@ No secret ever goes in here: items hold ARNs, execution names, counters, timesta
 the per-portal reports (facts only). The table has a partition key ``pk`` and a sort key
 ``sk``:
 
-    lock#<secret ARN>   lock                  the portal's lock (owner, expiresAt)
+    lock#<key>          lock                  a lock (owner, expiresAt, the stage that last
+                                              renewed it); the key is a secret ARN, or
+                                              another key a branch holds (a portal's)
     run#<run id>        run                   the run: action, dry run, securityConfig...
+    run#<run id>        lock#<key>#<owner>    a lock the run took, and its owner (so a stopped
+                                              run's locks can be found and released)
     run#<run id>        attempt#<secret ARN>  attempts to change that portal in the run
     run#<run id>        result#<secret ARN>   that portal's report (the Map writes none)
     secret#<secret ARN> last                  the portal's last outcome, for ``status``
 
-The lock is a conditional put, so two runs on one secret cannot both hold it; it
-expires (``expiresAt``, also the table's TTL attribute) so a crashed run cannot block
-the next one forever. Run items expire after ``RUN_RETENTION_DAYS``.
+The lock is a conditional put, so two runs on one secret cannot both hold it; every
+step of the run renews it (a conditional update on the owner), and it expires
+(``expiresAt``, also the table's TTL attribute) ``lock_ttl_seconds`` after the last
+renewal, so a crashed run cannot block the next one forever while a live one keeps it
+for as long as it waits. Run items expire after ``RUN_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import LedgerUnavailable, PortalBusy
+from ..errors import LedgerUnavailable, LockLost, PortalBusy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,20 +48,28 @@ class RunLedger:
 
     # --- locks ---------------------------------------------------------------------
 
-    def acquire(self, secret_arn: str, run_id: str) -> None:
+    def acquire(self, secret_arn: str, run_id: str, *, owner: str | None = None) -> None:
+        owner = owner or run_id
+        # The run's record of the lock first: a crash between the two leaves a record
+        # of a lock never taken, which releasing later (owner-conditional) ignores.
+        self._put(
+            f"run#{run_id}",
+            _held_sk(secret_arn, owner),
+            {"lockKey": {"S": secret_arn}, "owner": {"S": owner}},
+        )
         now = int(time.time())
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item={
                     **_key(f"lock#{secret_arn}", "lock"),
-                    "owner": {"S": run_id},
+                    "owner": {"S": owner},
                     "acquiredAt": {"N": str(now)},
                     "expiresAt": {"N": str(now + self._ttl)},
                 },
                 ConditionExpression="attribute_not_exists(pk) OR #o = :me OR expiresAt < :now",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": run_id}, ":now": {"N": str(now)}},
+                ExpressionAttributeValues={":me": {"S": owner}, ":now": {"N": str(now)}},
             )
         except ClientError as exc:
             if _code(exc) == "ConditionalCheckFailedException":
@@ -71,20 +86,75 @@ class RunLedger:
         item = self._get(f"lock#{secret_arn}", "lock")
         return item["owner"]["S"] if item else None
 
-    def release(self, secret_arn: str, run_id: str) -> None:
+    def renew(self, secret_arn: str, run_id: str, stage: str, *, owner: str | None = None) -> None:
+        """Push the lock's expiry ``lock_ttl_seconds`` on, and note ``stage``, if this run
+        still holds it; ``LockLost`` if it does not (released, or taken by another run
+        after it expired)."""
+        now = int(time.time())
+        owner = owner or run_id
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(f"lock#{secret_arn}", "lock"),
+                UpdateExpression="SET expiresAt = :exp, #s = :stage, renewedAt = :now",
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner", "#s": "stage"},
+                ExpressionAttributeValues={
+                    ":me": {"S": owner},
+                    ":exp": {"N": str(now + self._ttl)},
+                    ":stage": {"S": stage},
+                    ":now": {"N": str(now)},
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                holder = self.holder(secret_arn)
+                raise LockLost(
+                    f"the lock on {secret_arn} is no longer this run's ("
+                    + (f"run {holder} holds it" if holder else "released or expired")
+                    + "); this run changes nothing more on that portal"
+                ) from None
+            raise LedgerUnavailable(f"renew lock for {secret_arn}: {_code(exc)}") from None
+        except BotoCoreError as exc:
+            raise LedgerUnavailable(f"renew lock for {secret_arn}: {type(exc).__name__}") from None
+
+    def release(self, secret_arn: str, run_id: str, *, owner: str | None = None) -> bool:
+        """Release the lock if this run holds it; False when it did not (already
+        released, expired and taken, or never taken)."""
+        owner = owner or run_id
         try:
             self._client.delete_item(
                 TableName=self._table,
                 Key=_key(f"lock#{secret_arn}", "lock"),
                 ConditionExpression="#o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": run_id}},
+                ExpressionAttributeValues={":me": {"S": owner}},
             )
+            released = True
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise LedgerUnavailable(f"unlock {secret_arn}: {_code(exc)}") from None
+            released = False
         except BotoCoreError as exc:
             raise LedgerUnavailable(f"unlock {secret_arn}: {type(exc).__name__}") from None
+        self._delete(f"run#{run_id}", _held_sk(secret_arn, owner))
+        return released
+
+    def held_locks(self, run_id: str) -> list[tuple[str, str]]:
+        """The (key, owner) of every lock the run took and has not released (taken by
+        another run since, maybe: releasing them is owner-conditional)."""
+        return [
+            (str(item["lockKey"]["S"]), str(item.get("owner", {}).get("S", run_id)))
+            for item in self._query(f"run#{run_id}", "lock#")
+        ]
+
+    def lock_stage(self, secret_arn: str, run_id: str) -> str | None:
+        """The step that last renewed the run's lock ("Preflight": taken, not renewed);
+        None when the run does not hold it."""
+        item = self._get(f"lock#{secret_arn}", "lock")
+        if item is None or item["owner"]["S"] != run_id:
+            return None
+        return str(item.get("stage", {}).get("S", "Preflight"))
 
     # --- runs ----------------------------------------------------------------------
 
@@ -124,25 +194,13 @@ class RunLedger:
 
     def results(self, run_id: str) -> Iterator[dict[str, Any]]:
         """Every portal's report in the run, in pages."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :run AND begins_with(sk, :result)",
-            "ExpressionAttributeValues": {
-                ":run": {"S": f"run#{run_id}"},
-                ":result": {"S": "result#"},
-            },
-            "ConsistentRead": True,
-        }
-        while True:
-            try:
-                page = self._client.query(**kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise LedgerUnavailable(f"results of run {run_id}: {_code(exc)}") from None
-            for item in page.get("Items", []):
-                yield json.loads(item["report"]["S"])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self._query(f"run#{run_id}", "result#"):
+            yield json.loads(item["report"]["S"])
+
+    def result_of(self, run_id: str, secret_arn: str) -> dict[str, Any] | None:
+        """The portal's report in the run, if one is recorded."""
+        item = self._get(f"run#{run_id}", f"result#{secret_arn}")
+        return json.loads(item["report"]["S"]) if item else None
 
     # --- each portal's last outcome --------------------------------------------------
 
@@ -187,6 +245,29 @@ class RunLedger:
         except (ClientError, BotoCoreError) as exc:
             raise LedgerUnavailable(f"ledger write of {sk}: {_code(exc)}") from None
 
+    def _query(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk_prefix}},
+            "ConsistentRead": True,
+        }
+        while True:
+            try:
+                page = self._client.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise LedgerUnavailable(f"ledger query of {pk}: {_code(exc)}") from None
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _delete(self, pk: str, sk: str) -> None:
+        try:
+            self._client.delete_item(TableName=self._table, Key=_key(pk, sk))
+        except (ClientError, BotoCoreError) as exc:
+            raise LedgerUnavailable(f"ledger delete of {sk}: {_code(exc)}") from None
+
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:
             answer = self._client.get_item(
@@ -195,6 +276,12 @@ class RunLedger:
         except (ClientError, BotoCoreError) as exc:
             raise LedgerUnavailable(f"ledger read: {_code(exc)}") from None
         return answer.get("Item")
+
+
+def _held_sk(key: str, owner: str) -> str:
+    """The sort key of a run's record of a lock: one per key and owner (two branches of
+    one run may contend for one portal's lock), bounded whatever the owner's length."""
+    return f"lock#{key}#{hashlib.sha256(owner.encode()).hexdigest()[:16]}"
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:

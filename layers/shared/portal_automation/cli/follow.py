@@ -17,6 +17,10 @@ whole account, is called again only when its share allows (every 2.5 s), and a p
 reads at most ``CHILD_READS_PER_POLL`` children's histories, the least recently read
 first, while GetExecutionHistory's share allows; the last poll reads every child to its
 end.
+
+Every line is written through ``_say``: whatever a history holds (a portal's error text,
+a machine name) is shown ``printable``, so nothing in it can steer the terminal or draw a
+line of its own (FAULTS row 50).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from ..domain.kinds import KINDS, PORTAL
+from ..printable import printable
 from .pacing import PacedStepFunctions, Pacer
 
 WAITING_STATES = frozenset({"WaitRecheck", "PollHealth", "HealthChoice", "WaitPoll"})
@@ -211,7 +217,7 @@ class _Follower:
                 return
         if line:
             prefix = f"[{child.label}] " if child is not None else ""
-            self.out.write(f"  [{self.clock() - self.started:6.1f}s] {prefix}{line}\n")
+            _say(self.out, f"  [{self.clock() - self.started:6.1f}s] {prefix}{line}")
 
     def progress(self) -> None:
         now = self.clock()
@@ -221,7 +227,7 @@ class _Follower:
             return
         longest = now - min(waits)
         what = "the portal restart" if len(waits) == 1 else f"{len(waits)} portal restarts"
-        self.out.write(f"  [{now - self.started:6.1f}s] ... waiting out {what} ({longest:.0f}s)\n")
+        _say(self.out, f"  [{now - self.started:6.1f}s] ... waiting out {what} ({longest:.0f}s)")
         self.last_progress = now
 
     def result(self, status: str, description: dict[str, Any] | None) -> FollowResult:
@@ -313,30 +319,42 @@ def _describe(
 def print_summary(summary: dict[str, Any] | None, out: TextIO | None = None) -> None:
     out = out or sys.stdout  # looked up per call: a redirected stdout is honoured
     if not summary:
-        out.write("  (no summary: the execution ended before the Summarize step)\n")
+        _say(out, "  (no summary: the execution ended before the Summarize step)")
         return
-    out.write(f"  outcome: {summary.get('outcome')}   {summary.get('subject', '')}\n")
+    _say(out, f"  outcome: {summary.get('outcome')}   {summary.get('subject', '')}")
     for portal in summary.get("portals", []):
         timings = portal.get("timings", {})
+        kind = KINDS.get(str(portal.get("kind")), PORTAL)
         line = (
             f"  - {portal.get('label') or portal.get('portal') or portal.get('secretArn')}: "
-            f"{portal.get('status')} (portal {portal.get('version', '?')}"
+            f"{portal.get('status')} ({kind.noun} {portal.get('version', '?')}"
         )
         if "restartSeconds" in timings:
             line += f", restart {timings['restartSeconds']:.1f}s"
         if "totalSeconds" in timings:
             line += f", total {timings['totalSeconds']:.1f}s"
-        line += ")"
-        out.write(line + "\n")
+        _say(out, line + ")")
         for change in portal.get("changes", []):
-            out.write(
+            _say(
+                out,
                 f"      {change['name']}: {json.dumps(change.get('current'))} -> "
-                f"{json.dumps(change.get('desired'))}\n"
+                f"{json.dumps(change.get('desired'))}",
             )
         if portal.get("verification"):
-            out.write(f"      verification: {json.dumps(portal['verification'])}\n")
+            _say(out, f"      verification: {json.dumps(portal['verification'])}")
+        for note in portal.get("notes", []):
+            _say(out, f"      note: {note}")
+        for warning in portal.get("warnings", []):
+            _say(out, f"      warning: {warning.get('name')}: {warning.get('message')}")
         if portal.get("error"):
             error = portal["error"]
-            out.write(f"      error: {error.get('name')}: {error.get('message')}\n")
+            _say(out, f"      error: {error.get('name')}: {error.get('message')}")
             for note in error.get("notes", []):
-                out.write(f"      note: {note}\n")
+                _say(out, f"      note: {note}")
+    for note in summary.get("notes", []):
+        _say(out, f"  note: {note}")
+
+
+def _say(out: TextIO, line: str) -> None:
+    """One line, whatever the text in it holds (no control character reaches ``out``)."""
+    out.write(printable(line) + "\n")

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, TextIO
 
+from ..printable import printable
+
 OUTPUTS: Final = ("table", "json", "text")
 
 
@@ -28,6 +30,9 @@ def write_json(document: Any, out: TextIO | None = None) -> None:
 
 
 def write_text(rows: Iterable[Sequence[object]], out: TextIO | None = None) -> None:
+    """Every cell ``printable``: a tab or newline in a portal's text cannot split a record,
+    nor an escape sequence steer the terminal (FAULTS row 50)."""
     out = out or sys.stdout
     for row in rows:
-        out.write("\t".join("-" if cell is None else str(cell) for cell in row) + "\n")
+        cells = ("-" if cell is None else printable(str(cell)) for cell in row)
+        out.write("\t".join(cells) + "\n")

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from ..aws.run_ledger import RunLedger
 from ..aws.secrets_store import SecretsStore
 from ..fleet_status import PortalStatus, fleet_status, key_ages
+from ..printable import printable
 from .exits import KEYS_OVER_MAX_AGE, OK, UsageError
 from .output import write_json, write_text
 from .target import Target, add_target_arguments
@@ -80,12 +81,23 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return KEYS_OVER_MAX_AGE if ages is not None and ages.over else OK
 
 
-COLUMNS = ("SECRET", "LABEL", "VERSION", "KEY AGE", "LAST RUN", "OUTCOME", "DRIFT", "NEXT ROTATION")
+COLUMNS = (
+    "SECRET",
+    "LABEL",
+    "KIND",
+    "VERSION",
+    "KEY AGE",
+    "LAST RUN",
+    "OUTCOME",
+    "DRIFT",
+    "NEXT ROTATION",
+)
 
 
 def render_table(statuses: Sequence[PortalStatus], now: float | None = None) -> str:
+    """One line a portal; every cell ``printable`` (FAULTS row 50)."""
     now = time.time() if now is None else now
-    rows = [COLUMNS] + [_row(s, now) for s in statuses]
+    rows = [COLUMNS] + [tuple(map(printable, _row(s, now))) for s in statuses]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -109,6 +121,7 @@ def _row(status: PortalStatus, now: float) -> tuple[str, ...]:
     return (
         status.name,
         status.label or "-",
+        status.kind or "-",
         status.version or "-",
         age,
         f"{_when(run.get('at'), now)} {run.get('action', '')}".strip() if run else "never",

@@ -18,6 +18,11 @@ What real portals answer (PORTAL_API.md 6):
   ``split`` says which document each desired property belongs to.
 - Enabling automatic account creation without a default user type is refused by the
   portal (code 500, Esri DSC #208/#239): ``account_creation_problem`` finds it first.
+- From 11.4 the configuration holds nested objects (``contentSecurityPolicy``), and may
+  hold properties this project has never heard of: ``merge`` replaces managed top-level
+  properties only, so everything else goes back exactly as it was read.
+- Which default user types are valid depends on the version (``user_types``); which
+  proxy hosts to post on 12.0+ too (``proxy_hosts``).
 """
 
 from __future__ import annotations
@@ -28,19 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..errors import InvalidSecurityConfig
+from .user_types import LEGACY as USER_TYPES
+from .user_types import default_problem, id_problem
 from .version import PortalVersion
 
-USER_TYPES: Final = frozenset(
-    {
-        "fieldWorkerUT",
-        "GISProfessionalStdUT",
-        "GISProfessionalBasicUT",
-        "GISProfessionalAdvUT",
-        "creatorUT",
-        "editorUT",
-        "insightsAnalystUT",
-    }
-)
 BUILTIN_ROLES: Final = frozenset({"account_user", "account_publisher"})
 # Which user types can hold the built-in roles (ArcGIS Enterprise user type/role rules:
 # publishing needs Creator or above). Custom roles are checked by the portal itself.
@@ -125,7 +121,7 @@ def validate_desired(desired: object, version: PortalVersion | None = None) -> d
             continue
         if spec.since and version and version < spec.since:
             problems.append(f"{name} needs portal {spec.since} or later (portal is {version})")
-        problems.extend(_check_value(name, value))
+        problems.extend(_check_value(name, value, version))
     problems.extend(_check_role_and_type(desired))
     if problems:
         raise InvalidSecurityConfig("invalid securityConfig: " + "; ".join(problems))
@@ -192,6 +188,16 @@ def managed_view(
     return view
 
 
+def needs_user_defaults(desired: Mapping[str, Any]) -> bool:
+    """Whether a desired configuration needs the user default settings read: it sets the
+    default role or user type, or enables automatic account creation (which the portal
+    refuses without a default user type: ``account_creation_problem``)."""
+    enables = meaning(
+        "enableAutomaticAccountCreation", desired.get("enableAutomaticAccountCreation")
+    )
+    return enables is True or any(name in desired for name in USER_DEFAULT_FIELDS)
+
+
 def keeps_user_defaults(version: PortalVersion) -> bool:
     """Whether the portal keeps the default role and user type in its user default settings."""
     return version >= USER_DEFAULTS_SINCE
@@ -222,22 +228,27 @@ def account_creation_problem(desired: Mapping[str, Any], current: Mapping[str, A
     return None
 
 
-def _check_value(name: str, value: Any) -> list[str]:
+def _check_value(name: str, value: Any, version: PortalVersion | None) -> list[str]:
     if name == "allowedProxyHosts":
         hosts = [h.strip() for h in value.split(",")] if value else []
-        bad = [h for h in hosts if not _PROXY_HOST.match(h)]
+        bad = [h for h in hosts if not _PROXY_HOST.fullmatch(h)]
         if bad:
             return [f"allowedProxyHosts has invalid host names: {', '.join(bad)}"]
     elif name == "defaultRoleForUser":
-        if value not in BUILTIN_ROLES and not _CUSTOM_ROLE_ID.match(value):
+        if value not in BUILTIN_ROLES and not _CUSTOM_ROLE_ID.fullmatch(value):
             return [
                 "defaultRoleForUser must be account_user, account_publisher or a custom "
                 "role id (16 letters and digits)"
             ]
     elif name == "defaultUserTypeIdForUser":
-        if value not in USER_TYPES:
-            return [f"defaultUserTypeIdForUser must be one of {', '.join(sorted(USER_TYPES))}"]
-    elif name == "defaultIDPUsernameSuffix" and not _SUFFIX.match(value):
+        # Before the version is known only the form is checked; below 11.4 the known
+        # list; from 11.4 Preflight checks the portal's own list (user_types).
+        if version is not None and not version.lists_user_types:
+            problem = default_problem(value, version)
+        else:
+            problem = id_problem(value)
+        return [problem] if problem else []
+    elif name == "defaultIDPUsernameSuffix" and not _SUFFIX.fullmatch(value):
         return ["defaultIDPUsernameSuffix may hold letters, digits, '.', '_' and '-' only"]
     return []
 
@@ -247,6 +258,7 @@ def _check_role_and_type(desired: Mapping[str, Any]) -> list[str]:
     user_type = desired.get("defaultUserTypeIdForUser")
     if not isinstance(role, str) or not isinstance(user_type, str):
         return []
+    # Only the types documented before 11.4 are known here; the portal checks the rest.
     allowed = _COMPATIBLE_USER_TYPES.get(role)
     if allowed is not None and user_type in USER_TYPES and user_type not in allowed:
         return [f"defaultUserTypeIdForUser {user_type} is not compatible with role {role}"]

@@ -57,10 +57,11 @@ def validate_shared_key(key: Secret) -> None:
             f"shared key has the wrong length ({len(encoded)} bytes): it must be a "
             "32-byte string or 44 base64 characters"
         )
-    _check_text_entropy(value)
+    check_text_entropy(value)
 
 
-def _check_text_entropy(value: str) -> None:
+def check_text_entropy(value: str) -> None:
+    """Refuse a key typed by hand: few distinct characters, low entropy, sequences."""
     counts = Counter(value)
     if len(counts) < _MIN_DISTINCT_CHARS:
         raise InvalidSharedKey("shared key has too little entropy (too few distinct characters)")

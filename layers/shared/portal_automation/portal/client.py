@@ -4,127 +4,49 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, Final
-
-import requests
 
 from ..domain.shared_key import validate_shared_key
 from ..domain.version import PortalVersion
-from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalTlsError
+from ..errors import PortalBadResponse, PortalRequestRejected
+from ..printable import shown
 from ..sensitive import Secret
-from .models import (
-    DEFAULT_TOKEN_MINUTES,
-    HealthStatus,
-    Machine,
-    PortalInfo,
-    PortalToken,
-    SecurityConfig,
-    TokenClient,
-    UpdateAccepted,
-)
-from .responses import parse_json_response
-from .transport import Transport, TransportSettings
-from .url import UrlPolicy, normalise_portal_url
+from .admin_client import AdminApiClient, update_accepted, vetted_machines
+from .models import HealthStatus, Machine, PortalInfo, PortalToken, SecurityConfig, UpdateAccepted
+from .vetted import FederationValidation, federation, user_types
 
-MAX_TOKEN_MINUTES: Final = 525_600
 DEFAULT_RECHECK_SECONDS: Final = 10
+# What the portal says is bounded before it steers anything (issue 18): a version or
+# build longer than any real one.
+_MAX_VERSION: Final = 32
+_MAX_BUILD: Final = 64
+
+__all__ = ["PortalClient", "vetted_machines"]
 
 
-class PortalClient:
-    """One portal, one HTTP session. Every method maps failures to the named errors."""
+class PortalClient(AdminApiClient):
+    """One portal, one HTTP session. Every method maps failures to the named errors.
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        referer: str | None = None,
-        policy: UrlPolicy = UrlPolicy(),  # noqa: B008 - immutable
-        settings: TransportSettings | None = None,
-    ) -> None:
-        self.base_url = normalise_portal_url(url, policy)
-        self.referer = referer or self.base_url
-        self._http = Transport(
-            self.base_url,
-            self.referer,
-            settings or TransportSettings(),
-            allow_local=policy.allow_local,
-        )
+    The token goes in the POST body on every version and, once the portal's version is
+    known (given, or read by ``info``) and takes it, also in ``Authorization: Bearer``
+    (PORTAL_API.md 2); never in a URL.
+    """
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PortalClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"PortalClient({self.base_url!r})"
-
-    # --- tokens --------------------------------------------------------------------
-
-    def generate_token(
-        self,
-        username: str,
-        password: Secret,
-        *,
-        client: TokenClient = "referer",
-        ip: str | None = None,
-        expiration_minutes: int = DEFAULT_TOKEN_MINUTES,
-    ) -> PortalToken:
-        if not 1 <= expiration_minutes <= MAX_TOKEN_MINUTES:
-            raise ValueError(f"expiration_minutes must be 1..{MAX_TOKEN_MINUTES}")
-        form = {
-            "username": username,
-            "password": password.reveal(),
-            "client": client,
-            "expiration": str(expiration_minutes),
-            "f": "json",
-        }
-        if client == "referer":
-            form["referer"] = self.referer
-        elif client == "ip":
-            if not ip:
-                raise ValueError("client='ip' needs the ip the token is bound to")
-            form["ip"] = ip
-        response = self._http.post(
-            "sharing/rest/generateToken", form, operation="generateToken", idempotent=True
-        )
-        try:
-            body = parse_json_response(response, "generateToken")
-        except PortalAuthFailed:
-            raise
-        except Exception as exc:
-            code = getattr(exc, "code", None)
-            if code == 400:
-                raise PortalAuthFailed(
-                    f"generateToken refused for user {username!r}: {exc}", code=400
-                ) from None
-            raise
-        token = body.get("token")
-        expires = body.get("expires")
-        if not isinstance(token, str) or not token or not isinstance(expires, int | float):
-            raise PortalBadResponse("generateToken: answer has no token or expiry")
-        return PortalToken(
-            value=Secret(token),
-            expires_at=datetime.fromtimestamp(expires / 1000, tz=UTC),
-            ssl=bool(body.get("ssl", False)),
-            referer=self.referer if client == "referer" else None,
-        )
+    KIND = "portal"
+    TOKEN_PATH = "sharing/rest/generateToken"  # noqa: S105  # nosec B105 - a path
 
     # --- portaladmin ---------------------------------------------------------------
 
     def info(self, token: PortalToken) -> PortalInfo:
         body = self._admin("portaladmin", token, operation="portaladmin info")
         version = body.get("version")
-        if not isinstance(version, str):
+        if not isinstance(version, str) or len(version) > _MAX_VERSION:
             raise PortalBadResponse("portaladmin info: answer has no version")
         populated = body.get("isLicensePopulated")
+        self.version = PortalVersion.parse(version)
         return PortalInfo(
-            PortalVersion.parse(version),
-            str(body.get("currentbuild", "")),
+            self.version,
+            shown(str(body.get("currentbuild", "")), _MAX_BUILD),
             populated if isinstance(populated, bool) else None,
         )
 
@@ -138,18 +60,11 @@ class PortalClient:
         return isinstance(body.get("fullVersion") or body.get("currentVersion"), str)
 
     def machines(self, token: PortalToken) -> list[Machine]:
-        """``portaladmin/machines``: every machine of the portal, primary first as listed."""
+        """``portaladmin/machines``: every machine of the portal, primary first as listed;
+        bounded (``MachineListTooLarge``), names and roles made printable. The adminURLs
+        are kept as listed: they are compared with the operator's pins, never called."""
         body = self._admin("portaladmin/machines", token, operation="list machines")
-        listed = body.get("machines")
-        if not isinstance(listed, list):
-            raise PortalBadResponse("list machines: answer has no machines")
-        machines = []
-        for entry in listed:
-            name, url = entry.get("machineName"), entry.get("adminURL")
-            if not isinstance(name, str) or not isinstance(url, str):
-                raise PortalBadResponse("list machines: a machine without a name or adminURL")
-            machines.append(Machine(name, url.rstrip("/"), str(entry.get("role", ""))))
-        return machines
+        return vetted_machines(body.get("machines"))
 
     def populate_license(self, token: PortalToken) -> None:
         """10.7: ``license/populateLicense`` after a key change (PORTAL_API.md 7b)."""
@@ -159,6 +74,19 @@ class PortalClient:
             operation="populate license",
             idempotent=False,
         )
+
+    def license_user_types(self, token: PortalToken) -> list[str]:
+        """The user type IDs ``portaladmin/license`` lists (PORTAL_API.md 6c), vetted."""
+        return user_types(self._admin("portaladmin/license", token, operation="read license"))
+
+    def validate_federated_servers(self, token: PortalToken) -> FederationValidation:
+        """``federation/servers/validate``: each federated server's status (7d), vetted."""
+        body = self._admin(
+            "portaladmin/federation/servers/validate",
+            token,
+            operation="validate federated servers",
+        )
+        return federation(body)
 
     def read_shared_key(self, token: PortalToken) -> Secret:
         """The current shared key. The whole answer is secret; only the key is kept."""
@@ -231,46 +159,18 @@ class PortalClient:
         )
 
     def health(self) -> HealthStatus:
-        """The anonymous health check. Not ready is an answer, not an error; TLS is an error."""
-        try:
-            response = self._http.get_anonymous(
-                "portaladmin/healthCheck", {"f": "json"}, operation="health check"
-            )
-        except PortalTlsError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every transport failure means "not ready"
-            return HealthStatus(False, getattr(exc, "message", type(exc).__name__))
-        return _health_from(response)
+        """The anonymous health check: ``{"status": "success"}`` when ready."""
+        return self._health("portaladmin/healthCheck", _portal_ready)
 
-    # --- plumbing ------------------------------------------------------------------
-
-    def _admin(
-        self,
-        path: str,
-        token: PortalToken,
-        *,
-        operation: str,
-        form: Mapping[str, str] | None = None,
-        idempotent: bool = True,
-    ) -> dict[str, Any]:
-        data = {"f": "json", "token": token.value.reveal(), **(form or {})}
-        response = self._http.post(path, data, operation=operation, idempotent=idempotent)
-        return parse_json_response(response, operation)
+    def _headers(self, token: PortalToken) -> dict[str, str] | None:
+        if self.version is not None and self.version.takes_bearer_header:
+            return {"Authorization": f"Bearer {token.value.reveal()}"}
+        return None
 
 
 def _accepted(body: Mapping[str, Any]) -> UpdateAccepted:
-    recheck = body.get("recheckAfterSeconds", DEFAULT_RECHECK_SECONDS)
-    seconds = int(recheck) if isinstance(recheck, int | float) else DEFAULT_RECHECK_SECONDS
-    return UpdateAccepted(max(0, seconds))
+    return update_accepted(body, DEFAULT_RECHECK_SECONDS)
 
 
-def _health_from(response: requests.Response) -> HealthStatus:
-    if response.status_code != 200:
-        return HealthStatus(False, f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        return HealthStatus(False, "HTTP 200 without JSON")
-    if isinstance(body, dict) and body.get("status") == "success":
-        return HealthStatus(True, "success")
-    return HealthStatus(False, "health check did not report success")
+def _portal_ready(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("status") == "success"

@@ -67,10 +67,7 @@ class SecurityConfig:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for key, value in self.values.items():
-            if key not in PROPERTIES:
-                for text in _sensitive_strings(key, value):
-                    register_found(text)
+        register_sensitive({k: v for k, v in self.values.items() if k not in PROPERTIES})
 
     def managed(self) -> dict[str, Any]:
         return {k: v for k, v in self.values.items() if k in PROPERTIES}
@@ -80,6 +77,13 @@ class SecurityConfig:
 
 
 _SENSITIVE_NAME: Final = re.compile(r"password|secret|key|token|credential", re.IGNORECASE)
+
+
+def register_sensitive(values: Mapping[str, Any]) -> None:
+    """Register with the redactor every string held under a sensitive-sounding name."""
+    for key, value in values.items():
+        for text in _sensitive_strings(key, value):
+            register_found(text)
 
 
 def _sensitive_strings(name: str, value: Any) -> Iterator[str]:

@@ -5,6 +5,9 @@ sometimes with ``status: error|failed``, and a restarting portal (or its Web Ada
 load balancer) with 502/503/504 and an HTML page. A response is a success only if the
 status is 2xx, the body is a JSON object, and it has neither ``error`` nor a ``status``
 other than ``success``.
+
+Every piece of the portal's text that reaches a message (its error text, status, content
+type) is redacted, made ``printable`` (FAULTS row 50) and cut to a bound, in that order.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, Final
 import requests
 
 from ..errors import PortalAuthFailed, PortalBadResponse, PortalRequestRejected, PortalUnavailable
-from ..sensitive import clip
+from ..printable import shown
 
 _AUTH_CODES: Final = frozenset({498, 499, 403})
 _PROXY_STATUSES: Final = frozenset({502, 503, 504})
@@ -36,7 +39,7 @@ def parse_json_response(response: requests.Response, operation: str) -> dict[str
     try:
         body = response.json()
     except (json.JSONDecodeError, requests.exceptions.JSONDecodeError, UnicodeDecodeError):
-        kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
+        kind = shown(response.headers.get("Content-Type", "unknown content").split(";")[0], 80)
         raise PortalBadResponse(
             f"{operation}: expected JSON, portal answered HTTP {status} with {kind}"
         ) from None
@@ -51,7 +54,7 @@ def parse_json_response(response: requests.Response, operation: str) -> dict[str
         code = body.get("code") if isinstance(body.get("code"), int) else None
         messages = body.get("messages") or body.get("message") or []
         text = _join(messages if isinstance(messages, list) else [messages])
-        raise _error_for(operation, code, f"status {clip(str(state), 20)}: {text}")
+        raise _error_for(operation, code, f"status {shown(str(state), 20)}: {text}")
     return body
 
 
@@ -79,6 +82,4 @@ def _join(parts: list[Any]) -> str:
 
 
 def _clip(text: str) -> str:
-    # Redact before cutting: a secret the portal echoed must not be cut into a piece
-    # the redactor no longer recognises.
-    return clip(text, _MAX_DETAIL)
+    return shown(text, _MAX_DETAIL)

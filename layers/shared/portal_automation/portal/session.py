@@ -4,6 +4,11 @@ FAULTS row 2: an answer of 498/499 means the token is no longer good (expired, o
 key changed). The session makes one fresh token and repeats the call once; a second
 refusal is an authentication failure. A 403 is never retried: a fresh token for the
 same user would be refused too.
+
+The password goes only to the address the session was opened with: the portal's URL,
+as the credentials secret names it. A session with one machine of that portal
+(``borrowing``) uses the tokens the portal's session issues and never holds the
+password (FAULTS row 43).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class AdminSession:
     ) -> None:
         self.client = client
         self.username = username
-        self.password = password
+        self._password = password
         self._minutes = token_minutes
         self._token: PortalToken | None = None
 
@@ -48,9 +53,14 @@ class AdminSession:
 
     def fresh_token(self) -> PortalToken:
         """A new token, never a cached one (verification needs proof the key works now)."""
-        return self.client.generate_token(
-            self.username, self.password, expiration_minutes=self._minutes
-        )
+        return self.issue_token(self._minutes)
+
+    def issue_token(self, minutes: int) -> PortalToken:
+        """A new token that lasts ``minutes`` (the probe of a key change lasts longer)."""
+        return self.client.generate_token(self.username, self._password, expiration_minutes=minutes)
+
+    def forget_token(self) -> None:
+        self._token = None
 
     def call(self, operation: Callable[[PortalToken], T]) -> T:
         try:
@@ -58,5 +68,35 @@ class AdminSession:
         except PortalAuthFailed as exc:
             if exc.code not in _RENEWABLE:
                 raise
-            self._token = None
+            self.forget_token()
         return operation(self.token())
+
+    def borrowing(self, client: PortalApi) -> AdminSession:
+        """A session with another address of this portal (one of its machines, at the
+        adminURL the operator pinned) that uses this session's tokens."""
+        return _BorrowingSession(client, self)
+
+
+class _BorrowingSession(AdminSession):
+    """Its tokens are the portal session's: made at the portal's URL, sent to the
+    machine. It holds no password, so it can send none."""
+
+    def __init__(self, client: PortalApi, issuer: AdminSession) -> None:
+        self.client = client
+        self.username = issuer.username
+        self._issuer = issuer
+
+    def __repr__(self) -> str:
+        return f"AdminSession({self.client.base_url!r}, tokens of {self._issuer!r})"
+
+    def token(self) -> PortalToken:
+        return self._issuer.token()
+
+    def fresh_token(self) -> PortalToken:
+        return self._issuer.fresh_token()
+
+    def issue_token(self, minutes: int) -> PortalToken:
+        return self._issuer.issue_token(minutes)
+
+    def forget_token(self) -> None:
+        self._issuer.forget_token()

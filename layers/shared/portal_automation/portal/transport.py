@@ -1,18 +1,30 @@
 """HTTP transport to one portal: one Session, timeouts on every call, TLS always verified.
 
-Only POST bodies and headers carry tokens and passwords; the one GET (the anonymous
-health check) carries nothing secret. Connection failures of idempotent calls are
+Only POST bodies and headers carry tokens and passwords (a call may add headers: the
+token's ``Authorization`` from 11.4); the one GET (the anonymous health check) carries
+nothing secret. Connection failures of idempotent calls are
 retried a bounded number of times with jittered exponential backoff; a call that
 changes the portal is never retried here (the workflow checks state before any retry).
+
+A hostile answer costs bounded time and memory (FAULTS row 51). Every call has a total
+deadline besides its per-read timeout (a body dripped a byte at a time passes every
+read timeout): when it passes, the call's connection is cut (``PortalAnswerTooSlow``,
+not retried here: each attempt could take the whole deadline again). Every answer is
+read up to a size cap, never further (``PortalAnswerTooLarge``). A change cut off by
+either has an unknown outcome, said in the message as for a timeout.
 """
 
 from __future__ import annotations
 
 import random
 import socket
+import threading
 import time
 from collections.abc import Mapping
+from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Final
 
 import requests
@@ -20,7 +32,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ..errors import InsecurePortalUrl, PortalTlsError, PortalUnavailable
+from ..errors import (
+    InsecurePortalUrl,
+    PortalAnswerTooLarge,
+    PortalAnswerTooSlow,
+    PortalTlsError,
+    PortalUnavailable,
+)
 from .url import forbidden_address
 
 USER_AGENT: Final = "arcgis-portal-security-automation/0.1"
@@ -34,6 +52,9 @@ _CONNECTION_FAILURES: Final = (
 )
 
 
+_PIECE: Final = 64 * 1024
+
+
 @dataclass(frozen=True)
 class TransportSettings:
     connect_timeout: float = 5.0
@@ -41,6 +62,18 @@ class TransportSettings:
     retries: int = 2
     backoff_seconds: float = 0.5
     ca_bundle: str | None = None
+    # The whole of one attempt, from connecting to the answer's last byte (None: the
+    # connect timeout and twice the read timeout: time to start answering, and as long
+    # again for an answer of kilobytes).
+    deadline_seconds: float | None = None
+    # The largest answer read: a portal's answers are kilobytes; a function has 256 MB.
+    max_answer_bytes: int = 8 * 1024 * 1024
+
+    @property
+    def deadline(self) -> float:
+        if self.deadline_seconds is not None:
+            return self.deadline_seconds
+        return self.connect_timeout + 2 * self.read_timeout
 
 
 class ForbiddenPeer(Exception):
@@ -59,33 +92,138 @@ def _checked(sock: socket.socket) -> socket.socket:
     return sock
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _Deadline:
+    """Cuts the connections of one attempt when its deadline passes. Each connection the
+    attempt uses reports itself (``watch``) from the calling thread; the timer shuts its
+    socket down from its own (the plain socket's shutdown, also for TLS: the reading
+    thread then sees the connection end, whatever it was waiting for)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connections: list[HTTPConnection] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._token: Any = None
+
+    def __enter__(self) -> _Deadline:
+        self._token = _ATTEMPT.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        _ATTEMPT.reset(self._token)
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            _cut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _cut(connection)
+
+
+_ATTEMPT: ContextVar[_Deadline | None] = ContextVar("portal_attempt", default=None)
+
+
+def _cut(connection: HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _watched(connection: HTTPConnection) -> None:
+    deadline = _ATTEMPT.get()
+    if deadline is not None:
+        deadline.watch(connection)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watched(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watched(self)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPConnection(_WatchedHTTPConnection):
     def _new_conn(self) -> socket.socket:
         return _checked(super()._new_conn())
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
+class _GuardedHTTPSConnection(_WatchedHTTPSConnection):
     def _new_conn(self) -> socket.socket:
         return _checked(super()._new_conn())
 
 
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
+def _pool(base: type[HTTPConnectionPool], connection: type[HTTPConnection]) -> Any:
+    return type(f"_{connection.__name__}Pool", (base,), {"ConnectionCls": connection})
 
 
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
+_POOLS: Final = {
+    # guarded (the addresses each connection reaches are checked) -> scheme -> pool class
+    True: {
+        "http": _pool(HTTPConnectionPool, _GuardedHTTPConnection),
+        "https": _pool(HTTPSConnectionPool, _GuardedHTTPSConnection),
+    },
+    False: {
+        "http": _pool(HTTPConnectionPool, _WatchedHTTPConnection),
+        "https": _pool(HTTPSConnectionPool, _WatchedHTTPSConnection),
+    },
+}
 
 
-class _GuardedAdapter(HTTPAdapter):
-    """Checks the address every new connection reaches (a name may resolve anywhere)."""
+class _PortalAdapter(HTTPAdapter):
+    """Every connection under its attempt's deadline; with ``guarded``, the address each
+    new connection reaches checked too (a name may resolve anywhere)."""
+
+    def __init__(self, *, guarded: bool) -> None:
+        self._guarded = guarded
+        super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPPool,
-            "https": _GuardedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS[self._guarded])
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_capped(response: requests.Response, cap: int) -> None:
+    """Read the answer into ``response`` (as ``response.content`` would), never more than
+    ``cap`` bytes of it."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _TooLarge
+    pieces: list[bytes] = []
+    size = 0
+    for piece in response.iter_content(_PIECE):
+        size += len(piece)
+        if size > cap:
+            raise _TooLarge
+        pieces.append(piece)
+    # Where requests itself keeps a body it has read (iter_content marked it consumed):
+    # json() and text read it from there.
+    response._content = b"".join(pieces)
 
 
 class Transport:
@@ -102,18 +240,25 @@ class Transport:
         # A configured CA bundle replaces the default trust store; verification is never off.
         self._session.verify = settings.ca_bundle or True
         self._session.trust_env = False
-        if not allow_local:
-            adapter = _GuardedAdapter()
-            self._session.mount("https://", adapter)
-            self._session.mount("http://", adapter)
+        adapter = _PortalAdapter(guarded=not allow_local)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
 
     def close(self) -> None:
         self._session.close()
 
     def post(
-        self, path: str, data: Mapping[str, str], *, operation: str, idempotent: bool
+        self,
+        path: str,
+        data: Mapping[str, str],
+        *,
+        operation: str,
+        idempotent: bool,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        return self._send("POST", path, operation, idempotent, data=dict(data))
+        return self._send(
+            "POST", path, operation, idempotent, data=dict(data), headers=dict(headers or {})
+        )
 
     def get_anonymous(
         self, path: str, params: Mapping[str, str], *, operation: str
@@ -129,37 +274,91 @@ class Transport:
         *,
         data: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         url = f"{self.base_url}/{path}"
         attempts = 1 + (self.settings.retries if idempotent else 0)
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         for attempt in range(attempts):
+            deadline = _Deadline(self.settings.deadline)
             try:
-                return self._session.request(
-                    method, url, data=data, params=params, timeout=timeout, allow_redirects=False
-                )
-            except ForbiddenPeer as exc:
-                raise InsecurePortalUrl(
-                    f"{operation}: {self.base_url} resolves to {exc.reason}; refusing to send "
-                    "anything there (allowed only for local testing)"
-                ) from None
-            except requests.exceptions.SSLError as exc:
-                reason, advice = _tls_reason(exc)
-                raise PortalTlsError(
-                    f"{operation}: TLS verification failed for {self.base_url}: {reason}. "
-                    f"{advice}; verification is never disabled"
-                ) from None
-            except _CONNECTION_FAILURES as exc:
-                reason = _connection_reason(exc)
-                if attempt + 1 >= attempts:
-                    outcome = "" if idempotent else " (outcome unknown: check before retrying)"
-                    raise PortalUnavailable(
-                        f"{operation}: portal unreachable after {attempt + 1} attempt(s): "
-                        f"{reason}{outcome}"
-                    ) from None
-                delay = self.settings.backoff_seconds * (2**attempt)
-                time.sleep(random.uniform(delay / 2, delay))  # noqa: S311 - jitter, not crypto
+                with deadline:
+                    return self._attempt(method, url, data, params, headers)
+            except Exception as exc:  # noqa: BLE001 - each failure is named in _failure
+                last = attempt + 1 >= attempts
+                error = self._failure(exc, deadline, operation, idempotent, attempt, last=last)
+                if error is not None:
+                    raise error from None
+            delay = self.settings.backoff_seconds * (2**attempt)
+            time.sleep(random.uniform(delay / 2, delay))  # noqa: S311 - jitter, not crypto
         raise AssertionError("unreachable")
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        data: dict[str, str] | None,
+        params: dict[str, str] | None,
+        headers: dict[str, str] | None,
+    ) -> requests.Response:
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        response = self._session.request(
+            method,
+            url,
+            data=data,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        )
+        try:
+            _read_capped(response, self.settings.max_answer_bytes)
+        finally:
+            response.close()  # read whole: the connection back to the pool; else dropped
+        return response
+
+    def _failure(
+        self,
+        exc: Exception,
+        deadline: _Deadline,
+        operation: str,
+        idempotent: bool,
+        attempt: int,
+        *,
+        last: bool,
+    ) -> Exception | None:
+        """The named error for ``exc``, or None when the attempt is to be repeated."""
+        outcome = "" if idempotent else " (outcome unknown: check before retrying)"
+        if deadline.expired:
+            return PortalAnswerTooSlow(
+                f"{operation}: the portal's answer did not complete within {deadline.seconds:g} s "
+                f"(the call's deadline){outcome}"
+            )
+        if isinstance(exc, _TooLarge):
+            return PortalAnswerTooLarge(
+                f"{operation}: the portal's answer is larger than "
+                f"{self.settings.max_answer_bytes} bytes (the call's size cap); it was not "
+                f"read further{outcome}"
+            )
+        if isinstance(exc, ForbiddenPeer):
+            return InsecurePortalUrl(
+                f"{operation}: {self.base_url} resolves to {exc.reason}; refusing to send "
+                "anything there (allowed only for local testing)"
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            reason, advice = _tls_reason(exc)
+            return PortalTlsError(
+                f"{operation}: TLS verification failed for {self.base_url}: {reason}. "
+                f"{advice}; verification is never disabled"
+            )
+        if not isinstance(exc, _CONNECTION_FAILURES):
+            return exc
+        if not last:
+            return None
+        return PortalUnavailable(
+            f"{operation}: portal unreachable after {attempt + 1} attempt(s): "
+            f"{_connection_reason(exc)}{outcome}"
+        )
 
 
 _TLS_REASONS: Final = (

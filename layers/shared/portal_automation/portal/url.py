@@ -49,29 +49,63 @@ def forbidden_address(address: str) -> str | None:
     return None
 
 
-def normalise_portal_url(url: str, policy: UrlPolicy = UrlPolicy()) -> str:
-    """Return the base URL without a trailing slash, or raise naming what is wrong."""
+def normalise_portal_url(
+    url: str,
+    policy: UrlPolicy = UrlPolicy(),
+    field: str = "url",
+) -> str:
+    """Return the base URL without a trailing slash, or raise naming what is wrong (and
+    the credentials secret's ``field`` that holds it)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidCredentialsSecret(
-            "url must be an absolute https URL of the portal, e.g. https://gis.example.com/portal",
-            field="url",
+            f"{field} must be an absolute https URL of the portal, e.g. "
+            "https://gis.example.com/portal",
+            field=field,
         )
     if parts.username or parts.password:
-        raise InvalidCredentialsSecret("url must not contain user information", field="url")
+        raise InvalidCredentialsSecret(f"{field} must not contain user information", field=field)
     if parts.query or parts.fragment:
-        raise InvalidCredentialsSecret("url must not contain a query or fragment", field="url")
+        raise InvalidCredentialsSecret(f"{field} must not contain a query or fragment", field=field)
     if parts.scheme == "http" and not policy.allow_http:
         raise InsecurePortalUrl(
-            f"refusing plain http portal URL for host {parts.hostname}: tokens and "
-            "passwords would travel unencrypted (allowed only for local testing)"
+            f"refusing plain http portal URL for host {parts.hostname} ({field}): tokens "
+            "and passwords would travel unencrypted (allowed only for local testing)"
         )
     host = parts.hostname.lower().rstrip(".")
     reason = "this host" if host == "localhost" or host.endswith(".localhost") else None
     reason = reason or forbidden_address(host)
     if reason and not policy.allow_local:
         raise InsecurePortalUrl(
-            f"refusing portal URL on {reason} ({host}): the admin password would be sent "
-            "there (allowed only for local testing)"
+            f"refusing portal URL on {reason} ({host}, {field}): the admin password would be "
+            "sent there (allowed only for local testing)"
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
+
+
+def comparable_url(url: str) -> str | None:
+    """``url`` as two spellings of one address compare: scheme and host in lower case,
+    no default port, no trailing slash; None when it is no URL a portal may be reached
+    at (no host, user information, a query or fragment, or a port that is no number)."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if (
+        parts.scheme.lower() not in _DEFAULT_PORTS
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"

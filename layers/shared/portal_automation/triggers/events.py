@@ -15,20 +15,34 @@ instead of starting another. What an event asks for:
   ``detail.select`` selects.
 
 The desired document names its portals (``portals``) or selects them (``select``: tags,
-name prefix), as an execution input does.
+name prefix), as an execution input does, and may say ``proxyHostsMode``. Anyone allowed
+``ssm:PutParameter`` on it can write it, so a *real* change from it (the parameter's
+change, a drift schedule that re-applies, a request to apply it) starts only when its
+version was written by a principal the deployment names (``RequestPrincipalArns``, the
+same principals the bus lets put requests); otherwise the start fails with
+``UnattributedChange`` (the event goes to the dead-letter queue) and no portal is
+touched. A dry run of it (the drift report) changes nothing and needs no such writer
+(FAULTS row 49).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
-from ..errors import InvalidExecutionInput, InvalidTriggerEvent, UnsupportedEvent
+from ..aws.desired_config import DesiredDocument
+from ..domain.principals import is_named
+from ..errors import (
+    InvalidExecutionInput,
+    InvalidTriggerEvent,
+    UnattributedChange,
+    UnsupportedEvent,
+)
 from ..ports import ExecutionsPort
 from ..workflow.plan import describe
 
@@ -40,7 +54,7 @@ SCHEDULED: Final = "Scheduled Event"
 SCHEDULED_ROTATION: Final = "Scheduled Rotation"
 _TARGETS: Final = ("portals", "select")
 
-DesiredDocument = Callable[[], Mapping[str, Any]]
+ReadDesired = Callable[[], DesiredDocument]
 # Step Functions execution names: at most 80 characters, and none of whitespace,
 # < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : / or control characters. Names made from
 # an id of other characters, or too long, end in "." + a digest of the whole id: no two
@@ -61,7 +75,7 @@ def parse_event(event: Mapping[str, Any]) -> EventBridgeModel:
 def execution_name(prefix: str, key: str) -> str:
     """A valid execution name for ``key``, the same for the same key, unique per key."""
     name = f"{prefix}-{key}"
-    if _PLAIN.match(key) and len(name) <= _MAX_NAME:
+    if _PLAIN.fullmatch(key) and len(name) <= _MAX_NAME:
         return name
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
     room = _MAX_NAME - len(prefix) - 2 - _DIGEST_CHARS
@@ -73,14 +87,15 @@ def start_for_event(
     event: Mapping[str, Any],
     *,
     executions: ExecutionsPort,
-    desired_document: DesiredDocument,
+    desired_document: ReadDesired,
     drift_mode: str,
     timing_defaults: Mapping[str, Any] | None = None,
+    request_principals: Sequence[str] = (),
 ) -> dict[str, Any]:
     event_id = parse_event(event).id
     if not event_id:
         raise InvalidTriggerEvent("event without an id: cannot start an idempotent execution")
-    payload = execution_input(event, desired_document, drift_mode)
+    payload = execution_input(event, Desired(desired_document, request_principals), drift_mode)
     if payload is None:
         # The desired document names no portal (a fresh deployment, or one an operator
         # emptied on purpose): nothing to compare or apply, and nothing has failed.
@@ -99,8 +114,36 @@ def start_for_event(
     }
 
 
+class Desired:
+    """The desired-config document, and the principals who may write one that applies."""
+
+    def __init__(self, read: ReadDesired, request_principals: Sequence[str]) -> None:
+        self._read = read
+        self._principals = request_principals
+
+    def document(self, *, applied: bool, allow_empty: bool = False) -> Mapping[str, Any]:
+        desired = self._read()
+        document = desired.document
+        if not isinstance(document, Mapping):
+            raise InvalidExecutionInput("the desired-config document must be a JSON object")
+        if "securityConfig" not in document:
+            raise InvalidExecutionInput("the desired-config document is missing securityConfig")
+        if not allow_empty and not _target(document):
+            raise InvalidExecutionInput(
+                "the desired-config document names no portals (portals) and selects none (select)"
+            )
+        if applied and _target(document) and not is_named(desired.written_by, self._principals):
+            raise UnattributedChange(
+                f"the desired-config document (version {desired.version}) was last written by "
+                f"{desired.written_by or 'an unknown principal'}, which is not one of the "
+                "deployment's RequestPrincipalArns: it is not applied, and no run was "
+                "started. A named principal must write it (again) for it to apply"
+            )
+        return document
+
+
 def execution_input(
-    event: Mapping[str, Any], desired_document: DesiredDocument, drift_mode: str
+    event: Mapping[str, Any], desired: Desired, drift_mode: str
 ) -> dict[str, Any] | None:
     """The execution input an event asks for; None when the desired document it applies
     names no portal."""
@@ -114,8 +157,8 @@ def execution_input(
     if source == REQUEST_SOURCE and kind == APPLY_NOW:
         payload = {**detail, "action": "apply-security-config", "source": "eventbridge"}
         if "securityConfig" not in payload:
-            document = _document(desired_document)
-            payload["securityConfig"] = document["securityConfig"]
+            document = desired.document(applied=payload.get("dryRun") is not True)
+            payload.update(_desired(document))
             if not any(target in payload for target in _TARGETS):
                 payload.update(_target(document))
         return payload
@@ -128,33 +171,29 @@ def execution_input(
     if (source == "aws.ssm" and kind == PARAMETER_CHANGED) or (
         source == "aws.events" and kind == SCHEDULED
     ):
-        document = _document(desired_document, allow_empty=True)
+        # Editing the document is the request to apply it; the schedule only reports
+        # drift unless the deployment says to re-apply.
+        dry_run = source == "aws.events" and drift_mode == "report"
+        document = desired.document(applied=not dry_run, allow_empty=True)
         if not _target(document):
             return None
         return {
             "action": "apply-security-config",
             **_target(document),
-            "securityConfig": document["securityConfig"],
-            # Editing the document is the request to apply it; the schedule only reports
-            # drift unless the deployment says to re-apply.
-            "dryRun": source == "aws.events" and drift_mode == "report",
+            **_desired(document),
+            "dryRun": dry_run,
             "source": "desired-config-change" if source == "aws.ssm" else "drift-schedule",
             **({"timing": document["timing"]} if "timing" in document else {}),
         }
     raise UnsupportedEvent(f"no run is defined for events {source!r} / {kind!r}")
 
 
-def _document(desired_document: DesiredDocument, *, allow_empty: bool = False) -> Mapping[str, Any]:
-    document = desired_document()
-    if not isinstance(document, Mapping):
-        raise InvalidExecutionInput("the desired-config document must be a JSON object")
-    if "securityConfig" not in document:
-        raise InvalidExecutionInput("the desired-config document is missing securityConfig")
-    if not allow_empty and not _target(document):
-        raise InvalidExecutionInput(
-            "the desired-config document names no portals (portals) and selects none (select)"
-        )
-    return document
+def _desired(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document's ``securityConfig``, and its ``proxyHostsMode`` when it has one."""
+    found = {"securityConfig": document["securityConfig"]}
+    if "proxyHostsMode" in document:
+        found["proxyHostsMode"] = document["proxyHostsMode"]
+    return found
 
 
 def _target(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,13 +18,21 @@ import time
 from typing import Final
 
 from ..domain.version import PortalVersion
-from ..errors import ChangeNotApplied, InvalidExecutionInput, PortalUnavailable
+from ..errors import (
+    ChangeNotApplied,
+    InvalidExecutionInput,
+    PortalAnswerTooLarge,
+    PortalUnavailable,
+    TokenLifetimeTooShort,
+)
 from ..portal import AdminSession, UpdateAccepted
+from .locks import MAX_RECHECK_SECONDS
 from .models import PortalItem
 from .portal_config import Document, PortalConfig, post
 from .regimes import Rotation, regime_named
 from .regimes.base import PRE_CHANGE_KEY
-from .run_record import desired_config
+from .restart_wait import max_restart_seconds
+from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
 
@@ -32,6 +40,10 @@ MAX_ATTEMPTS: Final = 2
 PROBE_TOKEN: Final = "probe-token"  # noqa: S105 - an object name, not a token
 CONFIG_SNAPSHOT: Final = "config-snapshot.json"
 _PROBE_MARGIN_SECONDS: Final = 900
+_PROBE_SLACK_SECONDS: Final = 60
+# An update whose answer never came whole (unreachable, cut by the call's deadline or
+# size cap): it may have landed, so its outcome is unknown, never "rejected".
+_NO_ANSWER: Final = (PortalUnavailable, PortalAnswerTooLarge)
 
 __all__ = ["CONFIG_SNAPSHOT", "PRE_CHANGE_KEY", "PROBE_TOKEN", "apply_change", "recheck_seconds"]
 
@@ -45,7 +57,7 @@ def apply_change(state: PortalState, services: Services) -> ChangeResult:
             f"{MAX_ATTEMPTS} attempts; giving up"
         )
     creds = services.secrets.read(item.secret_arn).credentials
-    with services.session(creds) as session:
+    with services.session(creds, portal_version(state)) as session:
         if item.action == "rotate-shared-key":
             return _rotate(state, session, services, attempts)
         return _apply_config(state, session, services, attempts)
@@ -60,21 +72,33 @@ def _rotate(
     prepared = regime.prepare(rotation, session.call(session.client.read_shared_key))
     if prepared.already_applied:
         return _result(item, "already-applied", attempts)
-    _store_probe_token(item, session, services, rotation.prefix)
+    _store_probe_token(state, session, services, rotation.prefix)
     try:
         accepted = regime.send(session, prepared)
-    except PortalUnavailable:
+    except _NO_ANSWER:
         return _result(item, "unknown", attempts)
     return _result(item, "accepted", attempts, accepted)
 
 
 def _store_probe_token(
-    item: PortalItem, session: AdminSession, services: Services, prefix: str
+    state: PortalState, session: AdminSession, services: Services, prefix: str
 ) -> None:
+    """The probe outlives the wait's bound, or nothing is sent: a probe that expired
+    would be refused (498) whatever key the target runs, and prove nothing. A target
+    may issue shorter tokens than asked (a site caps them at its ``longTimeout``)."""
+    item = state.item
     minutes = math.ceil((item.timing.max_restart_seconds + _PROBE_MARGIN_SECONDS) / 60)
-    probe = session.client.generate_token(
-        session.username, session.password, expiration_minutes=minutes
-    )
+    probe = session.issue_token(minutes)
+    bound = max_restart_seconds(state, services)
+    if probe.expires_at.timestamp() < time.time() + bound + _PROBE_SLACK_SECONDS:
+        issued = max(0, round((probe.expires_at.timestamp() - time.time()) / 60))
+        raise TokenLifetimeTooShort(
+            f"the target of {item.secret_arn} issued a token for {issued} min where "
+            f"{minutes} were asked: it could expire before the restart's bound of {bound} s "
+            "and then prove nothing about the new key; nothing was sent. Lower "
+            "maxRestartSeconds, or let the target issue longer tokens (a site: its token "
+            "manager's longTimeout)"
+        )
     services.work.put_secret(prefix + PROBE_TOKEN, probe.value)
 
 
@@ -84,15 +108,16 @@ def _apply_config(
     item = state.item
     version = portal_version(state)
     snapshot_key = work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
-    current = PortalConfig.read(session, version)
+    desired = desired_for(state, services, version).config
+    current = PortalConfig.read(session, version, desired)
     if services.work.get_json(snapshot_key) is None:
         services.work.put_json(snapshot_key, current.snapshot())
-    documents = current.updates(desired_config(state, services), version)
+    documents = current.updates(desired, version)
     if not documents:
         return _result(item, "already-applied", attempts, posted=[])
     try:
         accepted = post(session, documents)
-    except PortalUnavailable:
+    except _NO_ANSWER:
         return _result(item, "unknown", attempts, posted=list(documents))
     return _result(item, "accepted", attempts, accepted, posted=list(documents))
 
@@ -124,7 +149,10 @@ def _result(
 
 
 def recheck_seconds(item: PortalItem, accepted: UpdateAccepted | None) -> int:
-    """The first Wait: the input's override, else what the portal asked for."""
+    """The first Wait: the input's override, else what the portal asked for, at most
+    ``MAX_RECHECK_SECONDS`` (a portal's answer is input: the wait must stay shorter than
+    the lock, and the health windows after it see the restart anyway)."""
     if item.timing.recheck_seconds is not None:
         return item.timing.recheck_seconds
-    return accepted.recheck_after_seconds if accepted else 0
+    asked = accepted.recheck_after_seconds if accepted else 0
+    return max(0, min(asked, MAX_RECHECK_SECONDS))

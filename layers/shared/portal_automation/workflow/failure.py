@@ -16,7 +16,9 @@ from aws_lambda_powertools import Logger
 
 from ..errors import PortalAutomationError
 from ..sensitive import clip
+from . import locks
 from .finalize import summary
+from .pending import settle_pending
 from .regimes import Rotation, regime_named
 from .results import record
 from .services import Services, work_prefix
@@ -32,7 +34,7 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
     notes: list[str] = []
     changing = bool(state.preflight and state.preflight.next == "change")
     if changing and item.action == "rotate-shared-key":
-        notes.append(_settle_pending(state, services))
+        notes.append(settle_pending(item, services, version=state.known_version()))
         regime = regime_named(state.preflight.key_mode if state.preflight else None)
         update_sent = bool(state.change and state.change.outcome != "already-applied")
         notes.append(regime.failure_note(Rotation(item, services), update_sent))
@@ -45,13 +47,24 @@ def record_failure(state: PortalState, services: Services) -> dict[str, Any]:
             f"s3://<work bucket>/{work_prefix(item.run_id, item.secret_arn)} for manual rollback"
         )
     if not item.dry_run:
-        _release(state, services, notes)  # only ever releases this run's own lock
+        _release(state, services, notes)  # only ever releases this branch's own locks
     error["stage"] = _stage(state)
     if notes:
         error["notes"] = [n for n in notes if n]
     # A ledger that cannot take the report fails this step (retried; Summarize reports a
     # portal without a recorded result as failed anyway).
-    return record(state, services, summary(state, "failed", error))
+    return record(state, services, summary(state, "failed", error, _kind(state, services)))
+
+
+def _kind(state: PortalState, services: Services) -> str | None:
+    """What the secret names, when Preflight failed before saying it (None: the secret
+    itself could not be read, which is what the error then says)."""
+    if state.preflight is not None:
+        return None
+    try:
+        return services.secrets.read(state.item.secret_arn).credentials.kind.name
+    except PortalAutomationError:
+        return None
 
 
 def describe_error(state: PortalState) -> dict[str, Any]:
@@ -68,45 +81,6 @@ def describe_error(state: PortalState) -> dict[str, Any]:
     return {"name": clip(caught.error, 100), "message": clip(message, _MAX_CAUSE)}
 
 
-def _settle_pending(state: PortalState, services: Services) -> str:
-    item = state.item
-    store = services.secrets
-    try:
-        if store.pending_version_id(item.secret_arn) != item.version_id:
-            return ""
-        pending = store.pending(item.secret_arn, item.version_id)
-        if pending is None:
-            store.clear_pending(item.secret_arn, item.version_id)
-            return "no new key was stored or sent; the empty AWSPENDING version was removed"
-        current = store.read(item.secret_arn).credentials
-        with services.session(current) as session:
-            portal_key = session.client.read_shared_key(session.fresh_token())
-    except PortalAutomationError as exc:
-        logger.warning("could not settle AWSPENDING", extra={"error": type(exc).__name__})
-        return (
-            f"AWSPENDING version {item.version_id} is kept: the portal could not be asked "
-            "which key it uses (runbook: 'Leftover AWSPENDING')"
-        )
-    if pending.shared_key == portal_key:
-        return (
-            f"the portal uses the key in AWSPENDING version {item.version_id} but it was not "
-            "verified; AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
-        )
-    if current.shared_key is None:
-        store.clear_pending(item.secret_arn, item.version_id)
-        return (
-            "the portal does not run the key in AWSPENDING; the unused AWSPENDING version "
-            "was removed (the secret held no key before, so nothing else could be compared)"
-        )
-    if current.shared_key == portal_key:
-        store.clear_pending(item.secret_arn, item.version_id)
-        return "the portal still uses its previous key; the unused AWSPENDING version was removed"
-    return (
-        f"the portal's key matches neither AWSCURRENT nor AWSPENDING ({item.version_id}); "
-        "AWSPENDING is kept (runbook: 'Leftover AWSPENDING')"
-    )
-
-
 def _discard(state: PortalState, services: Services, notes: list[str]) -> None:
     prefix = work_prefix(state.item.run_id, state.item.secret_arn)
     try:
@@ -121,9 +95,15 @@ def _discard(state: PortalState, services: Services, notes: list[str]) -> None:
 
 def _release(state: PortalState, services: Services, notes: list[str]) -> None:
     try:
-        services.ledger.release(state.item.secret_arn, state.item.run_id)
+        kept = locks.release(state, services)
     except PortalAutomationError as exc:
         notes.append(f"the portal lock could not be released ({type(exc).__name__}); it expires")
+        return
+    if kept and (state.error is None or state.error.error != "PortalBusy"):
+        notes.append(
+            f"the lock on {', '.join(kept)} was no longer this run's when the branch ended "
+            "(released by a cleanup, or expired and taken by another run)"
+        )
 
 
 def _stage(state: PortalState) -> str:

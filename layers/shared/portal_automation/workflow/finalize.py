@@ -1,4 +1,4 @@
-"""Finish one portal: promote the verified key, release the lock, report.
+"""Finish one portal: promote the verified key, release the locks, report.
 
 Also the end of the paths that change nothing (dry run, no change), so every portal's
 summary is built in one place.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..errors import LockLost
+from . import locks
 from .restart_wait import restart_seconds
 from .results import record
 from .services import Services, work_prefix
@@ -19,13 +21,31 @@ from .targets import machines_report
 def finalize(state: PortalState, services: Services) -> dict[str, Any]:
     item = state.item
     status = _status(state)
+    if not item.dry_run:
+        recorded = services.ledger.result_of(item.run_id, item.secret_arn)
+        if recorded is not None and recorded.get("status") != STOPPED:
+            return recorded  # run again after it finished: the same report, nothing twice
+        # Still this run's portal, or nothing is promoted (LockLost: RecordFailure then
+        # settles AWSPENDING by what the portal runs). A stopped run's branch is closed.
+        if recorded is not None:
+            raise LockLost(f"the run was stopped before Finalize of {item.secret_arn}")
+        locks.renew(state, services, "Finalize")
     if state.preflight and state.preflight.next == "change":
         if status == "verified" and item.action == "rotate-shared-key":
             services.secrets.promote(item.secret_arn, item.version_id)
         services.work.delete_prefix(work_prefix(item.run_id, item.secret_arn))
+    report = record(state, services, summary(state, status))
     if not item.dry_run:
-        services.ledger.release(item.secret_arn, item.run_id)
-    return record(state, services, summary(state, status))
+        kept = locks.release(state, services)
+        if kept:
+            raise LockLost(
+                f"the portal of {item.secret_arn} ended {status}, but the lock on "
+                f"{', '.join(kept)} was no longer this run's at the end"
+            )
+    return report
+
+
+STOPPED = "stopped"  # the status of a portal whose run was cleaned up (workflow/cleanup)
 
 
 def _status(state: PortalState) -> str:
@@ -36,8 +56,14 @@ def _status(state: PortalState) -> str:
     return "unknown"
 
 
-def summary(state: PortalState, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The per-portal report: facts only, never a secret."""
+def summary(
+    state: PortalState,
+    status: str,
+    error: dict[str, Any] | None = None,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """The per-portal report: facts only, never a secret. ``kind``: what the secret
+    names, when Preflight did not say (a failure before it)."""
     item, pre, change, poll, ver = (
         state.item,
         state.preflight,
@@ -59,6 +85,7 @@ def summary(state: PortalState, status: str, error: dict[str, Any] | None = None
         timings["totalSeconds"] = round(time.time() - started, 3)
     report: dict[str, Any] = {
         "secretArn": item.secret_arn,
+        "kind": pre.kind if pre else kind,
         "label": item.label,
         "action": item.action,
         "dryRun": item.dry_run,
@@ -76,7 +103,32 @@ def summary(state: PortalState, status: str, error: dict[str, Any] | None = None
         report["secretVersionId"] = item.version_id
     if ver and ver.mismatched:
         report["mismatched"] = ver.mismatched
-    report.update(machines_report(state, dict(restart_seconds(state))))
+    if ver and ver.warnings:
+        report["warnings"] = ver.warnings
+    machines = machines_report(state, dict(restart_seconds(state)))
+    notes = [
+        *(pre.notes if pre else []),
+        *_rotation_notes(state, status),
+        *machines.pop("notes", []),
+    ]
+    report.update(machines)
+    if notes:
+        report["notes"] = notes
     if error:
         report["error"] = error
     return {k: v for k, v in report.items() if v is not None}
+
+
+def _rotation_notes(state: PortalState, status: str) -> list[str]:
+    """What a rotation invalidates, said in every rotation's summary once the portal's
+    version is known (PORTAL_API.md 5)."""
+    version, kind = state.known_version(), state.known_kind()
+    if state.item.action != "rotate-shared-key" or version is None or kind is None:
+        return []
+    if status == "verified":
+        return [kind.rotation_note(version, "invalidated")]
+    if status == "dry-run":
+        return [kind.rotation_note(version, "would invalidate")]
+    if state.change is not None:  # sent, or found already done: the outcome is open
+        return [kind.rotation_note(version, "may have invalidated")]
+    return []

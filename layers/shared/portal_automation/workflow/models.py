@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..domain.proxy_hosts import ProxyHostsMode
+
 Action = Literal["rotate-shared-key", "apply-security-config"]
 SECRET_ARN = re.compile(
     r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:\d{12}:secret:[A-Za-z0-9/_+=.@\-]+$"
@@ -61,7 +63,7 @@ class PortalTarget(_Model):
     @field_validator("secret_arn")
     @classmethod
     def _arn(cls, value: str) -> str:
-        if not SECRET_ARN.match(value):
+        if not SECRET_ARN.fullmatch(value):
             raise ValueError("must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)")
         return value
 
@@ -95,6 +97,17 @@ class ExecutionInput(_Model):
     portals: Annotated[list[PortalTarget] | None, Field(min_length=1, max_length=1000)] = None
     select: Selection | None = None
     security_config: Annotated[dict[str, Any] | None, Field(alias="securityConfig")] = None
+    proxy_hosts_mode: Annotated[
+        ProxyHostsMode | None,
+        Field(
+            alias="proxyHostsMode",
+            description=(
+                "apply-security-config on 12.0+ portals: keep-esri-defaults (the default) "
+                "keeps Esri's default proxy hosts in allowedProxyHosts; exact posts exactly "
+                "the list asked (and allows an empty one)"
+            ),
+        ),
+    ] = None
     dry_run: Annotated[bool, Field(alias="dryRun")] = False
     timing: Timing = Timing()
     rotation_token: Annotated[str | None, Field(alias="rotationToken", pattern=ROTATION_TOKEN)] = (
@@ -110,6 +123,8 @@ class ExecutionInput(_Model):
             raise ValueError("securityConfig is required when action is apply-security-config")
         if self.action == "rotate-shared-key" and self.security_config is not None:
             raise ValueError("securityConfig is only for action apply-security-config")
+        if self.action == "rotate-shared-key" and self.proxy_hosts_mode is not None:
+            raise ValueError("proxyHostsMode is only for action apply-security-config")
         if self.rotation_token is not None and (
             self.action != "rotate-shared-key" or self.portals is None or len(self.portals) != 1
         ):

@@ -28,6 +28,7 @@ from ..errors import (
 )
 from ..ports import LedgerPort, SecretsPort, WorkStorePort
 from ..settings import PlanExecutionSettings
+from .locks import renewal_gap
 from .models import (
     ExecutionInput,
     PortalItem,
@@ -70,7 +71,7 @@ def plan_execution(raw: Any, execution_id: str, planner: Planner) -> dict[str, A
             validate_desired(request.security_config)
         except InvalidSecurityConfig as exc:
             problems.append(exc.message)
-    timing = _timing(request.timing, planner.settings.max_restart_seconds, problems)
+    timing = _timing(request.timing, planner.settings, problems)
     if not problems and not targets:
         problems.append("the selection matched no portal secret")
     if problems:
@@ -99,6 +100,7 @@ def plan_execution(raw: Any, execution_id: str, planner: Planner) -> dict[str, A
         "dryRun": request.dry_run,
         "source": request.source,
         "securityConfig": request.security_config,
+        "proxyHostsMode": request.proxy_hosts_mode,
         "portals": len(items),
         "manifest": key,
         "startedAt": round(time.time(), 3),
@@ -258,7 +260,8 @@ def worst_case_history(timing: Timing) -> int:
     return WAITS_PER_PORTAL * windows * HISTORY_EVENTS_PER_WINDOW + HISTORY_EVENTS_OUTSIDE_WAITS
 
 
-def _timing(timing: Timing, max_restart: int, problems: list[str]) -> Timing:
+def _timing(timing: Timing, settings: PlanExecutionSettings, problems: list[str]) -> Timing:
+    max_restart = settings.max_restart_seconds
     if "max_restart_seconds" not in timing.model_fields_set:
         timing = timing.model_copy(
             update={"max_restart_seconds": min(timing.max_restart_seconds, max_restart)}
@@ -276,6 +279,15 @@ def _timing(timing: Timing, max_restart: int, problems: list[str]) -> Timing:
             f"{timing.max_restart_seconds} s, up to {events} history "
             f"events, past Step Functions' quota of {HISTORY_QUOTA}: lengthen "
             f"pollWindowSeconds or shorten maxRestartSeconds"
+        )
+    gap = renewal_gap(timing)
+    if gap > settings.lock_ttl_seconds:
+        problems.append(
+            f"timing: a portal's lock lasts the deployment's LockTtlSeconds "
+            f"({settings.lock_ttl_seconds} s) after each renewal, and with this timing a "
+            f"portal's branch can go {gap} s between two (a step, the recheckSeconds or "
+            f"pollIntervalSeconds wait after it, retries): shorten those waits, or deploy "
+            f"with a longer LockTtlSeconds"
         )
     return timing
 

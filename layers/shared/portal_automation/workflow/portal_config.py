@@ -1,7 +1,8 @@
 """The documents that hold a portal's managed security properties: read, snapshot, post.
 
 Below 10.8 everything is in ``portaladmin/security/config``; from 10.8 the default role
-and user type are in the user default settings (``domain.security_config``). Each
+and user type are in the user default settings (``domain.security_config``), which are
+read only when the desired configuration needs them (``needs_user_defaults``). Each
 document is read whole, merged and posted whole, and only when something in it differs
 by meaning. The user default settings go first: a config that enables automatic
 account creation needs the default user type in place.
@@ -17,6 +18,7 @@ from ..domain.security_config import (
     keeps_user_defaults,
     managed_view,
     merge,
+    needs_user_defaults,
     same,
     split,
 )
@@ -34,10 +36,14 @@ class PortalConfig:
     user_defaults: dict[str, Any] | None = None  # None: the portal has none (below 10.8)
 
     @classmethod
-    def read(cls, session: AdminSession, version: PortalVersion) -> PortalConfig:
+    def read(
+        cls, session: AdminSession, version: PortalVersion, desired: dict[str, Any]
+    ) -> PortalConfig:
+        """The documents ``desired`` touches (the user default settings only if it needs
+        them: 10.8+, a default role or user type, or automatic account creation)."""
         security = session.call(session.client.read_security_config)
         user_defaults = None
-        if keeps_user_defaults(version):
+        if keeps_user_defaults(version) and needs_user_defaults(desired):
             user_defaults = session.call(session.client.read_user_default_settings)
         return cls(security, user_defaults)
 

@@ -8,7 +8,9 @@ HTML error pages, refused and reset connections all just mean "not ready".
 
 "Back" means what Esri's DSC waits for: the health check answers success *and* the
 token service issues a token (it can answer 503 for a while after health turns OK,
-PORTAL_API.md 7). An HA portal is back when every machine is, each checked directly.
+PORTAL_API.md 7). An HA portal is back when every machine is, each checked directly:
+its health, and a token the portal's URL issues accepted by it (the password goes to
+the portal's URL only; ``targets``).
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Final
 
-from ..errors import PortalBadResponse, PortalRestartTimeout, PortalUnavailable
+from ..errors import (
+    PortalAuthFailed,
+    PortalBadResponse,
+    PortalRestartTimeout,
+    PortalUnavailable,
+)
 from ..portal import AdminSession
 from .models import Timing
 from .services import Services
 from .state import MachineHealth, PollResult, PortalState
-from .targets import Target, reaches_machines, targets
+from .targets import Target, reach, reaches_machines
 
 _SAFETY_SECONDS: Final = 10.0
+_TOKEN_REFUSED: Final = frozenset({498, 499})
 
 
 def poll_health(
@@ -42,16 +50,21 @@ def poll_health(
     window_end = clock() + min(
         item.timing.poll_window_seconds, max(1.0, remaining_seconds() - _SAFETY_SECONDS)
     )
+    if update_not_landed(state):
+        # Healthy at the bound: Verify decides whether the update landed (not a timeout).
+        window_end = min(window_end, deadline)
     creds = services.secrets.read(item.secret_arn).credentials
-    watched = targets(state, creds)
-    seen = _seen_since_change(state, watched)
-    polls = state.poll.polls if state.poll else 0
-    # After Verify found the old process still answering (health OK, old token valid),
-    # a healthy answer says nothing new: keep watching for that machine's restart to
-    # begin, so a long lag costs one Lambda window per loop, not one loop per interval.
-    awaiting = {name for name in old_processes(state) if not seen[name].went_down}
     with ExitStack() as stack:
-        sessions = {t.name: stack.enter_context(services.session(t.creds)) for t in watched}
+        reached = reach(state, creds, services, stack)
+        watched = [target for target, _ in reached]
+        sessions = {target.name: session for target, session in reached}
+        seen = _seen_since_change(state, watched)
+        polls = state.poll.polls if state.poll else 0
+        # After Verify found the old process still answering (health OK, old token
+        # valid), or an unanswered update not landed yet, a healthy answer says nothing
+        # new: keep watching for the restart to begin, so a long wait costs one Lambda
+        # window per loop, not one loop per interval.
+        awaiting = {name for name in awaited(state, watched) if not seen[name].went_down}
         while True:
             healthy = {name: s.client.health().ready for name, s in sessions.items()}
             polls += 1
@@ -63,7 +76,7 @@ def poll_health(
                 if not ready:
                     awaiting.discard(name)
             if all(healthy.values()) and (not awaiting or window_over):
-                if all(_token_service_ready(s) for s in sessions.values()):
+                if all(_token_service_ready(t, sessions[t.name]) for t in watched):
                     return _result(state, seen, origin, polls, now, ready=True)
                 healthy = dict.fromkeys(healthy, False)
             if now >= deadline:
@@ -84,10 +97,18 @@ def poll_interval(timing: Timing, *, answering: bool) -> float:
     return min(timing.down_poll_seconds, timing.health_poll_seconds)
 
 
-def _token_service_ready(session: AdminSession) -> bool:
+def _token_service_ready(target: Target, session: AdminSession) -> bool:
+    """The portal's URL issues a token; a machine also accepts it (one that refuses it
+    runs another key than the machine that issued it: not ready either)."""
     try:
-        session.fresh_token()
+        token = session.fresh_token()
+        if target.is_machine:
+            session.client.info(token)
     except (PortalUnavailable, PortalBadResponse):
+        return False
+    except PortalAuthFailed as exc:
+        if exc.code not in _TOKEN_REFUSED:
+            raise
         return False
     return True
 
@@ -140,6 +161,24 @@ def _result(
         wait_seconds=0 if ready else state.item.timing.poll_interval_seconds,
         machines=machines if len(machines) > 1 or reaches_machines(state) else [],
     )
+
+
+def update_not_landed(state: PortalState) -> bool:
+    """Whether Verify is waiting for an unanswered config update to land."""
+    verify = state.verify
+    return bool(
+        verify is not None
+        and verify.outcome == "restart-pending"
+        and verify.checks.get("updateLanded") is False
+    )
+
+
+def awaited(state: PortalState, watched: list[Target]) -> set[str]:
+    """The targets whose restart Verify is waiting to see begin."""
+    names = {t.name for t in watched}
+    if update_not_landed(state):
+        return names
+    return {name for name in old_processes(state) if name in names}
 
 
 def old_processes(state: PortalState) -> list[str]:

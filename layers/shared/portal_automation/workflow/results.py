@@ -38,6 +38,7 @@ def last_outcome(
         "status": status,
         "at": round(now, 3),
         "label": report.get("label"),
+        "kind": report.get("kind") or previous.get("kind"),
         "portal": report.get("portal") or previous.get("portal"),
         "version": report.get("version") or previous.get("version"),
         "error": (report.get("error") or {}).get("name"),

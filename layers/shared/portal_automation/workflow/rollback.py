@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ..errors import RollbackFailed
-from .change import CONFIG_SNAPSHOT, recheck_seconds
+from .change import CONFIG_SNAPSHOT, portal_version, recheck_seconds
 from .portal_config import PortalConfig, post
 from .services import Services, work_prefix
 from .state import ChangeResult, PortalState
@@ -22,7 +22,7 @@ def rollback_config(state: PortalState, services: Services) -> ChangeResult:
     posted = state.change.posted if state.change else None
     documents = PortalConfig.from_snapshot(snapshot).documents(posted)
     creds = services.secrets.read(item.secret_arn).credentials
-    with services.session(creds) as session:
+    with services.session(creds, portal_version(state)) as session:
         accepted = post(session, documents)
     return ChangeResult(
         phase="rollback",

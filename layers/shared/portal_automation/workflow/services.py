@@ -18,6 +18,7 @@ from ..ports import LedgerPort, PortalConnector, SecretsPort, WorkStorePort
 
 if TYPE_CHECKING:
     from ..domain.credentials import PortalCredentials
+    from ..domain.version import PortalVersion
     from ..portal import AdminSession
 
 
@@ -47,8 +48,15 @@ class Services:
     # The portal read timeout: how long an unanswered update may still be in flight.
     read_timeout_seconds: float = 30.0
 
-    def session(self, creds: PortalCredentials) -> AbstractContextManager[AdminSession]:
-        return self.portals.session(creds)
+    def session(
+        self, creds: PortalCredentials, version: PortalVersion | None = None
+    ) -> AbstractContextManager[AdminSession]:
+        """A session with the portal; ``version`` when the step knows it (from Preflight)."""
+        return self.portals.session(creds, version)
+
+    def machine(self, url: str, portal: AdminSession) -> AbstractContextManager[AdminSession]:
+        """One machine of ``portal`` at ``url``, with the portal session's tokens."""
+        return self.portals.machine(url, portal)
 
 
 def digest(text: str) -> str:

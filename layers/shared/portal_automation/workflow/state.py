@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.kinds import TargetKind, kind_named
+from ..domain.version import PortalVersion
 from .models import PortalItem
 
 
@@ -27,28 +29,40 @@ class Change(_Result):
 
 
 class MachineRef(_Result):
-    """A machine of an HA portal, reached directly at its adminURL (not secret)."""
+    """A machine of an HA portal (not secret). Its name, never its URL: the state holds
+    nothing the portal could steer a request with. A machine reached directly is reached
+    at the adminURL the credentials secret pins, found by ``pin`` (a digest of it)."""
 
     name: str
-    admin_url: Annotated[str, Field(alias="adminUrl")]
     role: str = ""
+    pin: str | None = None
 
 
 class PreflightResult(_Result):
+    # What the credentials secret names (domain/kinds.py): a portal, or a server site.
+    kind: Literal["portal", "server"] = "portal"
     portal: str
     version: str
     build: str = ""
     next: Literal["change", "done"]
     outcome: Literal["planned", "no-change", "dry-run"]
     changes: list[Change] = []
-    key_mode: Annotated[Literal["supplied", "generated"] | None, Field(alias="keyMode")] = None
+    key_mode: Annotated[
+        Literal["supplied", "generated", "server"] | None, Field(alias="keyMode")
+    ] = None
     started_at: Annotated[float, Field(alias="startedAt")]
     # HA portals: every machine, waited for and verified directly; not checked when the
-    # credentials secret opts out ("checkMachines": false). Empty: one machine.
+    # credentials secret pins none, or opts out ("checkMachines": false), or the machines
+    # could not be listed (``unchecked`` says which). Empty: one machine.
     machines: list[MachineRef] = []
     machines_checked: Annotated[bool, Field(alias="machinesChecked")] = True
+    unchecked: Literal["not-pinned", "opted-out", "not-listed"] | None = None
+    # Every lock key this portal's branch holds besides its secret's (the portal's own).
+    locks: list[str] = []
     # What Verify does once the change is proven (workflow/post_change), by step name.
     post_change: Annotated[list[str], Field(alias="postChange")] = []
+    # What the summary says about the portal's version and the plan (never a secret).
+    notes: list[str] = []
 
 
 class ChangeResult(_Result):
@@ -91,6 +105,8 @@ class VerifyResult(_Result):
     # HA portals: the checks of each machine (name -> checks); "oldTokenRejected": false
     # means that machine still runs the process from before the change.
     machines: dict[str, dict[str, Any]] = {}
+    # What a post-change step found wrong without undoing the change ({name, message}).
+    warnings: list[dict[str, str]] = []
 
 
 class CaughtError(_Result):
@@ -107,3 +123,11 @@ class PortalState(BaseModel):
     poll: PollResult | None = None
     verify: VerifyResult | None = None
     error: CaughtError | None = None
+
+    def known_version(self) -> PortalVersion | None:
+        """The portal's version, once Preflight has read it."""
+        return PortalVersion.parse(self.preflight.version) if self.preflight else None
+
+    def known_kind(self) -> TargetKind | None:
+        """What the secret names, once Preflight has read it."""
+        return kind_named(self.preflight.kind) if self.preflight else None

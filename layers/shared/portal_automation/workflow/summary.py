@@ -14,7 +14,8 @@ import time
 from collections import Counter
 from typing import Any, Final
 
-from ..errors import InvalidExecutionInput
+from ..domain.kinds import KINDS
+from ..errors import InvalidExecutionInput, UnsupportedPortalVersion
 from ..ports import LedgerPort, WorkStorePort
 
 SUCCESS: Final = frozenset({"verified", "no-change", "dry-run"})
@@ -48,6 +49,8 @@ def summarize(
     )
     action = run.get("action", "unknown")
     ok = len(portals) - len(failed)
+    warned = sum(1 for p in portals if p.get("warnings"))
+    with_warnings = f", {warned} with warnings" if warned else ""
     key = report_key(run_id)
     report = {
         "runId": run_id,
@@ -58,7 +61,11 @@ def summarize(
         "counts": dict(statuses),
         "total": len(portals),
         "failed": len(failed),
-        "subject": f"Portal {action}: {outcome} ({ok}/{len(portals)} portals OK)"[:99],
+        "warnings": warned,
+        "notes": _run_notes(action, portals),
+        "subject": f"Portal {action}: {outcome} ({ok}/{len(portals)} portals OK{with_warnings})"[
+            :99
+        ],
     }
     started = run.get("startedAt")
     if isinstance(started, int | float):
@@ -72,6 +79,25 @@ def summarize(
         "truncated": len(portals) > len(listed) or len(failed) > MAX_FAILED_ARNS,
         "report": key,
     }
+
+
+def _run_notes(action: object, portals: list[dict[str, Any]]) -> list[str]:
+    """A rotation run's notification says what the rotations invalidated (PORTAL_API.md
+    5), whichever portals it lists."""
+    if action != "rotate-shared-key":
+        return []
+    notes = []
+    for kind in KINDS.values():
+        versions = [
+            str(p.get("version"))
+            for p in portals
+            if p.get("status") == "verified" and p.get("kind", "portal") == kind.name
+        ]
+        try:
+            notes += [kind.fleet_rotation_note(versions)] if versions else []
+        except UnsupportedPortalVersion:  # a ledger item edited by hand: no note, no failure
+            continue
+    return notes
 
 
 def _bounded(portals: list[dict[str, Any]]) -> list[dict[str, Any]]:

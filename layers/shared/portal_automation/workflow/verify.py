@@ -5,8 +5,10 @@ process answering runs with the new key), a fresh token works, and the key the p
 reports is the one in AWSPENDING (11.3-) or a new one, which is then stored as
 AWSPENDING (11.4+). Configuration: health OK, the restart seen (or ``settleSeconds``
 passed), and the read-back matches what was asked (or, after a rollback, the snapshot).
-An HA portal is verified on each machine directly (``targets``); a token service still
-warming up is "not ready", not a failure.
+An HA portal is verified on each machine directly (``targets``), with fresh tokens the
+portal's URL issues; a token service still warming up, or a machine that refuses the
+portal's fresh token (the machines run different keys for now), is "not ready", not a
+failure.
 Once proven, the steps Preflight chose for the portal's version run (``post_change``:
 on 10.7, the licenses are populated again).
 """
@@ -14,6 +16,7 @@ on 10.7, the licenses are populated again).
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -29,7 +32,7 @@ from ..portal import AdminSession, PortalToken
 from ..sensitive import Secret
 from .change import CONFIG_SNAPSHOT, PROBE_TOKEN, portal_version
 from .portal_config import SECURITY_CONFIG, PortalConfig
-from .post_change import run_post_change
+from .post_change import PostChangeReport, run_post_change
 from .regimes import KeyRegime, Rotation, regime_named
 from .restart_wait import (
     max_restart_seconds,
@@ -37,10 +40,10 @@ from .restart_wait import (
     restart_origin,
     went_down_since_change,
 )
-from .run_record import desired_config
+from .run_record import desired_for
 from .services import Services, work_prefix
 from .state import PortalState, VerifyResult
-from .targets import Target, targets
+from .targets import Target, reach
 
 _REJECTED = frozenset({498, 499})
 _NOT_READY = (PortalUnavailable, PortalBadResponse)  # a token service still warming up
@@ -86,14 +89,17 @@ def _combine(
     return None
 
 
-def _verified(proofs: Proofs, extra: dict[str, Any] | None = None) -> VerifyResult:
+def _verified(
+    proofs: Proofs, extra: dict[str, Any] | None = None, after: PostChangeReport | None = None
+) -> VerifyResult:
     first = proofs[0][1][1]
     machines = {t.name: checks for t, (_, checks) in proofs if t.is_machine}
     return VerifyResult(
         outcome="verified",
         verified_at=time.time(),
-        checks={**first, **(extra or {})},
+        checks={**first, **(extra or {}), **(after.checks if after else {})},
         machines=machines,
+        warnings=list(after.warnings) if after else [],
     )
 
 
@@ -111,8 +117,8 @@ def _verify_key(
         # The probe is stored before the update is sent: without it, nothing was sent.
         return VerifyResult(outcome="not-applied", checks={"updateSent": False})
     proofs: Proofs = []
-    for target in targets(state, creds):
-        with services.session(target.creds) as session:
+    with ExitStack() as stack:
+        for target, session in reach(state, creds, services, stack):
             proof = _prove_key(
                 state,
                 services,
@@ -121,12 +127,13 @@ def _verify_key(
                 regime=regime,
                 probe_value=probe,
                 elapsed=elapsed,
+                machine=target.is_machine,
             )
-        proofs.append((target, proof))
+            proofs.append((target, proof))
     undecided = _combine(state, services, elapsed, proofs)
     if undecided is not None:
         return undecided
-    return _verified(proofs, run_post_change(state, services, creds))
+    return _verified(proofs, after=run_post_change(state, services, creds))
 
 
 def _prove_key(
@@ -138,6 +145,7 @@ def _prove_key(
     regime: KeyRegime,
     probe_value: Secret | None,
     elapsed: float,
+    machine: bool,
 ) -> Proof:
     if not session.client.health().ready:
         return "pending", {"health": "not ready"}
@@ -167,6 +175,10 @@ def _prove_key(
         portal_key = session.client.read_shared_key(fresh)
     except _NOT_READY:
         return "pending", {"tokenService": "not ready"}
+    except PortalAuthFailed as exc:
+        if not (machine and exc.code in _REJECTED):
+            raise
+        return "pending", {"freshTokenWorks": False}  # issued by a machine on another key
     regime.read_back(rotation, portal_key)
     return "verified", {
         "health": "ok",
@@ -192,13 +204,14 @@ def _verify_config(
     restarts = posted is None or SECURITY_CONFIG in posted  # user defaults apply at once
     rollback = bool(state.change and state.change.phase == "rollback")
     snapshot_key = work_prefix(item.run_id, item.secret_arn) + CONFIG_SNAPSHOT
+    version = portal_version(state)
     if rollback:
         snapshot = services.work.get_json(snapshot_key)
         if not isinstance(snapshot, dict):
             raise RollbackFailed(f"no configuration snapshot for {item.secret_arn}")
         expected = PortalConfig.from_snapshot(snapshot).view()
     else:
-        expected = desired_config(state, services)
+        expected = desired_for(state, services, version).config
     unknown = not rollback and bool(state.change and state.change.outcome == "unknown")
     before: dict[str, Any] | None = None
     if unknown:
@@ -210,11 +223,14 @@ def _verify_config(
     proofs: Proofs = []
     wrong: set[str] = set()
     unchanged = True
-    for target in targets(state, creds):
-        with services.session(target.creds) as session:
-            proof, read_back = _read_back(state, session, target, restarts, elapsed)
-        proofs.append((target, proof))
-        if read_back is not None:
+    with ExitStack() as stack:
+        for target, session in reach(state, creds, services, stack):
+            proof, read_back = _read_back(
+                state, session, target, restarts, elapsed, expected=expected
+            )
+            proofs.append((target, proof))
+            if read_back is None:
+                continue
             wrong.update(mismatches(read_back, expected))
             if before is not None:
                 unchanged &= not mismatches(read_back, {k: before[k] for k in wrong if k in before})
@@ -222,9 +238,11 @@ def _verify_config(
     if undecided is not None:
         return undecided
     if wrong and before is not None and unchanged:
-        # An unanswered update that changed nothing it was sent to change: once it can
-        # no longer land, it was not applied (sent again), not a mismatch to roll back.
-        if elapsed < in_flight_grace(services):
+        # An unanswered update that changed nothing it was sent to change: it may still
+        # land (a config update can block past 100 s and then apply: PORTAL_API.md 6b),
+        # so it is waited for as long as a restart may take; only then is it "not
+        # applied" (sent again), never a mismatch to roll back, never "rejected".
+        if elapsed < max_restart_seconds(state, services):
             return _pending(state, services, elapsed, {"updateLanded": False})
         return VerifyResult(outcome="not-applied", checks={"readBackMatchesSnapshot": True})
     if rollback:
@@ -246,11 +264,17 @@ def _verify_config(
             mismatched=sorted(wrong, key=list(expected).index),
             checks={"health": "ok", "readBackMatches": False},
         )
-    return _verified(proofs, {"readBackMatches": True, **run_post_change(state, services, creds)})
+    return _verified(proofs, {"readBackMatches": True}, run_post_change(state, services, creds))
 
 
 def _read_back(
-    state: PortalState, session: AdminSession, target: Target, restarts: bool, elapsed: float
+    state: PortalState,
+    session: AdminSession,
+    target: Target,
+    restarts: bool,
+    elapsed: float,
+    *,
+    expected: dict[str, Any],
 ) -> tuple[Proof, dict[str, Any] | None]:
     if not session.client.health().ready:
         return ("pending", {"health": "not ready"}), None
@@ -259,7 +283,11 @@ def _read_back(
     if restarts and not seen and elapsed < state.item.timing.settle_seconds:
         return ("pending", {"restartSeen": False}), None
     try:
-        read_back = PortalConfig.read(session, portal_version(state)).view()
+        read_back = PortalConfig.read(session, portal_version(state), expected).view()
     except _NOT_READY:
         return ("pending", {"tokenService": "not ready"}), None
+    except PortalAuthFailed as exc:
+        if not (target.is_machine and exc.code in _REJECTED):
+            raise
+        return ("pending", {"freshTokenWorks": False}), None
     return ("verified", {"health": "ok", "freshTokenWorks": True}), read_back

@@ -11,9 +11,11 @@ which fails (and says: delete the workaround) once a moto upgrade fixes it.
 * :mod:`.stepfunctions` -- starting executions, the interpreter's calls and error names;
 * :mod:`.stepfunctions_quotas` -- the payload and history quotas;
 * :mod:`.distributed_map` -- child executions, map runs, failure thresholds;
+* :mod:`.status_events` -- execution status changes delivered to EventBridge rules;
 * :mod:`.secretsmanager` -- version stages and values;
 * :mod:`.policies` -- bucket and event bus policies evaluated;
 * :mod:`.events` -- a rule's Lambda target invoked;
+* :mod:`.ssm` -- who wrote each parameter version;
 * :mod:`.iam` -- function calls evaluated against their roles; roles' policies;
 * :mod:`.cloudformation` -- stack failure and rollback, parameters, rules;
 * :mod:`.cloudformation_updates` -- UpdateStack as CloudFormation makes it (order, what
@@ -42,6 +44,8 @@ from portal_local.aws.moto_workarounds import (
     policies,
     resource_types,
     secretsmanager,
+    ssm,
+    status_events,
     stepfunctions,
     stepfunctions_quotas,
 )
@@ -71,9 +75,11 @@ MODULES = (
     stepfunctions,
     stepfunctions_quotas,
     distributed_map,
+    status_events,
     secretsmanager,
     policies,
     events,
+    ssm,
     iam,
     cloudformation,
     cloudformation_updates,

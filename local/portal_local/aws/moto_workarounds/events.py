@@ -1,31 +1,48 @@
-"""EventBridge: an event a rule sends to a Lambda function."""
+"""EventBridge: an event a rule sends to a Lambda function.
+
+:func:`invoke_lambda_target` is the one place that models it (for ``PutEvents`` here, for
+Step Functions' status changes in :mod:`.status_events`): EventBridge invokes a Lambda
+target asynchronously, and only when the function's resource policy lets
+``events.amazonaws.com`` invoke it for that rule (docs/AWS_FACTS.md 6).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import threading
-from typing import Any
+from typing import Any, Final
 
 from moto.events import models as events_models
 from moto.events.utils import EventTemplateParser
 
+from portal_local.aws.access import evaluate, statements_of
 from portal_local.aws.moto_workarounds.base import Endpoint, Patches, Workaround
 
-EVENTS_PRINCIPAL = "events.amazonaws.com"
+EVENTS_PRINCIPAL: Final = "events.amazonaws.com"
 
 
-def _allows(policy_text: str, rule_arn: str) -> bool:
-    """Whether a function's resource policy lets EventBridge invoke it for ``rule_arn``."""
-    for statement in json.loads(policy_text or "{}").get("Statement", []):
-        principal = statement.get("Principal") or {}
-        service = principal.get("Service") if isinstance(principal, dict) else principal
-        if statement.get("Effect") != "Allow" or EVENTS_PRINCIPAL not in str(service):
-            continue
-        source = (statement.get("Condition") or {}).get("ArnLike", {}).get("AWS:SourceArn")
-        if source in (None, rule_arn):
-            return True
-    return False
+def invoke_lambda_target(endpoint: Endpoint, rule_arn: str, target: str, payload: str) -> bool:
+    """EventBridge's delivery of ``payload`` to the Lambda ``target`` of ``rule_arn``: an
+    asynchronous invocation, made only when the function's resource policy allows it.
+    Whether it was made."""
+    lam = endpoint.client("lambda")
+    try:
+        policy = lam.get_policy(FunctionName=target)["Policy"]
+    except lam.exceptions.ResourceNotFoundException:
+        return False  # no resource policy: EventBridge may not invoke the function
+    context = {
+        "aws:PrincipalArn": EVENTS_PRINCIPAL,
+        "aws:SourceArn": rule_arn,
+        "AWS:SourceArn": rule_arn,
+    }
+    # moto writes a permission added on an alias with the function's unqualified ARN
+    # as its Resource (AWS: the alias's ARN), and shares it between qualifiers.
+    function = ":".join(target.split(":")[:7])
+    if evaluate(statements_of(policy), "lambda:InvokeFunction", function, context) != "Allow":
+        return False
+    lam.invoke(FunctionName=target, InvocationType="Event", Payload=payload.encode())
+    return True
 
 
 def put_events_to_a_lambda_target_is_a_500(patches: Patches, endpoint: Endpoint) -> None:
@@ -53,8 +70,11 @@ def put_events_to_a_lambda_target_is_a_500(patches: Patches, endpoint: Endpoint)
                     if transformer and transform_input
                     else _as_delivered(event)
                 )
+                body = payload if isinstance(payload, str) else json.dumps(payload, default=str)
                 threading.Thread(
-                    target=_deliver, args=(endpoint, rule.arn, target["Arn"], payload), daemon=True
+                    target=invoke_lambda_target,
+                    args=(endpoint, rule.arn, target["Arn"], body),
+                    daemon=True,
                 ).start()
         if others:
             saved = rule.targets
@@ -75,17 +95,6 @@ def _as_delivered(event: Any) -> dict[str, Any]:
         when = dt.datetime.fromtimestamp(delivered["time"], tz=dt.UTC)
         delivered["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     return delivered
-
-
-def _deliver(endpoint: Endpoint, rule_arn: str, function_arn: str, payload: Any) -> None:
-    lam = endpoint.client("lambda")
-    try:
-        policy = lam.get_policy(FunctionName=function_arn)["Policy"]
-    except Exception:  # noqa: BLE001 - no policy: EventBridge may not invoke it
-        return
-    if _allows(policy, rule_arn):
-        body = payload if isinstance(payload, str) else json.dumps(payload, default=str)
-        lam.invoke(FunctionName=function_arn, InvocationType="Event", Payload=body.encode())
 
 
 WORKAROUNDS: tuple[Workaround, ...] = (put_events_to_a_lambda_target_is_a_500,)

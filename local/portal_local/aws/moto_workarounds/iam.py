@@ -38,7 +38,7 @@ def function_role_policies_not_enforced(patches: Patches, endpoint: Endpoint) ->
             statements = _role_statements(endpoint.account_id, principal)
         except Exception:  # noqa: BLE001 - no such role: nothing allows the call
             statements = []
-        request = request_context(principal, context.secure_transport)
+        request = request_context(principal, context.secure_transport, **context.condition_keys)
         for action, resource in needed:
             identity = evaluate(statements, action, resource, request)
             resource_policy = _secret_policy(endpoint, action, resource)

@@ -11,7 +11,7 @@ from ...sensitive import Secret
 from ..models import PortalItem
 from ..services import Services, work_prefix
 
-KeyMode = Literal["supplied", "generated"]
+KeyMode = Literal["supplied", "generated", "server"]
 PRE_CHANGE_KEY: Final = "pre-change-key"
 
 
@@ -52,6 +52,11 @@ class KeyRegime(Protocol):
     @property
     def mode(self) -> KeyMode:
         """The name preflight reports (``keyMode`` in the summary)."""
+        ...
+
+    def check(self, session: AdminSession) -> None:
+        """At Preflight, before anything is stored or sent: raise the named error when
+        the target cannot take this regime's key (a site's token manager not BUILTIN)."""
         ...
 
     def prepare(self, rotation: Rotation, portal_key: Secret) -> PreparedUpdate:

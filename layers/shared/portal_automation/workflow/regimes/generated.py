@@ -19,6 +19,9 @@ from .base import PRE_CHANGE_KEY, PreparedUpdate, Rotation
 class GeneratedKey:
     mode: Final[Literal["generated"]] = "generated"
 
+    def check(self, session: AdminSession) -> None:
+        pass  # a portal that generates its key takes any update
+
     def prepare(self, rotation: Rotation, portal_key: Secret) -> PreparedUpdate:
         before = rotation.pre_change_key()
         if before is None:

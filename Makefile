@@ -14,8 +14,12 @@ PYTHON ?= $(or $(PYTHON312),python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+AWSCLI_VENV  := $(VENV)/tools/awscli
+AWSCLI_STAMP := $(AWSCLI_VENV)/.installed
+SAM_VENV     := $(VENV)/tools/sam
+SAM_STAMP    := $(SAM_VENV)/.installed
 
-.PHONY: help venv python312 demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema validate-layer layer-lock sam-validate sam-build security security-template security-python bench clean
+.PHONY: help venv python312 demo test test-fast check lint format typecheck validate validate-template validate-asl validate-schema validate-layer validate-translator layer-lock sam-validate sam-build deploy security security-template security-python bench clean
 
 help:
 	@echo "make demo      run the local demo (portal emulator + local AWS endpoint)"
@@ -27,6 +31,7 @@ help:
 	@echo "make layer-lock    regenerate layers/shared/requirements.txt from requirements.in"
 	@echo "make sam-validate  sam validate --lint on template.yaml (offline)"
 	@echo "make sam-build     sam build for Lambda (needs Python 3.12 and the package index)"
+	@echo "make deploy STACK=... PARAMETERS=params.json   sam build + sam deploy (README)"
 
 # The product (portal_automation, its operator CLI) with the test tools, and the local
 # stand-ins (local/: portal-local), both editable.
@@ -56,7 +61,7 @@ demo: $(STAMP)
 # deployment (moto's state is per process). The least-privilege check merges every
 # worker's calls at the end (tests/conftest.py).
 TEST_WORKERS ?= 3
-test: $(STAMP)
+test: $(STAMP) $(AWSCLI_STAMP) $(SAM_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The steps, triggers and handlers on the fakes in tests/fakes, plus the pure unit
@@ -107,14 +112,32 @@ layer-lock: $(STAMP)
 validate-layer: $(STAMP)
 	$(BIN)/python -m portal_local.tools.layer_lock --check
 
-validate: validate-template validate-asl validate-schema validate-layer sam-validate
+# The local endpoint translates with the aws-sam-translator of constraints.txt (1.106:
+# 1.115 needs pydantic 2.13, the product runs 2.14), the SAM CLI with its own
+# (constraints-sam.txt, 1.115). For this template both must give the same translation,
+# version logical ids included, or the local endpoint would not redeploy as sam does.
+validate-translator: $(STAMP) $(SAM_STAMP) $(TRANSLATED)/as-written.json
+	PYTHONPATH=local:layers/shared $(SAM_VENV)/bin/python -m portal_local.tools.translated \
+		--out $(TRANSLATED)/sam-cli.json
+	$(BIN)/python -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:]); \
+		sys.exit(a != b and "the SAM CLI translates template.yaml differently")' \
+		$(TRANSLATED)/as-written.json $(TRANSLATED)/sam-cli.json
+
+validate: validate-template validate-asl validate-schema validate-layer sam-validate validate-translator
+
+# --- the AWS CLI --------------------------------------------------------------------
+# The README's aws commands run in a test (tests/service/test_readme_commands.py), so
+# the CLI is pinned (constraints-awscli.txt) in a venv of its own: it vendors a botocore
+# of its own version.
+$(AWSCLI_STAMP): constraints-awscli.txt
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-awscli.txt awscli
+	touch $@
 
 # --- the SAM CLI --------------------------------------------------------------------
 # aws-sam-cli pins boto3 and aws-sam-translator (and through it pydantic) to other
 # versions than constraints.txt, so it lives in its own venv, pinned by constraints-sam.txt.
 # No AWS account is needed: a region for the CLI, dummy credentials it never sends.
-SAM_VENV  := $(VENV)/tools/sam
-SAM_STAMP := $(SAM_VENV)/.installed
 SAM_ENV   := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 
@@ -132,6 +155,20 @@ sam-validate: $(SAM_STAMP)
 sam-build: $(SAM_STAMP)
 	@test -n "$(PYTHON312)" || { echo "sam build needs Python 3.12 (PATH or pyenv)" >&2; exit 1; }
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM_ENV) $(SAM_VENV)/bin/sam build --template template.yaml
+
+# make deploy STACK=<name> PARAMETERS=<JSON file of parameter values> [REGION=] [PROFILE=]:
+# sam build, then sam deploy with DeploymentDigest, a digest of the build and the
+# parameters, so that every deploy that changes the layer, the code or a setting
+# publishes new versions (portal_local/tools/deploy.py). DRY_RUN=1 prints the sam
+# command. LOCAL=<outputs file of portal-local up> deploys the same way to that local
+# endpoint instead (no sam build: sam deploy cannot reach it).
+deploy: $(STAMP) $(if $(LOCAL),,$(SAM_STAMP))
+	@test -n "$(STACK)" || { echo "make deploy needs STACK=<stack name>" >&2; exit 2; }
+	$(if $(LOCAL),,$(MAKE) --no-print-directory sam-build)
+	$(BIN)/python -m portal_local.tools.deploy --stack-name '$(STACK)' \
+		$(if $(PARAMETERS),--parameters '$(PARAMETERS)') $(if $(LOCAL),--outputs '$(LOCAL)') \
+		$(if $(TEMPLATE),--template '$(TEMPLATE)') $(if $(REGION),--region '$(REGION)') \
+		$(if $(PROFILE),--profile '$(PROFILE)') $(if $(DRY_RUN),--dry-run) --sam $(SAM_VENV)/bin/sam
 
 # --- static security analysis -------------------------------------------------------
 # checkov pins boto3==1.35.49, packaging<24 and networkx<2.7, which conflict with the

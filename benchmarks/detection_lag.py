@@ -4,7 +4,9 @@ Runs N rotations, one per emulated portal, whose restarts differ by fractions of
 health poll interval so that they end at every phase of the poll, with the execution
 defaults for polling (healthPollSeconds 1, pollWindowSeconds 60, pollIntervalSeconds 5),
 and measures, per rotation, the time from the moment the emulator's restart ended to
-the moment the state machine entered the Verify state that proved the new key.
+the moment the state machine entered the Verify state that proved the new key. While the
+portal does not answer, PollHealth polls every ``downPollSeconds`` (0.2 s by default;
+``--down-poll-seconds 1`` polls as before issue 19).
 Esri's DSC polls every 5 s and Chef every 10 s: their expected lag is half that or more.
 
 The HA case does the same with portals of two machines behind a load balancer, whose
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from portal_automation.workflow.models import Timing
+
 from benchmarks.common import bench_stack, history, percentiles, save, state_entries
 
 
@@ -26,6 +30,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--restart-seconds", type=float, default=4.0)
     parser.add_argument("--lag-seconds", type=float, default=1.0)
     parser.add_argument("--health-poll-seconds", type=float, default=1.0)
+    parser.add_argument(
+        "--down-poll-seconds",
+        type=float,
+        default=None,
+        help="default: the execution default (0.2); 1 polls as before issue 19",
+    )
     parser.add_argument("--standby-delay", type=float, default=3.0)
     args = parser.parse_args(argv)
     figures: dict[str, object] = {
@@ -33,6 +43,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "restart_seconds": args.restart_seconds,
         "lag_seconds": args.lag_seconds,
         "health_poll_seconds": args.health_poll_seconds,
+        "down_poll_seconds": args.down_poll_seconds or Timing().down_poll_seconds,
         "standby_delay_seconds": args.standby_delay,
     }
     for case, machines in (("single", 1), ("ha", 2)):
@@ -60,7 +71,15 @@ def _lags(args: argparse.Namespace, machines: int) -> list[float]:
             payload = {
                 "action": "rotate-shared-key",
                 "portals": [{"secretArn": arn}],
-                "timing": {"recheckSeconds": 0, "healthPollSeconds": args.health_poll_seconds},
+                "timing": {
+                    "recheckSeconds": 0,
+                    "healthPollSeconds": args.health_poll_seconds,
+                    **(
+                        {"downPollSeconds": args.down_poll_seconds}
+                        if args.down_poll_seconds
+                        else {}
+                    ),
+                },
             }
             result = bench.aws.run(payload, f"lag-{machines}-{run}", timeout_seconds=600)
             if result.status != "SUCCEEDED":

@@ -33,5 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric("Runs", MetricUnit.Count, 1)
     metrics.add_metric("PortalsSucceeded", MetricUnit.Count, report["total"] - report["failed"])
     metrics.add_metric("PortalsFailed", MetricUnit.Count, report["failed"])
+    if "runSeconds" in report:
+        metrics.add_metric("RunSeconds", MetricUnit.Seconds, report["runSeconds"])
     logger.info("run finished", extra={"outcome": report["outcome"], "counts": report["counts"]})
     return report

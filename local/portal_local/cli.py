@@ -238,11 +238,21 @@ COMMANDS: list[Command] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return cli.build_parser("portal-local", COMMANDS, "The local stand-ins: emulator, AWS, demo.")
+    return cli.build_parser(
+        "portal-local", COMMANDS, "The local stand-ins: emulator, AWS, demo.", aws_options=False
+    )
+
+
+# Commands that parse their own arguments: everything after the name is theirs (an
+# argparse REMAINDER after a subcommand refuses options such as --port).
+OWN_PARSERS = {c.name: c.run for c in COMMANDS if c.add_arguments is _passthrough}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.run(build_parser(), argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in OWN_PARSERS:
+        return OWN_PARSERS[args[0]](argparse.Namespace(args=args[1:]))
+    return cli.run(build_parser(), args)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,17 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal_automation.aws.secrets_store import CURRENT, PENDING, PREVIOUS, SecretVersion
+from portal_automation.aws.secrets_store import (
+    CURRENT,
+    LIST_PAGE_SIZE,
+    PENDING,
+    PREVIOUS,
+    SecretVersion,
+)
 from portal_automation.domain.credentials import PortalCredentials
 from portal_automation.errors import (
     InvalidCredentialsSecret,
@@ -51,6 +57,9 @@ class FakeSecrets:
         self.denied: set[str] = set()  # ARNs every call on which is AccessDenied
         self.outages = 0  # the next N calls answer ThrottlingException
         self.calls: list[tuple[str, str]] = []  # (operation, ARN)
+        # ListSecrets "might not reflect changes from the last five minutes" (AWS): the
+        # secrets created since ``unlisted_from`` is set are not listed yet.
+        self.unlisted_from: int | None = None
 
     # --- setting up ------------------------------------------------------------------
 
@@ -174,20 +183,39 @@ class FakeSecrets:
         return None
 
     def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
-        self.calls.append(("list", name_prefix))
-        return [
-            {
-                "ARN": secret.arn,
-                "Name": secret.name,
-                "Tags": dict(secret.tags),
-                "RotationEnabled": secret.rotation_enabled,
-                "LastRotatedDate": secret.last_rotated,
-                "NextRotationDate": secret.next_rotation,
-            }
-            for secret in self._secrets.values()
-            if secret.name.startswith(name_prefix)
-            and all(secret.tags.get(k) == v for k, v in tags.items())
-        ]
+        return [entry for page in self.select_pages(name_prefix, tags) for entry in page]
+
+    def select_pages(
+        self, name_prefix: str, tags: Mapping[str, str]
+    ) -> Iterator[list[dict[str, Any]]]:
+        listed = list(self._secrets.values())[: self.unlisted_from]
+        for start in range(0, max(1, len(listed)), LIST_PAGE_SIZE):
+            self.calls.append(("list", name_prefix))
+            if self.outages > 0:
+                self.outages -= 1
+                raise SecretStoreUnavailable(
+                    f"secret {name_prefix}* (list): Secrets Manager answered ThrottlingException"
+                )
+            yield [
+                {
+                    "ARN": secret.arn,
+                    "Name": secret.name,
+                    "Tags": dict(secret.tags),
+                    "RotationEnabled": secret.rotation_enabled,
+                    "LastRotatedDate": secret.last_rotated,
+                    "NextRotationDate": secret.next_rotation,
+                }
+                for secret in listed[start : start + LIST_PAGE_SIZE]
+                if secret.name.startswith(name_prefix)
+                and all(secret.tags.get(k) == v for k, v in tags.items())
+            ]
+
+    def not_listed_yet(self) -> None:
+        """Secrets created from now on are not listed (until ``listed_now``)."""
+        self.unlisted_from = len(self._secrets)
+
+    def listed_now(self) -> None:
+        self.unlisted_from = None
 
     # --- plumbing ----------------------------------------------------------------------
 

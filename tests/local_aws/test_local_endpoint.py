@@ -18,7 +18,7 @@ from portal_local.aws.deploy import DeployError, Stack, deploy_stack
 from portal_local.aws.lambda_code import code_zip
 from portal_local.aws.moto_endpoint import LocalAwsEndpoint
 
-from tests.local_aws._support import FIXTURES, TEMPLATE, invoke, wait_for_execution
+from tests.local_aws._support import TEMPLATE, invoke, wait_for_execution
 
 pytestmark = pytest.mark.workflow
 
@@ -201,7 +201,7 @@ def test_functions_see_only_their_own_environment_and_their_layers(
         assert body["host_marker"] is None  # nothing leaks from this process
         assert body["endpoint"] == endpoint.url
         assert body["layer_value"] == "from-the-shared-layer"
-        assert body["layer_file"].startswith(str(FIXTURES / "layer"))
+        assert body["layer_file"].startswith(str(endpoint.packages_dir))  # deployed copy
         assert body["project_package_visible"] is False  # only code + layers are importable
     assert alpha["pid"] != beta["pid"]
 

@@ -130,16 +130,16 @@ def test_local_up_reports_a_bad_template(tmp_path: Path) -> None:
 
 
 def test_local_up_fails_fast_when_the_port_is_taken(tmp_path: Path) -> None:
+    """Through ``portal-local up``, the command the README gives (its options are up's)."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
 
-        result = subprocess.run(  # noqa: S603 - our own module
+        result = subprocess.run(  # noqa: S603 - our own command
             [
-                sys.executable,
-                "-m",
-                "portal_local.aws.up",
+                str(Path(sys.executable).parent / "portal-local"),
+                "up",
                 "--port",
                 str(port),
                 "--template",

@@ -397,6 +397,18 @@ def test_summarize_counts_and_names_the_failed(
     assert len(report["subject"]) <= 99
 
 
+def test_the_summary_says_how_long_the_run_took(world: FakeWorld) -> None:
+    """The dashboard's "last run's duration" (RunSeconds) comes from here."""
+    world.work.put_json("manifests/r.json", [{"secretArn": "arn-0"}])
+    world.ledger.put_run(
+        "r", {"runId": "r", "action": "x", "manifest": "manifests/r.json", "startedAt": 1000.0}
+    )
+
+    report = summarize("r", world.ledger, world.work, now=1754.25)
+
+    assert report["runSeconds"] == 754.2
+
+
 def test_a_portal_without_a_recorded_result_is_reported_failed(world: FakeWorld) -> None:
     report = summarized(world, ["verified"], unrecorded=1)
 

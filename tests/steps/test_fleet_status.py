@@ -4,13 +4,15 @@ daily function's metrics."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from portal_automation import fleet_status as fleet_status_module
-from portal_automation.fleet_status import DAY, fleet_status, key_ages
+from portal_automation.fleet_status import DAY, KEY_AGE_LOG_MESSAGE, fleet_status, key_ages
+from portal_automation.observability import logger
 
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.secrets import FakeSecrets
@@ -109,13 +111,13 @@ def test_a_tag_narrows_the_fleet(fleet: tuple[FakeSecrets, FakeLedger, dict[str,
     assert len(names) == 5
 
 
-def test_the_daily_function_emits_the_key_age_metrics(
+@pytest.fixture
+def daily(
     load_handler: Any,
-    lambda_context: FakeLambdaContext,
     fleet: tuple[FakeSecrets, FakeLedger, dict[str, str]],
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> Any:
+    """The daily fleet status handler on the fleet's fakes."""
     secrets, ledger, _arns = fleet
     # The handler reads the clock: pinned, the ages are the fixture's whenever this runs
     # (NOW is read when the module is imported, which can be minutes earlier).
@@ -124,8 +126,13 @@ def test_the_daily_function_emits_the_key_age_metrics(
         "fleet_status", secret_arn_prefix=PREFIX, runs_table="runs", max_key_age_days="20"
     )
     app.SECRETS, app.LEDGER = secrets, ledger
+    return app
 
-    answer = app.lambda_handler({}, lambda_context)
+
+def test_the_daily_function_emits_the_key_age_metrics(
+    daily: Any, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = daily.lambda_handler({}, lambda_context)
 
     assert answer["keysOverMaxAge"] == 3  # failed (100 days), legacy (30), unknown
     emf = [
@@ -144,3 +151,25 @@ def test_the_daily_function_emits_the_key_age_metrics(
     }
     assert (blob["KeysOverMaxAge"], blob["PortalsManaged"]) == ([3.0], [5.0])
     assert blob["OldestKeyAgeDays"] == [100.0]
+
+
+def test_each_portal_key_age_is_a_log_line_for_the_dashboard(
+    daily: Any,
+    lambda_context: FakeLambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The logger's handler keeps the stream it was created with: point it at this test's.
+    monkeypatch.setattr(logger.registered_handler, "stream", sys.stdout)
+
+    daily.lambda_handler({}, lambda_context)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    ages = {
+        line["portal"]: line.get("keyAgeDays")
+        for line in lines
+        if line.get("message") == KEY_AGE_LOG_MESSAGE
+    }
+    assert len(ages) == 5
+    assert sorted(a for a in ages.values() if a is not None)[-1] == 100.0
+    assert list(ages.values()).count(None) == 1  # unknown: no figure, an empty cell

@@ -18,9 +18,12 @@ def poll(world: FakeWorld, clock: FakeClock, st: PortalState, **kw: Any) -> Poll
     return poll_health(st, world.services, sleep=clock.sleep, clock=clock, **kw)
 
 
-def changed(arn: str, ago: float = 0.0, **parts: Any) -> PortalState:
+def changed(
+    arn: str, ago: float = 0.0, timing: dict[str, float] | None = None, **parts: Any
+) -> PortalState:
+    windows = {"pollWindowSeconds": 2, "healthPollSeconds": 0.5, "downPollSeconds": 0.5}
     return state(
-        item(arn, pollWindowSeconds=2, healthPollSeconds=0.5),
+        item(arn, **{**windows, **(timing or {})}),
         preflight=preflight_part(),
         change=change_part(ago=ago),
         **parts,
@@ -54,11 +57,8 @@ def test_a_window_that_ends_down_asks_for_a_free_wait(world: FakeWorld, clock: F
 def test_the_window_never_outlasts_the_function(world: FakeWorld, clock: FakeClock) -> None:
     portal, arn = world.portal()
     portal.go_down()
-    st = state(
-        item(arn, pollWindowSeconds=600, healthPollSeconds=1),
-        preflight=preflight_part(),
-        change=change_part(),
-    )
+    timing = {"pollWindowSeconds": 600, "healthPollSeconds": 1, "downPollSeconds": 1}
+    st = changed(arn, timing=timing)
 
     result = poll(world, clock, st, remaining_seconds=lambda: 15.0)
 
@@ -90,6 +90,9 @@ def test_healthy_at_once_is_ready_but_not_seen_down(world: FakeWorld, clock: Fak
     result = poll(world, clock, changed(arn))
 
     assert (result.ready, result.went_down, result.polls) == (True, False, 1)
+
+
+OLD_PROCESS = {"outcome": "restart-pending", "checks": {"oldTokenRejected": False}}
 
 
 def test_after_verify_saw_the_old_process_it_watches_for_the_restart(
@@ -144,3 +147,33 @@ def test_polls_add_up_over_windows(world: FakeWorld, clock: FakeClock) -> None:
     earlier = {"ready": False, "polls": 7, "elapsedSeconds": 5.0, "wentDown": True}
 
     assert poll(world, clock, changed(arn, poll=earlier)).polls == 8
+
+
+def test_while_the_portal_does_not_answer_it_is_polled_more_often(
+    world: FakeWorld, clock: FakeClock
+) -> None:
+    """Issue 19 item 8: its return is what the run waits for, so the gap between polls
+    while it is down bounds the lag to Verify; while it answers (the old process before
+    its restart), the checks keep to healthPollSeconds."""
+    portal, arn = world.portal()
+    slept: list[float] = []
+    clock.on_sleep[2] = portal.go_down
+    clock.on_sleep[6] = portal.come_up
+    st = changed(arn, timing={"downPollSeconds": 0.1}, verify=OLD_PROCESS)
+
+    result = poll_health(
+        st, world.services, sleep=lambda s: (slept.append(s), clock.sleep(s)), clock=clock
+    )
+
+    assert result.ready
+    assert slept == [0.5, 0.5, 0.1, 0.1, 0.1, 0.1]
+
+
+def test_a_down_poll_never_waits_longer_than_a_health_poll(
+    world: FakeWorld, clock: FakeClock
+) -> None:
+    portal, arn = world.portal()
+    portal.go_down()
+    st = changed(arn, timing={"healthPollSeconds": 0.25, "downPollSeconds": 0.5})
+
+    assert poll(world, clock, st).polls == 8

@@ -183,6 +183,26 @@ def test_selection_by_name_prefix_and_every_tag(side: str, request: pytest.Fixtu
     )
 
 
+@pytest.mark.parametrize("side", ["fake", "real"])
+def test_a_selection_comes_a_page_of_a_hundred_at_a_time(
+    side: str, request: pytest.FixtureRequest
+) -> None:
+    if side == "fake":
+        store: Any = FakeSecrets()
+        for i in range(250):
+            store.create(f"portal-admin/p{i:03d}", VALUE)
+    else:
+        request.getfixturevalue("aws")
+        client = boto3.client("secretsmanager", region_name=REGION)
+        for i in range(250):
+            client.create_secret(Name=f"portal-admin/p{i:03d}", SecretString=json.dumps(VALUE))
+        store = SecretsStore(client)
+
+    pages = list(store.select_pages("portal-admin/", {}))
+
+    assert [len(page) for page in pages] == [100, 100, 50]
+
+
 # --- the ledger ------------------------------------------------------------------------
 
 

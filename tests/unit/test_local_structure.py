@@ -106,8 +106,21 @@ def test_no_import_cycle_among_local_modules() -> None:
     assert _cycles(_graph()) == []
 
 
-def test_the_graph_sees_imports_inside_functions_and_type_checking_blocks() -> None:
+def test_the_graph_sees_imports_inside_functions_and_type_checking_blocks(
+    tmp_path: Path,
+) -> None:
     graph = _graph()
     assert "portal_local.aws.up" in graph["portal_local.cli"]  # imported inside main()
-    assert "portal_local.aws.moto_endpoint" in graph["portal_local.aws.deploy"]  # TYPE_CHECKING
+    # No module of local/ imports under TYPE_CHECKING now: one written for the test.
+    module = tmp_path / "typed.py"
+    module.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from portal_local.aws.moto_endpoint import LocalAwsEndpoint\n",
+        encoding="utf-8",
+    )
+    known = {"portal_local.aws.moto_endpoint": module, "portal_local.aws.typed": module}
+    assert set(_imported("portal_local.aws.typed", module, known)) == {
+        "portal_local.aws.moto_endpoint"
+    }
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -10,6 +10,7 @@ import json
 import pytest
 import requests
 from portal_automation.cli.follow import print_summary
+from portal_automation.cli.output import write_text
 from portal_automation.cli.status import render_table
 from portal_automation.errors import PortalRequestRejected
 from portal_automation.fleet_status import PortalStatus
@@ -115,3 +116,15 @@ def test_the_status_table_shows_every_cell_printable() -> None:
 
     assert steering(table.replace("\n", "")) == []
     assert len(table.splitlines()) == 2
+
+
+def test_the_text_output_shows_every_cell_printable_one_record_a_line() -> None:
+    """``--output text``: tab-separated records, so a tab or newline of a portal's text
+    would split one."""
+    out = io.StringIO()
+
+    write_text([("portal-admin/a", FORGED, None), (f"b\tc{FORGED}", "d", 1)], out)
+
+    lines = out.getvalue().splitlines()
+    assert [steering(line.replace("\t", "")) for line in lines] == [[], []]
+    assert [len(line.split("\t")) for line in lines] == [3, 3]

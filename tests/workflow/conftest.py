@@ -463,12 +463,18 @@ def outputs(workflow: Workflow, tmp_path: Path) -> Path:
     return path
 
 
+def rotation_input(where: Path, arn: str, **portal: str) -> Path:
+    """An execution input file rotating ``arn`` (``portal``: its other fields, a label)."""
+    request = where / "input.json"
+    payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn, **portal}]}
+    request.write_text(json.dumps({**payload, "timing": TIMING}))
+    return request
+
+
 def start_with_cli(outputs: Path, tmp_path: Path, arn: str, label: str) -> int:
     """``portal-automation start`` of a rotation of ``arn`` (labelled), as an operator
     types it; its exit code."""
-    request = tmp_path / "input.json"
-    payload = {"action": "rotate-shared-key", "portals": [{"secretArn": arn, "label": label}]}
-    request.write_text(json.dumps({**payload, "timing": TIMING}))
+    request = rotation_input(tmp_path, arn, label=label)
     return cli_main(
         ["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"]
     )

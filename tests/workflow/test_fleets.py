@@ -5,13 +5,13 @@ status function, and the dashboard's metrics as the functions emit them."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-from portal_local.aws.deploy import load_template
 from portal_local.deployment import PortalLogin
 from portal_local.emulator import Fault
+from portal_local.tools.dashboard import Metric, render, shown
 
 from .conftest import (
     CANARY_PASSWORD,
@@ -151,45 +151,58 @@ def test_a_selection_outside_the_deployment_is_refused(workflow: Workflow) -> No
     assert (result.status, result.error) == ("FAILED", "InvalidExecutionInput")
 
 
-def dashboard_metrics() -> set[tuple[str, frozenset[str]]]:
-    """(metric name, dimension names) of every metric the template's dashboard shows."""
-    board = load_template(ROOT / "template.yaml")["Resources"]["FleetDashboard"]
-    body, names = board["Properties"]["DashboardBody"]["Fn::Sub"]
-    shown: set[tuple[str, frozenset[str]]] = set()
-    for dims, metric in re.findall(
-        r"SEARCH\('\{\$\{Namespace\},([^}]*)\} MetricName=\\\\?\"(\w+)", body
-    ):
-        shown.add((metric, frozenset(d.strip() for d in dims.split(","))))
-    text = body.replace("${Namespace}", names["Namespace"]).replace("${AWS::Region}", "r")
-    for widget in json.loads(text)["widgets"]:
-        for line in widget["properties"]["metrics"]:
-            if isinstance(line[0], str):  # [namespace, name, dim, value, ..., {options}]
-                pairs = [x for x in line[2:] if isinstance(x, str)]
-                shown.add((line[1], frozenset(pairs[0::2])))
-    return shown
+def deployed_dashboard(workflow: Workflow) -> dict[str, Any]:
+    """The stack's dashboard as CloudFormation wrote it: rendered from the translated
+    template the local endpoint deployed, with the names its resources got."""
+    stack = workflow.aws.stack
+    assert stack is not None
+
+    def resolve(logical: str, attribute: str | None) -> str:
+        physical = stack.physical_ids[logical]
+        if attribute is None:
+            return physical
+        if attribute == "QueueName":  # a queue's physical id is its URL
+            return physical.rsplit("/", 1)[-1]
+        assert attribute == "Arn", (logical, attribute)
+        kind = stack.resource_types[logical]
+        assert kind == "AWS::CloudWatch::Alarm", (logical, kind)
+        return f"arn:aws:cloudwatch:{stack.region}:{stack.account_id}:alarm:{physical}"
+
+    return render(stack.template, "FleetDashboard", resolve, stack.region, stack.name)
 
 
-def emitted_metrics(workflow: Workflow) -> set[tuple[str, frozenset[str]]]:
-    """(metric name, dimension names) of every metric in the functions' EMF log lines."""
-    emitted: set[tuple[str, frozenset[str]]] = set()
+def emitted_metrics(workflow: Workflow) -> set[Metric]:
+    """Every metric (namespace, name, dimension names) in the functions' EMF log lines."""
+    emitted: set[Metric] = set()
     for log in workflow.aws.endpoint.function_logs().values():
         for line in log.splitlines():
             if '"_aws"' not in line:
                 continue
             blob = json.loads(line[line.index("{") :])
             for directive in blob["_aws"]["CloudWatchMetrics"]:
-                assert directive["Namespace"] == "PortalSecurityAutomation"
                 for dims in directive["Dimensions"]:
                     for metric in directive["Metrics"]:
-                        emitted.add((metric["Name"], frozenset(dims)))
+                        emitted.add(Metric(directive["Namespace"], metric["Name"], frozenset(dims)))
     return emitted
+
+
+def logged_fields(workflow: Workflow, function_output: str, message: str) -> set[str]:
+    """The fields of the JSON log lines with ``message`` that one function wrote."""
+    name = workflow.aws.outputs[function_output].split(":function:")[1].split(":")[0]
+    fields: set[str] = set()
+    for line in workflow.aws.endpoint.function_logs()[name].splitlines():
+        if line.startswith("{") and (entry := json.loads(line)).get("message") == message:
+            fields.update(entry)
+    return fields
 
 
 def test_the_fleet_status_function_and_the_dashboard_show_what_the_functions_emit(
     workflow: Workflow,
 ) -> None:
     """Every metric the dashboard shows (name and dimensions) is one the functions emit
-    in a local run: a rotation with a failure, and the daily fleet status."""
+    in a local run (a rotation with a failure, and the fleet status), every log field its
+    key-age widget reads is one the fleet status function logs, and its alarms and queue
+    are the stack's (issue 19 item 7)."""
     workflow.emulator.faults.add(
         Fault(action="error", code=500, context="dash2", path="portaladmin/security/tokens/update")
     )
@@ -202,11 +215,24 @@ def test_the_fleet_status_function_and_the_dashboard_show_what_the_functions_emi
     assert "errorType" not in status, status
     assert status["portals"] >= 2
     assert failed in status["overMaxAge"] or status["keysOverMaxAge"] > 100
-    shown, emitted = dashboard_metrics(), emitted_metrics(workflow)
-    assert {name for name, _ in shown} == {
+    what, emitted = shown(deployed_dashboard(workflow)), emitted_metrics(workflow)
+    ours = {m for m in what.metrics if m.namespace == "PortalSecurityAutomation"}
+    assert {m.name for m in ours} == {
         "Runs",
         "PortalFailures",
-        "RestartSeconds",
+        "RunSeconds",
+        "KeysOverMaxAge",
         "OldestKeyAgeDays",
+        "RestartSeconds",
     }
-    assert shown <= emitted, shown - emitted
+    assert ours <= emitted, ours - emitted
+    stack = workflow.aws.stack
+    assert stack is not None
+    alarms = workflow.aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert sorted(what.alarms) == sorted(a["AlarmArn"] for a in alarms)
+    queue = workflow.aws.outputs["TriggerDeadLetterQueueUrl"].rsplit("/", 1)[-1]
+    (dead_letters,) = [m for m in what.metrics if m.namespace == "AWS/SQS"]
+    assert what.dimension_values[dead_letters] == {"QueueName": queue}
+    assert what.log_groups == {stack.physical_ids["FleetStatusLogs"]}
+    logged = logged_fields(workflow, "FleetStatusFunctionArn", "portal key age")
+    assert what.log_fields <= logged, what.log_fields - logged

@@ -1,6 +1,6 @@
 """The operator's CLI against the local deployment, as against AWS: ``start`` through the
 state machine's alias, and ``status`` over succeeded, failed and drifted portals (issue
-11 section 4)."""
+11 section 4); JSON output, and what the account does not hold (issue 19 item 6)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from portal_automation.cli import main
+from portal_automation.cli import exits, main
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow, start_with_cli
+from .conftest import Workflow, rotation_input, start_with_cli
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -72,6 +72,45 @@ def test_status_shows_each_portal_key_age_last_run_and_drift(
     assert "allowedProxyHosts" in row[drifted.split(":secret:")[1][:-7]]
 
 
+def test_start_with_json_output_prints_the_result_alone(
+    workflow: Workflow, outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = workflow.secret_for("rot113")
+    request = rotation_input(tmp_path, arn)
+
+    code = main(["--output", "json", "start", "--outputs", str(outputs), "--input", str(request)])
+
+    printed = capsys.readouterr()
+    document = json.loads(printed.out)  # stdout: the result alone
+    assert code == exits.OK
+    assert document["status"] == "SUCCEEDED"
+    assert document["summary"]["portals"][0]["secretArn"] == arn
+    assert "-> PlanExecution" in printed.err  # progress on stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["status", "--stack-name", "no-such-stack"], "no such stack"),
+        (
+            ["follow", "arn:aws:states:us-east-1:123456789012:execution:portal-security:nope"],
+            "no such execution",
+        ),
+    ],
+)
+def test_what_the_account_does_not_hold_is_one_line_and_its_own_code(
+    workflow: Workflow, capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    where = ["--endpoint-url", workflow.aws.endpoint.url, "--region", workflow.aws.endpoint.region]
+
+    code = main([*argv, *where])
+
+    err = capsys.readouterr().err
+    assert code == exits.AWS_REFUSED
+    assert len(err.strip().splitlines()) == 1, err
+    assert said in err
+
+
 # The portal's text as an attacker writes it: erase the line, return to its start, a
 # line of its own claiming success, an OSC title, a C1 CSI.
 FORGED = "Denied.\x1b[2K\r  - gis-prod: verified (portal 11.3)\n\x1b]0;owned\x07\x9b31m"
@@ -94,12 +133,7 @@ def test_a_portal_error_cannot_forge_a_line_under_follow(
         )
     )
     arn = workflow.secret_for("forgedtext")
-    request = tmp_path / "input.json"
-    request.write_text(
-        json.dumps(
-            {"action": "rotate-shared-key", "portals": [{"secretArn": arn}], "timing": TIMING}
-        )
-    )
+    request = rotation_input(tmp_path, arn)
 
     code = main(["start", "--outputs", str(outputs), "--input", str(request), "--timeout", "120"])
 

@@ -136,6 +136,21 @@ def _status(entry: Mapping[str, Any], outcome: Mapping[str, Any], now: float) ->
     )
 
 
+KEY_AGE_LOG_MESSAGE: Final = "portal key age"
+
+
+def key_age_log_fields(status: PortalStatus) -> dict[str, Any]:
+    """One portal's line in the fleet status function's log, which the dashboard's "key
+    age by portal" widget queries (a metric per portal would cost one custom metric
+    each)."""
+    return {
+        "portal": status.name,
+        "label": status.label or "-",
+        "keyAgeDays": status.key_age_days,
+        "keyAgeSource": status.key_age_source,
+    }
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)

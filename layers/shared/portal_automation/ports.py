@@ -60,6 +60,13 @@ class SecretsPort(Protocol):
         NextRotationDate as epoch seconds or None, as ListSecrets gives them."""
         ...
 
+    def select_pages(
+        self, name_prefix: str, tags: Mapping[str, str]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """``select``, one ListSecrets page at a time. ListSecrets may not list what
+        changed in the last five minutes (AWS); DescribeSecret always sees it."""
+        ...
+
 
 class WorkStorePort(Protocol):
     """Encrypted per-run scratch space (probe token, pre-change key, config snapshot)."""

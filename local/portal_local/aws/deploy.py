@@ -3,47 +3,50 @@ the way ``sam deploy`` does it: package, transform, ``CreateStack``.
 
 1. **Package** (what ``sam package`` does): every local ``CodeUri`` / ``ContentUri`` /
    ``Code`` / ``Content`` becomes a zip in the endpoint's S3 (a package bucket, like
-   ``sam deploy``'s managed bucket), referenced by ``s3://`` URI. The zip only holds a
-   manifest pointing at the source directory, so the handlers run in place from the
-   working tree (:func:`portal_local.aws.lambda_code.code_zip`). A ``DefinitionUri``
-   is inlined as ``Definition``: ``sam package`` would upload it to S3, which moto's
-   CloudFormation would ignore.
+   ``sam deploy``'s managed bucket), referenced by ``s3://`` URI and named by its
+   content's digest, as ``sam package`` names an upload: the same code gives the same
+   key, so the translated template (and SAM's version logical ids) change only when the
+   code does. The zip only holds a manifest pointing at an immutable copy of the source
+   directory (:func:`portal_local.aws.lambda_code.snapshot`), so each deployed version
+   runs the code it was deployed with. A ``DefinitionUri`` is inlined as
+   ``Definition``: ``sam package`` would upload it to S3, which moto's CloudFormation
+   would ignore.
 2. **Transform** with ``aws-sam-translator`` (the library behind ``sam`` and
    CloudFormation's ``AWS::Serverless-2016-10-31`` transform), offline: the region is
    given, and AWS managed policy names resolve through the translator's bundled policy
    map (``samtranslator/internal/data/aws_managed_policies.json``; the IAM fallback
    loader is never called). The translated template is what CloudFormation would run:
    SAM's generated roles and policies, versions, aliases, permissions, logical ids.
-3. **CreateStack** through boto3 against the endpoint (template in the package bucket,
-   like ``sam deploy``: the translated template is larger than ``TemplateBody``'s
-   51,200 bytes), then read the stack's events, resources and outputs. A stack that does
-   not reach ``CREATE_COMPLETE`` raises :class:`DeployError` naming the failed resource
-   and the reason from its ``CREATE_FAILED`` event.
+3. **CreateStack**, or **UpdateStack** when the stack exists (``sam deploy`` makes a
+   change set of either kind), through boto3 against the endpoint (template in the
+   package bucket, like ``sam deploy``: the translated template is larger than
+   ``TemplateBody``'s 51,200 bytes), then read the stack's events, resources and
+   outputs. A stack that does not reach ``CREATE_COMPLETE`` / ``UPDATE_COMPLETE``
+   raises :class:`DeployError` naming the failed resource and the reason from its
+   ``*_FAILED`` event; an update that changes nothing is no error (``sam deploy
+   --no-fail-on-empty-changeset``).
 
-moto's CloudFormation creates the resources (route (a) of issue 9): no CloudFormation
-engine of our own. Its gaps are filled in :mod:`portal_local.aws.moto_workarounds`;
-a resource type nobody can create locally is kept out of the way by a placeholder and
-listed in :attr:`Stack.skipped` with the reason. This is a create-only deployment into a
-fresh endpoint (no updates).
+moto's CloudFormation creates and updates the resources (route (a) of issue 9): no
+CloudFormation engine of our own. Its gaps are filled in
+:mod:`portal_local.aws.moto_workarounds` (an update as CloudFormation makes it:
+:mod:`~portal_local.aws.moto_workarounds.cloudformation_updates`); a resource type
+nobody can create locally is kept out of the way by a placeholder and listed in
+:attr:`Stack.skipped` with the reason.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
 
-from portal_local.aws.lambda_code import code_zip
-
-if TYPE_CHECKING:
-    from portal_local.aws.moto_endpoint import LocalAwsEndpoint
+from portal_local.aws.lambda_code import code_zip, content_digest, snapshot
 
 DEFAULT_STACK_NAME = "portal-security"
 PACKAGE_BUCKET = "portal-local-sam-packages"
@@ -96,8 +99,16 @@ def load_template(path: Path | str) -> dict[str, Any]:
     return dict(json.loads(json.dumps(data, default=str)))  # unquoted dates are strings to CFN
 
 
-def package(template: Mapping[str, Any], base_dir: Path, s3: Any, bucket: str) -> dict[str, Any]:
-    """The template as ``sam package`` leaves it: local code in S3, definitions inlined."""
+def package(
+    template: Mapping[str, Any],
+    base_dir: Path,
+    s3: Any,
+    bucket: str,
+    snapshots: Path | None = None,
+) -> dict[str, Any]:
+    """The template as ``sam package`` leaves it: local code in S3 (named by its content;
+    with ``snapshots``, a package points at an immutable copy under it, else at the
+    source directory), definitions inlined."""
     packaged = copy.deepcopy(dict(template))
     for logical, resource in packaged["Resources"].items():
         props = resource.get("Properties") or {}
@@ -106,8 +117,9 @@ def package(template: Mapping[str, Any], base_dir: Path, s3: Any, bucket: str) -
             prop, style = _PACKAGED[kind]
             if props[prop].startswith("s3://"):
                 continue
-            data = code_zip(_local_path(base_dir, props[prop], f"{logical}.{prop}"))
-            key = f"{hashlib.sha256(data).hexdigest()}.zip"
+            source = _local_path(base_dir, props[prop], f"{logical}.{prop}")
+            data = code_zip(snapshot(source, snapshots) if snapshots else source)
+            key = f"{content_digest(source)}.zip"
             s3.put_object(Bucket=bucket, Key=key, Body=data)
             props[prop] = (
                 f"s3://{bucket}/{key}" if style == "uri" else {"S3Bucket": bucket, "S3Key": key}
@@ -151,15 +163,31 @@ def transform(template: Mapping[str, Any], parameters: Mapping[str, str], region
         raise DeployError("; ".join(cause.message for cause in exc.causes) or str(exc)) from exc
 
 
+class DeployTarget(Protocol):
+    """Where a stack is deployed: the endpoint itself, or one running elsewhere
+    (``portal-local up``), reached by its URL."""
+
+    region: str
+    account_id: str
+    notes: list[str]
+
+    @property
+    def packages_dir(self) -> Path: ...
+
+    def client(self, service_name: str) -> Any: ...
+
+
 def deploy_stack(
-    endpoint: LocalAwsEndpoint,
+    endpoint: DeployTarget,
     template_path: Path | str,
     parameters: Mapping[str, str] | None = None,
     stack_name: str = DEFAULT_STACK_NAME,
 ) -> Stack:
-    """Package, transform and create ``template_path`` as stack ``stack_name``.
+    """Package, transform and create ``template_path`` as stack ``stack_name``, or update
+    the stack when it exists.
 
-    ``parameters`` override the template's parameter defaults. Raises
+    ``parameters`` override the template's parameter defaults (on an update, the ones not
+    given keep their previous values, as ``sam deploy`` asks). Raises
     :class:`DeployError` when the transform or CloudFormation refuses the template, or
     when a resource fails (naming its logical id and the reason).
     """
@@ -173,25 +201,23 @@ def deploy_stack(
     except ClientError as exc:  # a second stack in the same endpoint
         if exc.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
             raise
-    packaged = package(load_template(template_path), template_path.parent, s3, PACKAGE_BUCKET)
+    packaged = package(
+        load_template(template_path),
+        template_path.parent,
+        s3,
+        PACKAGE_BUCKET,
+        endpoint.packages_dir,
+    )
     translated = transform(packaged, parameters, endpoint.region)
     key = f"templates/{stack_name}.json"
     s3.put_object(Bucket=PACKAGE_BUCKET, Key=key, Body=json.dumps(translated).encode())
     cfn = endpoint.client("cloudformation")
     notes_before = len(endpoint.notes)
-    try:
-        stack_id = cfn.create_stack(
-            StackName=stack_name,
-            TemplateURL=f"https://{PACKAGE_BUCKET}.s3.amazonaws.com/{key}",
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Capabilities=CAPABILITIES,
-        )["StackId"]
-    except ClientError as exc:
-        raise DeployError(f"{stack_name}: {exc.response['Error'].get('Message', exc)}") from exc
+    stack_id, done = _create_or_update(cfn, stack_name, key, translated, parameters)
     described = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
     events = list(reversed(cfn.describe_stack_events(StackName=stack_id)["StackEvents"]))
-    if described["StackStatus"] != "CREATE_COMPLETE":
-        failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"] or events[-1:]
+    if described["StackStatus"] != done:
+        failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")] or events[-1:]
         raise DeployError(
             "; ".join(
                 f"{e['LogicalResourceId']} ({e['ResourceType']}): {e.get('ResourceStatusReason')}"
@@ -213,3 +239,44 @@ def deploy_stack(
             if reason:
                 stack.skipped[logical] = f"{kind}: {reason}"
     return stack
+
+
+def _create_or_update(
+    cfn: Any,
+    stack_name: str,
+    key: str,
+    translated: Mapping[str, Any],
+    parameters: Mapping[str, str],
+) -> tuple[str, str]:
+    """The stack's id and the status it must reach: created, or updated (parameters not
+    given keep their previous values)."""
+    url = f"https://{PACKAGE_BUCKET}.s3.amazonaws.com/{key}"
+    given = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
+    try:
+        existing = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except ClientError:
+        existing = None
+    try:
+        if existing is None or existing["StackStatus"] == "ROLLBACK_COMPLETE":
+            created = cfn.create_stack(
+                StackName=stack_name, TemplateURL=url, Parameters=given, Capabilities=CAPABILITIES
+            )
+            return str(created["StackId"]), "CREATE_COMPLETE"
+        previous = [
+            {"ParameterKey": name, "UsePreviousValue": True}
+            for name in (translated.get("Parameters") or {})
+            if name not in parameters
+            and name in {p["ParameterKey"] for p in existing.get("Parameters") or []}
+        ]
+        updated = cfn.update_stack(
+            StackName=stack_name,
+            TemplateURL=url,
+            Parameters=given + previous,
+            Capabilities=CAPABILITIES,
+        )
+        return str(updated["StackId"]), "UPDATE_COMPLETE"
+    except ClientError as exc:
+        message = str(exc.response["Error"].get("Message", exc))
+        if existing is not None and "No updates are to be performed" in message:
+            return str(existing["StackId"]), str(existing["StackStatus"])
+        raise DeployError(f"{stack_name}: {message}") from exc

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import hashlib
 import io
 import json
+import py_compile
+import shutil
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,12 +47,64 @@ def code_zip(source_dir: Path) -> bytes:
     """A small deployment package that points at ``source_dir`` instead of copying it.
 
     moto requires a zip for every function and layer version; the runtime reads the
-    manifest back from the package and runs the code in place.
+    manifest back from the package and runs the code in place. The same directory always
+    gives the same bytes (a fixed date in the zip).
     """
     buffer = io.BytesIO()
+    manifest = zipfile.ZipInfo(CODE_MANIFEST, date_time=(1980, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(CODE_MANIFEST, json.dumps({"source_dir": str(source_dir.resolve())}))
+        archive.writestr(manifest, json.dumps({"source_dir": str(source_dir.resolve())}))
     return buffer.getvalue()
+
+
+# What ``sam build`` leaves out of a package (aws-lambda-builders' python workflow).
+_NOT_PACKAGED = ("__pycache__", ".aws-sam", ".git")
+_NOT_PACKAGED_SUFFIXES = (".pyc", ".egg-info")
+
+
+def _packaged_files(source_dir: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in source_dir.rglob("*")
+        if path.is_file()
+        and not any(part in _NOT_PACKAGED for part in path.relative_to(source_dir).parts)
+        and not any(
+            part.endswith(_NOT_PACKAGED_SUFFIXES) for part in path.relative_to(source_dir).parts
+        )
+    )
+
+
+def content_digest(source_dir: Path) -> str:
+    """sha256 of what a package of ``source_dir`` holds (paths and bytes): the same code
+    gives the same digest, as ``sam package`` names an upload by its content."""
+    digest = hashlib.sha256()
+    for path in _packaged_files(source_dir):
+        digest.update(path.relative_to(source_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def snapshot(source_dir: Path, root: Path) -> Path:
+    """An immutable copy of what a package of ``source_dir`` holds, under ``root`` by its
+    content digest: a deployed version keeps running the code it was deployed with, as
+    on AWS, whatever later happens to the working tree."""
+    target = root / content_digest(source_dir)
+    if not target.exists():
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        for path in _packaged_files(source_dir):
+            copied = partial / path.relative_to(source_dir)
+            copied.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copied)
+        partial.mkdir(parents=True, exist_ok=True)  # an empty directory packages too
+        # With its bytecode, as the layer's Makefile builds it for Lambda: workers need
+        # not compile it at their cold start.
+        compileall.compile_dir(
+            partial, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
+        with contextlib.suppress(OSError):
+            partial.rename(target)
+    return target
 
 
 def code_dir_from_zip(data: bytes, extract_root: Path) -> Path:

@@ -285,6 +285,11 @@ class LocalAwsEndpoint:
             "AWS_REGION": self.region,
         }
 
+    @property
+    def packages_dir(self) -> Path:
+        """Where deployments keep the code each package holds (one copy per content)."""
+        return self.run_dir / "packages"
+
     def client(self, service_name: str, *, principal_arn: str | None = None, **kwargs: Any) -> Any:
         """A boto3 client for this endpoint (us-east-1). It signs as the operator
         (``operator_arn``), or as ``principal_arn`` when given."""

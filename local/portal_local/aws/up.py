@@ -88,6 +88,7 @@ def outputs_document(endpoint: LocalAwsEndpoint, stack: Stack) -> dict[str, Any]
         "skipped": stack.skipped,
         "notes": stack.notes,
         "logs_dir": str(endpoint.runtime.logs_dir),
+        "packages_dir": str(endpoint.packages_dir),
         "pid": os.getpid(),
     }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.local_aws.moto_workarounds._raw import make_function
+
 
 def test_raw_moto_secret_default_version_stale(aws: Any) -> None:
     sm = aws("secretsmanager")
@@ -19,6 +21,18 @@ def test_raw_moto_secret_default_version_stale(aws: Any) -> None:
     )
     assert sm.get_secret_value(SecretId="s", VersionStage="AWSCURRENT")["SecretString"] == "two"
     assert sm.get_secret_value(SecretId="s")["SecretString"] == "one"  # AWS: AWSCURRENT
+
+    # Attaching a rotation without rotating leaves the pending version moto made for its
+    # testSecret call; AWS "creates an AWSPENDING version of the secret and then removes it".
+    sm.create_secret(Name="attached", SecretString="one")
+    sm.rotate_secret(
+        SecretId="attached",
+        RotationLambdaARN=make_function(aws),
+        RotationRules={"AutomaticallyAfterDays": 90},
+        RotateImmediately=False,
+    )
+    stages = sm.describe_secret(SecretId="attached")["VersionIdsToStages"]
+    assert ["AWSPENDING"] in stages.values()  # AWS: no version AWSPENDING
 
 
 def test_raw_moto_secret_version_value_overwritten(aws: Any) -> None:

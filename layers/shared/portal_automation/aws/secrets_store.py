@@ -27,6 +27,7 @@ PENDING: Final = "AWSPENDING"
 PREVIOUS: Final = "AWSPREVIOUS"
 _DENIED: Final = frozenset({"AccessDeniedException", "DecryptionFailure", "AccessDenied"})
 _NOT_FOUND: Final = frozenset({"ResourceNotFoundException"})
+LIST_PAGE_SIZE: Final = 100  # ListSecrets' largest page
 _TRANSIENT: Final = frozenset(
     {"ThrottlingException", "InternalServiceError", "ServiceUnavailable", "RequestTimeout"}
 )
@@ -134,32 +135,50 @@ class SecretsStore:
     def select(self, name_prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
         """ListSecrets, paginated. Its name and tag filters are coarse (prefix matches, and
         tag keys and values matched apart), so every tag is checked again here."""
+        return [entry for page in self.select_pages(name_prefix, tags) for entry in page]
+
+    def select_pages(
+        self, name_prefix: str, tags: Mapping[str, str]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The same as ``select``, a page of up to ``LIST_PAGE_SIZE`` secrets at a time (a
+        caller that stops early saves the calls)."""
         filters: list[Any] = [{"Key": "name", "Values": [name_prefix]}]
         for key, value in tags.items():
             filters += [
                 {"Key": "tag-key", "Values": [key]},
                 {"Key": "tag-value", "Values": [value]},
             ]
-        found: list[dict[str, Any]] = []
-        with _translated(name_prefix + "*", "list"):
-            for page in self._client.get_paginator("list_secrets").paginate(Filters=filters):
-                for entry in page.get("SecretList", []):
-                    held = {t.get("Key"): t.get("Value") for t in entry.get("Tags", [])}
-                    name = str(entry.get("Name", ""))
-                    if name.startswith(name_prefix) and all(
-                        held.get(k) == v for k, v in tags.items()
-                    ):
-                        found.append(
-                            {
-                                "ARN": entry["ARN"],
-                                "Name": name,
-                                "Tags": held,
-                                "RotationEnabled": bool(entry.get("RotationEnabled", False)),
-                                "LastRotatedDate": _epoch(entry.get("LastRotatedDate")),
-                                "NextRotationDate": _epoch(entry.get("NextRotationDate")),
-                            }
-                        )
-        return found
+        pages = iter(
+            self._client.get_paginator("list_secrets").paginate(
+                Filters=filters, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+            )
+        )
+        while True:
+            with _translated(name_prefix + "*", "list"):
+                page = next(pages, None)
+            if page is None:
+                return
+            yield [
+                _listed(entry)
+                for entry in page.get("SecretList", [])
+                if str(entry.get("Name", "")).startswith(name_prefix)
+                and all(_tags(entry).get(k) == v for k, v in tags.items())
+            ]
+
+
+def _tags(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {t.get("Key"): t.get("Value") for t in entry.get("Tags", [])}
+
+
+def _listed(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ARN": entry["ARN"],
+        "Name": str(entry.get("Name", "")),
+        "Tags": _tags(entry),
+        "RotationEnabled": bool(entry.get("RotationEnabled", False)),
+        "LastRotatedDate": _epoch(entry.get("LastRotatedDate")),
+        "NextRotationDate": _epoch(entry.get("NextRotationDate")),
+    }
 
 
 def _epoch(value: Any) -> float | None:

@@ -10,11 +10,13 @@ a secret.
 Only public Step Functions APIs are used, so the same code follows a run on AWS:
 ``GetExecutionHistory`` (newest first, down to the last event already seen: a poll
 reads only what is new), ``ListMapRuns`` once the parent starts a map run, and
-``ListExecutions(mapRunArn=...)`` on every poll to find the children and their status;
-a finished child's history is read to its end once, then never again. A poll reads at
-most ``CHILD_READS_PER_POLL`` children's histories, the least recently read first, so a
-fleet of hundreds stays within GetExecutionHistory's rate on AWS (a bucket of 250,
-refilled at 5 a second in most regions); the last poll reads every child to its end.
+``ListExecutions(mapRunArn=...)`` to find the children and their status; a finished
+child's history is read to its end once, then never again. Every call keeps to a share
+of its API's quota (:mod:`.pacing`): ListExecutions, refilled at 2 a second for the
+whole account, is called again only when its share allows (every 2.5 s), and a poll
+reads at most ``CHILD_READS_PER_POLL`` children's histories, the least recently read
+first, while GetExecutionHistory's share allows; the last poll reads every child to its
+end.
 
 Every line is written through ``_say``: whatever a history holds (a portal's error text,
 a machine name) is shown ``printable``, so nothing in it can steer the terminal or draw a
@@ -33,6 +35,7 @@ from typing import Any, TextIO
 
 from ..domain.kinds import KINDS, PORTAL
 from ..printable import printable
+from .pacing import PacedStepFunctions, Pacer
 
 WAITING_STATES = frozenset({"WaitRecheck", "PollHealth", "HealthChoice", "WaitPoll"})
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -112,12 +115,21 @@ class _Child:
 
 
 class _Follower:
-    def __init__(self, sfn: Any, arn: str, out: TextIO, clock: Callable[[], float]) -> None:
-        self.sfn, self.out, self.clock = sfn, out, clock
+    def __init__(
+        self,
+        sfn: Any,
+        arn: str,
+        out: TextIO,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.sfn = PacedStepFunctions(sfn, Pacer(clock, sleep))
+        self.out, self.clock = out, clock
         self.started = clock()
         self.parent = _History(arn)
         self.summary: dict[str, Any] | None = None
         self.map_runs: list[str] = []
+        self.listed: dict[str, list[dict[str, Any]]] = {}
         self.children: dict[str, _Child] = {}
         self.waiting_since: float | None = None
         self.last_progress = 0.0
@@ -128,14 +140,19 @@ class _Follower:
             self._show(None, event)
             if event["type"] == "MapRunStarted":
                 self._find_map_runs()
+        pacer = self.sfn.pacer
         unread: list[tuple[_Child, dict[str, Any]]] = []
         for map_run in self.map_runs:
-            for listed in self._list_children(map_run):
+            if final or map_run not in self.listed or pacer.available("ListExecutions"):
+                self.listed[map_run] = self._list_children(map_run)
+            for listed in self.listed[map_run]:
                 child = self._child(listed)
                 if not child.done:
                     unread.append((child, listed))
         unread.sort(key=lambda pair: pair[0].last_read)  # stable: the oldest start first
         for child, listed in unread if final else unread[:CHILD_READS_PER_POLL]:
+            if not final and not pacer.available("GetExecutionHistory"):
+                break
             self._follow_child(child, listed, final)
         self.polls += 1
 
@@ -245,13 +262,14 @@ def follow_execution(
     poll_seconds: float = 0.5,
     timeout_seconds: float = 3600.0,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FollowResult:
     """Print progress until the execution ends (or ``timeout_seconds`` pass)."""
     out = out or sys.stdout  # looked up per call: a redirected stdout is honoured
-    follower = _Follower(sfn, execution_arn, out, clock)
+    follower = _Follower(sfn, execution_arn, out, clock, sleep)
     while True:
         follower.poll()
-        description = sfn.describe_execution(executionArn=execution_arn)
+        description = follower.sfn.describe_execution(executionArn=execution_arn)
         if description["status"] in TERMINAL:
             follower.poll(final=True)  # what was written since, every child to its end
             return follower.result(description["status"], description)
@@ -259,7 +277,7 @@ def follow_execution(
         if clock() - follower.started > timeout_seconds:
             return follower.result("FOLLOW_TIMEOUT", None)
         out.flush()
-        time.sleep(poll_seconds)
+        sleep(poll_seconds)
 
 
 def _secret_name(arn: str | None) -> str | None:

@@ -2,14 +2,14 @@
 
 Reads what the deployment keeps (Secrets Manager's list and rotation data, the ledger's
 last outcome per secret; never a secret value) and prints a table, or JSON with
-``--json``. With ``--max-key-age DAYS`` it exits 3 when any key is older, or of unknown
-age, so that an audit pipeline can fail on it.
+``--output json`` (``--json``), or tab-separated lines with ``--output text``. With
+``--max-key-age DAYS`` it exits 3 when any key is older, or of unknown age, so that an
+audit pipeline can fail on it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -17,12 +17,11 @@ from typing import Any, TextIO
 
 from ..aws.run_ledger import RunLedger
 from ..aws.secrets_store import SecretsStore
-from ..errors import PortalAutomationError
 from ..fleet_status import PortalStatus, fleet_status, key_ages
 from ..printable import printable
+from .exits import KEYS_OVER_MAX_AGE, OK, UsageError
+from .output import write_json, write_text
 from .target import Target, add_target_arguments
-
-OVER_MAX_AGE = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="only the secrets with this tag (repeat for several)",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--max-key-age",
         type=float,
         metavar="DAYS",
-        help=f"exit {OVER_MAX_AGE} when any key is older than DAYS (or of unknown age)",
+        help=f"exit {KEYS_OVER_MAX_AGE} when any key is older than DAYS (or of unknown age)",
     )
 
 
@@ -51,30 +49,28 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         tags = dict(_tag(t) for t in args.tag)
     except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     prefix = args.secret_arn_prefix or target.output("SecretArnPrefix")
     table = args.runs_table or target.output("RunsTableName")
     if not prefix or not table:
-        print("the stack outputs SecretArnPrefix and RunsTableName are needed", file=sys.stderr)
-        return 2
-    try:
-        statuses = fleet_status(
-            SecretsStore(target.client("secretsmanager")),
-            RunLedger(target.client("dynamodb"), table, 3600),
-            prefix,
-            tags=tags,
+        raise UsageError(
+            "the stack outputs SecretArnPrefix and RunsTableName are needed "
+            "(--stack-name or --outputs), or --secret-arn-prefix and --runs-table"
         )
-    except PortalAutomationError as exc:
-        print(f"cannot read the fleet: {exc.message}", file=sys.stderr)
-        return 1
+    statuses = fleet_status(
+        SecretsStore(target.client("secretsmanager")),
+        RunLedger(target.client("dynamodb"), table, 3600),
+        prefix,
+        tags=tags,
+    )
     ages = key_ages(statuses, args.max_key_age) if args.max_key_age is not None else None
-    if args.json:
+    if args.output == "json":
         document: dict[str, Any] = {"portals": [s.as_json() for s in statuses]}
         if ages is not None:
             document["keyAges"] = ages.as_json()
-        json.dump(document, out, indent=2)
-        out.write("\n")
+        write_json(document, out)
+    elif args.output == "text":
+        write_text([_row(s, time.time()) for s in statuses], out)
     else:
         out.write(render_table(statuses))
         if ages is not None:
@@ -82,7 +78,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 f"\n{len(ages.over)} of {ages.portals} keys older than {args.max_key_age:g} "
                 "days or of unknown age\n"
             )
-    return OVER_MAX_AGE if ages is not None and ages.over else 0
+    return KEYS_OVER_MAX_AGE if ages is not None and ages.over else OK
 
 
 COLUMNS = (

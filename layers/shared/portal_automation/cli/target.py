@@ -1,6 +1,7 @@
 """Which deployment a command talks to: a CloudFormation stack on AWS (``--stack-name``),
-or the outputs file ``portal-local local up`` writes (``--outputs``), with the endpoint,
-region and stack outputs it names. Explicit flags win over both."""
+or the outputs file ``portal-local up`` writes (``--outputs``), with the endpoint, region
+and stack outputs it names. Explicit flags win over both; ``--profile`` and ``--region``
+are global options (cli/__init__.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from typing import Any
 
 import boto3
 
+from .exits import UsageError
+
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("deployment")
     where.add_argument("--stack-name", help="the deployed stack (its outputs are read)")
-    where.add_argument("--outputs", type=Path, help="outputs file of 'portal-local local up'")
+    where.add_argument("--outputs", type=Path, help="outputs file of 'portal-local up'")
     where.add_argument("--endpoint-url", help="AWS endpoint (default: AWS itself)")
-    where.add_argument("--region", help="AWS region (default: the environment's)")
-    where.add_argument("--profile", help="AWS profile (default: the environment's)")
 
 
 @dataclass
@@ -35,7 +36,10 @@ class Target:
     def from_arguments(cls, args: argparse.Namespace) -> Target:
         target = cls(args.endpoint_url, args.region, args.profile, args.stack_name)
         if args.outputs:
-            saved = json.loads(Path(args.outputs).read_text(encoding="utf-8"))
+            try:
+                saved = json.loads(Path(args.outputs).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"cannot read --outputs {args.outputs}: {exc}") from None
             target.endpoint_url = target.endpoint_url or saved.get("endpoint_url")
             target.region = target.region or saved.get("region")
             target.outputs = {str(k): str(v) for k, v in (saved.get("outputs") or {}).items()}

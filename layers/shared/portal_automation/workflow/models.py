@@ -47,6 +47,9 @@ class Timing(_Model):
     poll_interval_seconds: Annotated[int, Field(alias="pollIntervalSeconds", ge=0, le=300)] = 5
     poll_window_seconds: Annotated[int, Field(alias="pollWindowSeconds", ge=1, le=600)] = 60
     health_poll_seconds: Annotated[float, Field(alias="healthPollSeconds", gt=0, le=30)] = 1.0
+    # While the portal (a machine of it) does not answer its health check: it is not there
+    # to be loaded, and its return, which the run waits for, is seen within this.
+    down_poll_seconds: Annotated[float, Field(alias="downPollSeconds", ge=0.05, le=30)] = 0.2
     max_restart_seconds: Annotated[int, Field(alias="maxRestartSeconds", ge=1, le=86_400)] = 900
     # A config change gives no proof of its restart (tokens survive it): verification
     # waits until the portal has been seen down, or this long after the change.

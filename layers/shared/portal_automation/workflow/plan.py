@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -132,16 +132,25 @@ def _targets(request: ExecutionInput, planner: Planner, problems: list[str]) -> 
     if request.select is not None:
         return _selected(request.select, planner, problems)
     prefix = planner.settings.secret_arn_prefix
-    targets: list[PortalTarget] = []
-    named_as: dict[str, str] = {}  # full ARN -> how the input first named it
+    inside = []
     for target in request.portals or []:
-        if not target.secret_arn.startswith(prefix):
+        if target.secret_arn.startswith(prefix):
+            inside.append(target)
+        else:
             problems.append(
                 f"portal secret {target.secret_arn} is outside the secrets this deployment "
                 f"may read ({prefix}*)"
             )
-            continue
-        resolved = _resolve(target, planner.secrets, problems)
+    listed = _listed_arns(inside, planner) if len(inside) > DESCRIBE_AT_MOST else _Listed()
+    targets: list[PortalTarget] = []
+    named_as: dict[str, str] = {}  # full ARN -> how the input first named it
+    for target in inside:
+        arn = listed.full_arn(target.secret_arn)
+        resolved = (
+            target.model_copy(update={"secret_arn": arn})
+            if arn
+            else _resolve(target, planner.secrets, problems)
+        )
         if resolved is None:
             continue
         first = named_as.setdefault(resolved.secret_arn, target.secret_arn)
@@ -152,6 +161,48 @@ def _targets(request: ExecutionInput, planner: Planner, problems: list[str]) -> 
             )
         targets.append(resolved)
     return targets
+
+
+# Resolving a named secret to its full ARN takes a DescribeSecret each: about 4 ms of
+# the client's CPU a call, stretched sevenfold at 256 MB, plus a round trip, so 1,000
+# named portals took 30-40 s against PlanExecution's 30 s. Past DESCRIBE_AT_MOST named,
+# the secrets under the prefix are listed first, 100 a call (benchmarks/planning.py);
+# ListSecrets may not show the last five minutes' changes, so what it does not list is
+# described as before. The listing stops once every named secret is found, or after
+# one page per LISTED_PER_NAMED named ones (a prefix holding far more secrets than the
+# run names), so a run never makes many more calls than describing each would.
+DESCRIBE_AT_MOST: Final = 10
+LISTED_PER_NAMED: Final = 10
+
+
+@dataclass
+class _Listed:
+    """Full ARNs of listed secrets, by full ARN and by name (a partial ARN's tail)."""
+
+    by_arn: set[str] = field(default_factory=set)
+    by_name: dict[str, str] = field(default_factory=dict)
+
+    def full_arn(self, named: str) -> str | None:
+        if named in self.by_arn:
+            return named
+        return self.by_name.get(named.split(":secret:", 1)[1])
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.by_arn.add(str(entry["ARN"]))
+        self.by_name.setdefault(str(entry["Name"]), str(entry["ARN"]))
+
+
+def _listed_arns(targets: list[PortalTarget], planner: Planner) -> _Listed:
+    listed = _Listed()
+    pages = -(-len(targets) // LISTED_PER_NAMED) + 1
+    name_prefix = secret_name_prefix(planner.settings.secret_arn_prefix)
+    for page in planner.secrets.select_pages(name_prefix, {}):
+        for entry in page:
+            listed.add(entry)
+        pages -= 1
+        if pages <= 0 or all(listed.full_arn(t.secret_arn) for t in targets):
+            break
+    return listed
 
 
 def _resolve(

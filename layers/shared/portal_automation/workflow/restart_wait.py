@@ -1,8 +1,9 @@
 """Watch the portal come back for one window; the state machine's Wait states do the rest.
 
-One invocation polls every ``healthPollSeconds`` for at most ``pollWindowSeconds`` (and
-never past the function's own remaining time), so the portal's return is seen within
-about a second, while the long stretches in between are Wait states that cost nothing.
+One invocation polls for at most ``pollWindowSeconds`` (and never past the function's own
+remaining time): every ``healthPollSeconds`` while the portal answers, every
+``downPollSeconds`` while it does not, so its return is seen within a fraction of a
+second, while the long stretches in between are Wait states that cost nothing.
 HTML error pages, refused and reset connections all just mean "not ready".
 
 "Back" means what Esri's DSC waits for: the health check answers success *and* the
@@ -26,6 +27,7 @@ from ..errors import (
     PortalUnavailable,
 )
 from ..portal import AdminSession
+from .models import Timing
 from .services import Services
 from .state import MachineHealth, PollResult, PortalState
 from .targets import Target, reach, reaches_machines
@@ -67,7 +69,8 @@ def poll_health(
             healthy = {name: s.client.health().ready for name, s in sessions.items()}
             polls += 1
             now = clock()
-            window_over = now + item.timing.health_poll_seconds >= window_end
+            interval = poll_interval(item.timing, answering=all(healthy.values()))
+            window_over = now + interval >= window_end
             for name, ready in healthy.items():
                 _note(seen[name], ready, now)
                 if not ready:
@@ -81,7 +84,17 @@ def poll_health(
                 raise_timeout(state, services, now - origin, late)
             if window_over and not all(healthy.values()):
                 return _result(state, seen, origin, polls, now, ready=False)
-            sleep(item.timing.health_poll_seconds)
+            sleep(interval)
+
+
+def poll_interval(timing: Timing, *, answering: bool) -> float:
+    """While every machine answers its health check (the old process before its restart,
+    or a token service warming up), every ``healthPollSeconds``; while one does not, every
+    ``downPollSeconds``: its return is what the run waits for, the portal is not there to
+    be loaded by the checks, and the lag from its return to Verify is at most this."""
+    if answering:
+        return timing.health_poll_seconds
+    return min(timing.down_poll_seconds, timing.health_poll_seconds)
 
 
 def _token_service_ready(target: Target, session: AdminSession) -> bool:

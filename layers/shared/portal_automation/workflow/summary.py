@@ -10,6 +10,7 @@ goes to the work bucket (``reports/<run id>.json``), so no payload grows with th
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any, Final
 
@@ -31,7 +32,10 @@ def report_key(run_id: str) -> str:
     return f"reports/{run_id}.json"
 
 
-def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str, Any]:
+def summarize(
+    run_id: str, ledger: LedgerPort, work: WorkStorePort, *, now: float | None = None
+) -> dict[str, Any]:
+    now = time.time() if now is None else now
     run = ledger.get_run(run_id)
     if run is None:
         raise InvalidExecutionInput(f"run {run_id} has no record in the ledger")
@@ -63,6 +67,9 @@ def summarize(run_id: str, ledger: LedgerPort, work: WorkStorePort) -> dict[str,
             :99
         ],
     }
+    started = run.get("startedAt")
+    if isinstance(started, int | float):
+        report["runSeconds"] = round(max(0.0, now - float(started)), 1)
     work.put_json(key, {**report, "portals": portals})
     listed = _bounded(failed + [p for p in portals if p.get("status") in SUCCESS])
     return {

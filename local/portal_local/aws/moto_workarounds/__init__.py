@@ -14,9 +14,12 @@ which fails (and says: delete the workaround) once a moto upgrade fixes it.
 * :mod:`.status_events` -- execution status changes delivered to EventBridge rules;
 * :mod:`.secretsmanager` -- version stages and values;
 * :mod:`.policies` -- bucket and event bus policies evaluated;
+* :mod:`.events` -- a rule's Lambda target invoked;
 * :mod:`.ssm` -- who wrote each parameter version;
 * :mod:`.iam` -- function calls evaluated against their roles; roles' policies;
 * :mod:`.cloudformation` -- stack failure and rollback, parameters, rules;
+* :mod:`.cloudformation_updates` -- UpdateStack as CloudFormation makes it (order, what
+  changes, versions published only when new);
 * :mod:`.resource_types` -- the types moto's CloudFormation lacks or gets wrong;
 * :mod:`.server` -- moto's server bound in the caller's thread;
 * :mod:`.base` -- :class:`Patches`, the :class:`Endpoint` a workaround may use,
@@ -33,7 +36,9 @@ from __future__ import annotations
 
 from portal_local.aws.moto_workarounds import (
     cloudformation,
+    cloudformation_updates,
     distributed_map,
+    events,
     iam,
     lambda_,
     policies,
@@ -73,9 +78,11 @@ MODULES = (
     status_events,
     secretsmanager,
     policies,
+    events,
     ssm,
     iam,
     cloudformation,
+    cloudformation_updates,
     resource_types,
 )
 """The registry: every module whose ``WORKAROUNDS`` the endpoint installs, in order (a

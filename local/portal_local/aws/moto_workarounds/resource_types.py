@@ -52,6 +52,29 @@ class ApiResource:
             raise UnformattedGetAttTemplateException()
         return self.attributes[attribute]
 
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: ApiResource,
+        new_resource_name: str,
+        cloudformation_json: Mapping[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> ApiResource:
+        """An update as CloudFormation makes it: in place (:data:`API_UPDATED`), or a
+        replacement for a type whose resources never change (:data:`API_REPLACED`: a new
+        version is published; the old one stays, as SAM retains it)."""
+        props = {
+            k: v for k, v in (cloudformation_json.get("Properties") or {}).items() if v is not None
+        }
+        if cls.cfn_type in API_REPLACED:
+            return cls(*API_CREATED[cls.cfn_type](cls.endpoint, new_resource_name, props))
+        if cls.cfn_type not in API_UPDATED:
+            raise NotImplementedError(f"the local endpoint does not update a {cls.cfn_type}")
+        ref = original_resource.physical_resource_id
+        original_resource.attributes.update(API_UPDATED[cls.cfn_type](cls.endpoint, ref, props))
+        return original_resource
+
     def is_created(self) -> bool:
         return True
 
@@ -81,6 +104,35 @@ def _lambda_function(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
     """moto's CloudFormation drops Layers, Architectures, TracingConfig, KmsKeyArn,
     LoggingConfig, DeadLetterConfig and Tags. Layers of other accounts (public layers) do
     not exist in moto, which refuses them: left out, with a note (``endpoint.notes``)."""
+    kwargs = _function_kwargs(ep, name, props)
+    lam = ep.client("lambda")
+    arn = lam.create_function(**kwargs)["FunctionArn"]
+    if "ReservedConcurrentExecutions" in props:
+        reserved = int(props["ReservedConcurrentExecutions"])
+        lam.put_function_concurrency(FunctionName=arn, ReservedConcurrentExecutions=reserved)
+    return kwargs["FunctionName"], {"Arn": arn}
+
+
+def _update_lambda_function(ep: Endpoint, ref: str, props: dict[str, Any]) -> Mapping[str, Any]:
+    """Its configuration and code, as CloudFormation updates a function (moto's
+    UpdateFunctionConfiguration keeps only what its model has: layers, environment,
+    timeout, memory, handler, runtime, role, description, VPC)."""
+    kwargs = _function_kwargs(ep, ref, props)
+    lam = ep.client("lambda")
+    code = kwargs.pop("Code")
+    for dropped in ("Tags", "Architectures"):
+        kwargs.pop(dropped, None)
+    lam.update_function_configuration(**kwargs)
+    lam.update_function_code(FunctionName=ref, **code)
+    if "ReservedConcurrentExecutions" in props:
+        reserved = int(props["ReservedConcurrentExecutions"])
+        lam.put_function_concurrency(FunctionName=ref, ReservedConcurrentExecutions=reserved)
+    else:
+        lam.delete_function_concurrency(FunctionName=ref)
+    return {}
+
+
+def _function_kwargs(ep: Endpoint, name: str, props: dict[str, Any]) -> dict[str, Any]:
     code = dict(props["Code"])
     if "ZipFile" in code:
         code["ZipFile"] = LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"])
@@ -103,12 +155,7 @@ def _lambda_function(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
             f"{kwargs['FunctionName']}: layer {arn} belongs to another account (a public layer) "
             "and is left out: moto refuses it; the local interpreter provides its packages"
         )
-    lam = ep.client("lambda")
-    arn = lam.create_function(**kwargs)["FunctionArn"]
-    if "ReservedConcurrentExecutions" in props:
-        reserved = int(props["ReservedConcurrentExecutions"])
-        lam.put_function_concurrency(FunctionName=arn, ReservedConcurrentExecutions=reserved)
-    return kwargs["FunctionName"], {"Arn": arn}
+    return kwargs
 
 
 def _lambda_version(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
@@ -121,6 +168,12 @@ def _lambda_alias(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
     keys = ("FunctionName", "Name", "FunctionVersion", "Description", "RoutingConfig")
     arn = ep.client("lambda").create_alias(**_pick(props, *keys))["AliasArn"]
     return arn, {"AliasArn": arn}
+
+
+def _update_lambda_alias(ep: Endpoint, ref: str, props: dict[str, Any]) -> Mapping[str, Any]:
+    keys = ("FunctionName", "Name", "FunctionVersion", "Description", "RoutingConfig")
+    ep.client("lambda").update_alias(**_pick(props, *keys))
+    return {}
 
 
 def _event_invoke_config(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
@@ -144,13 +197,22 @@ def _lower_keys(value: Any) -> Any:
     return [_lower_keys(v) for v in value] if isinstance(value, list) else value
 
 
+def _definition(props: Mapping[str, Any]) -> str:
+    definition = as_json(props.get("Definition", props.get("DefinitionString", "")))
+    for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + key + "}", as_text(value))
+    return definition
+
+
+def _revision(arn: str, definition: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, arn + definition))
+
+
 def _state_machine(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
     """moto's CloudFormation ignores ``DefinitionSubstitutions`` and ``Definition``, drops
     logging and tracing, and (with ``execute_state_machine``) creates the state machine in
     a backend the Step Functions API does not read: it can be neither described nor run."""
-    definition = as_json(props.get("Definition", props.get("DefinitionString", "")))
-    for key, value in (props.get("DefinitionSubstitutions") or {}).items():
-        definition = definition.replace("${" + key + "}", as_text(value))
+    definition = _definition(props)
     machine = str(props.get("StateMachineName") or name)[:80]
     arn = ep.client("stepfunctions").create_state_machine(
         name=machine,
@@ -160,13 +222,23 @@ def _state_machine(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
         tags=[{"key": k, "value": v} for k, v in _tags(props.get("Tags")).items()],
         **_lower_keys(_pick(props, "LoggingConfiguration", "TracingConfiguration")),
     )["stateMachineArn"]
-    revision = str(uuid.uuid5(uuid.NAMESPACE_URL, arn + definition))
     return arn, {
         "Arn": arn,
         "Name": machine,
         "StateMachineName": machine,
-        "StateMachineRevisionId": revision,
+        "StateMachineRevisionId": _revision(arn, definition),
     }
+
+
+def _update_state_machine(ep: Endpoint, ref: str, props: dict[str, Any]) -> Mapping[str, Any]:
+    definition = _definition(props)
+    ep.client("stepfunctions").update_state_machine(
+        stateMachineArn=ref,
+        definition=definition,
+        roleArn=props["RoleArn"],
+        **_lower_keys(_pick(props, "LoggingConfiguration", "TracingConfiguration")),
+    )
+    return {"StateMachineRevisionId": _revision(ref, definition)}
 
 
 def _state_machine_version(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
@@ -192,6 +264,19 @@ def _state_machine_alias(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
     return arn, {"Arn": arn}
 
 
+def _update_state_machine_alias(ep: Endpoint, ref: str, props: dict[str, Any]) -> Mapping[str, Any]:
+    preference = props.get("DeploymentPreference") or {}
+    routing = props.get("RoutingConfiguration") or [
+        {"StateMachineVersionArn": preference.get("StateMachineVersionArn"), "Weight": 100}
+    ]
+    ep.client("stepfunctions").update_state_machine_alias(
+        stateMachineAliasArn=ref,
+        description=props.get("Description", ""),
+        routingConfiguration=_lower_keys(routing),
+    )
+    return {}
+
+
 def _event_bus(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
     """``Ref`` of an ``AWS::Events::EventBus`` gives moto's model object (500)."""
     events, bus = ep.client("events"), str(props.get("Name") or name)
@@ -207,6 +292,9 @@ def _event_bus_policy(ep: Endpoint, name: str, props: dict[str, Any]) -> Any:
     if "Statement" in props:
         current = events.describe_event_bus(Name=bus).get("Policy")
         document: Any = json.loads(current or '{"Version": "2012-10-17", "Statement": []}')
+        document["Statement"] = [  # an update replaces the statement of the same id
+            s for s in document["Statement"] if s.get("Sid") != props["StatementId"]
+        ]
         document["Statement"].append({"Sid": props["StatementId"], **props["Statement"]})
         events.put_permission(EventBusName=bus, Policy=json.dumps(document))
     else:
@@ -345,6 +433,42 @@ API_CREATED: dict[str, Creator] = {
 }
 """Resource types moto's CloudFormation lacks (no model) or gets wrong (the creator's
 docstring says how), each created through the endpoint's API from its properties."""
+
+Updater = Callable[[Endpoint, str, dict[str, Any]], Mapping[str, Any]]
+"""(endpoint, physical id, new properties) -> the attributes that changed."""
+
+
+def _put_again(creator: Creator) -> Updater:
+    """An update made by the creator's own call, which puts the whole resource again."""
+
+    def update(ep: Endpoint, ref: str, props: dict[str, Any]) -> Mapping[str, Any]:
+        return creator(ep, ref, props)[1]
+
+    return update
+
+
+API_UPDATED: dict[str, Updater] = {
+    "AWS::Lambda::Function": _update_lambda_function,
+    "AWS::Lambda::Alias": _update_lambda_alias,
+    "AWS::Lambda::EventInvokeConfig": _put_again(_event_invoke_config),
+    "AWS::StepFunctions::StateMachine": _update_state_machine,
+    "AWS::StepFunctions::StateMachineAlias": _update_state_machine_alias,
+    "AWS::CloudWatch::Alarm": _put_again(_alarm),
+    "AWS::SQS::QueuePolicy": _put_again(_queue_policy),
+    "AWS::S3::BucketPolicy": _put_again(_bucket_policy),
+    "AWS::SNS::TopicPolicy": _put_again(_topic_policy),
+    "AWS::Events::EventBusPolicy": _put_again(_event_bus_policy),
+}
+"""The API-created types the endpoint updates in place, as CloudFormation does."""
+
+API_REPLACED = frozenset(
+    {
+        "AWS::Lambda::Version",
+        "AWS::Lambda::LayerVersion",
+        "AWS::StepFunctions::StateMachineVersion",
+    }
+)
+"""Types whose resources never change: CloudFormation replaces them (a new version)."""
 
 
 def not_deployable(resource_type: str) -> str | None:

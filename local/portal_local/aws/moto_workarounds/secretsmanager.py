@@ -16,7 +16,11 @@ def secret_default_version_stale(patches: Patches, endpoint: Endpoint) -> None:
     at the new version whatever the rotation did); AWS returns AWSCURRENT. ``RotateSecret``
     also checks "a previous rotation isn't complete" the wrong way round (it refuses when
     AWSPENDING sits on AWSCURRENT, and silently moves a leftover AWSPENDING otherwise); AWS
-    refuses when a version other than the requested token is AWSPENDING only."""
+    refuses when a version other than the requested token is AWSPENDING only: a pending
+    label left on the current version (what *Leftover AWSPENDING*'s promotion leaves) moves
+    to the rotation's new version. ``RotateImmediately=false`` (attaching a rotation without
+    rotating) leaves the AWSPENDING version moto made for the testSecret step; AWS "creates
+    an AWSPENDING version of the secret and then removes it"."""
     original_rotate: Any = SecretsManagerBackend.rotate_secret
     original_stage: Any = SecretsManagerBackend.update_secret_version_stage
 
@@ -34,9 +38,20 @@ def secret_default_version_stale(patches: Patches, endpoint: Endpoint) -> None:
                 raise InvalidRequestException(
                     "A previous rotation isn't complete. That rotation will be reattempted."
                 )
+        for version in backend.secrets[secret_id].versions.values() if known else []:
+            if {"AWSPENDING", "AWSCURRENT"} <= set(version["version_stages"]):
+                version["version_stages"].remove("AWSPENDING")
+        before = set(backend.secrets[secret_id].versions) if known else set()
         result = original_rotate(backend, secret_id, *args, **kwargs)
         if known:
-            follow_current(backend.secrets[secret_id])
+            secret = backend.secrets[secret_id]
+            if kwargs.get("rotate_immediately") is False:
+                for version_id in set(secret.versions) - before:
+                    stages = secret.versions[version_id]["version_stages"]
+                    secret.versions[version_id]["version_stages"] = [
+                        s for s in stages if s != "AWSPENDING"
+                    ]
+            follow_current(secret)
         return result
 
     def update_secret_version_stage(backend: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:

@@ -15,10 +15,9 @@ events reference ("AWS Step Functions events") document, and only that:
   in epoch milliseconds, ``input`` and ``output`` as JSON text with ``inputDetails`` and
   ``outputDetails``;
 * delivery is best effort and asynchronous: EventBridge matches each enabled rule of the
-  bus (its pattern semantics: moto's ``EventPattern``) and invokes a Lambda target
-  asynchronously (``InvocationType`` ``Event``), and only when the function's resource
-  policy lets ``events.amazonaws.com`` invoke it for that rule (``AWS:SourceArn``):
-  without that permission AWS does not invoke it.
+  bus (its pattern semantics: moto's ``EventPattern``) and invokes a Lambda target as
+  :func:`.events.invoke_lambda_target` does (asynchronously, and only when the function's
+  resource policy lets ``events.amazonaws.com`` invoke it for that rule).
 
 Not modelled: a permission on a function that names no alias lets EventBridge invoke its
 aliases too (moto keeps one policy per function, its statements naming the unqualified
@@ -44,12 +43,11 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 
-from portal_local.aws.access import evaluate, statements_of
 from portal_local.aws.moto_workarounds.base import Endpoint, Patches, Workaround
+from portal_local.aws.moto_workarounds.events import invoke_lambda_target
 
 SOURCE: Final = "aws.states"
 DETAIL_TYPE: Final = "Step Functions Execution Status Change"
-EVENTS_PRINCIPAL: Final = "events.amazonaws.com"
 _log = logging.getLogger(__name__)
 
 
@@ -118,23 +116,8 @@ class StatusEventDelivery:
         return found
 
     def _invoke(self, rule: Any, target: str, event: dict[str, Any]) -> None:
-        lam = self._endpoint.client("lambda")
-        try:
-            policy = lam.get_policy(FunctionName=target)["Policy"]
-        except lam.exceptions.ResourceNotFoundException:
-            return  # no resource policy: EventBridge may not invoke the function
-        context = {
-            "aws:PrincipalArn": EVENTS_PRINCIPAL,
-            "aws:SourceArn": rule.arn,
-            "AWS:SourceArn": rule.arn,
-        }
-        # moto writes a permission added on an alias with the function's unqualified ARN
-        # as its Resource (AWS: the alias's ARN), and shares it between qualifiers.
-        function = ":".join(target.split(":")[:7])
-        if evaluate(statements_of(policy), "lambda:InvokeFunction", function, context) != "Allow":
-            return
-        lam.invoke(FunctionName=target, InvocationType="Event", Payload=json.dumps(event))
-        self.delivered.append((rule.arn, event["id"]))
+        if invoke_lambda_target(self._endpoint, rule.arn, target, json.dumps(event)):
+            self.delivered.append((rule.arn, event["id"]))
 
 
 def step_functions_status_changes_not_delivered(patches: Patches, endpoint: Endpoint) -> None:

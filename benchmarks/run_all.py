@@ -14,6 +14,7 @@ from benchmarks import (
     fleet,
     fleet_bounds,
     fleet_faults,
+    planning,
 )
 
 
@@ -25,6 +26,7 @@ def main() -> int:
     fleet_bounds.main(["--fleets", "10,50"] if quick else [])
     fleet_faults.main([])
     cost_per_rotation.main(["--restart-seconds", "30" if quick else "300"])
+    planning.main(["--named", "100", "--selected", "1000"] if quick else [])
     return 0
 
 

@@ -43,6 +43,24 @@ def history(workflow: Workflow, arn: str) -> list[dict[str, Any]]:
     return [event for page in pages for event in page["events"]]
 
 
+HEALTH_WINDOW_EVENTS = 9
+"""The events of one more health window: PollHealth's task, HealthChoice and WaitPoll."""
+_HEALTH_LOOP = ("PollHealth", "HealthChoice", "WaitPoll")
+
+
+def path(events: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The states a history entered, in order, the health loop's repeats counted once."""
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    collapsed: list[str] = []
+    for name in entered:
+        if name in _HEALTH_LOOP and name in collapsed[-3:]:
+            continue
+        collapsed.append(name)
+    return tuple(collapsed)
+
+
 def map_children(workflow: Workflow, arn: str) -> list[str]:
     sfn = workflow.aws.client("stepfunctions")
     found: list[str] = []
@@ -129,9 +147,15 @@ def test_no_history_or_payload_grows_with_the_fleet(workflow: Workflow) -> None:
 
     # The parent: the same events, one for one, at 2 and at 8 portals.
     assert [e["type"] for e in parents[2]] == [e["type"] for e in parents[8]]
-    # Every child: the same history, as long at 2 as at 8 portals.
-    child_types = {tuple(e["type"] for e in h) for c in children.values() for h in c}
-    assert len(child_types) == 1, [len(t) for t in child_types]
+    # Every child: the same path through the states, as long at 2 as at 8 portals. On a
+    # loaded machine one child may take one more health window, or have an invocation
+    # throttled and retried (events the fleet's size does not decide): the path counts
+    # the health loop once, and the lengths may differ by one window's events at most.
+    paths = {path(h) for c in children.values() for h in c}
+    assert len(paths) == 1, paths
+    assert {"Preflight", "ApplyChange", "PollHealth", "Verify", "Finalize"} <= set(*paths)
+    lengths = [len(h) for c in children.values() for h in c]
+    assert max(lengths) - min(lengths) <= HEALTH_WINDOW_EVENTS, lengths
     child_payloads = [largest(h) for c in children.values() for h in c]
     assert max(child_payloads) - min(child_payloads) <= NAME_SLACK, child_payloads
 

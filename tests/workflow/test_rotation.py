@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from portal_local.emulator import Fault
 
-from .conftest import TIMING, Workflow, portal_result
+from .conftest import CHANGE_TIMEOUT, TIMING, Workflow, portal_result
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -169,19 +169,22 @@ def test_change_task_that_times_out_is_checked_not_retried(workflow: Workflow) -
     hangs past every read timeout): the workflow does not retry it blindly; it waits
     out a possible restart, finds that nothing was sent, and only then runs the change
     task again. One update, one restart."""
+    # A read timeout longer than the function's time: the function dies, not the call.
+    longer = {"PORTAL_AUTOMATION_READ_TIMEOUT_SECONDS": str(CHANGE_TIMEOUT * 5)}
     workflow.emulator.faults.add(
         Fault(
             action="delay",
-            seconds=10.0,
+            seconds=CHANGE_TIMEOUT * 2,
             context="lambdatimeout113",
             path="portaladmin/security/tokens",  # the change task's first call
-            times=3,
+            times=1,
         )
     )
     portal = workflow.emulator.portal("lambdatimeout113")
     arn = workflow.secret_for("lambdatimeout113")
 
-    result = workflow.rotate(arn)
+    with workflow.aws.redeployed({"ApplyChangeFunctionArn": longer}):
+        result = workflow.rotate(arn)
 
     report = portal_result(result, arn)
     assert "ChangeOutcomeUnknown" in result.states, result.states

@@ -353,6 +353,21 @@ def rotation_steps(workflow: Workflow, since: int) -> list[tuple[str, str | None
     return list(zip(STEPS, errors, strict=True))
 
 
+def set_secret_once_the_run_ended(
+    workflow: Workflow, arn: str, token: str, answer: str | None
+) -> str | None:
+    """setSecret's answer once the run it waits for has ended. On a loaded machine the run
+    can outlast setSecret's wait (``RotationStillRunning``): Secrets Manager then retries
+    with the same token, which attaches to the same run, as here (at most 4 times)."""
+    retry = sample("secretsmanager-rotation-create-secret.json")
+    retry.update(SecretId=arn, ClientRequestToken=token, Step="setSecret")
+    for _attempt in range(4):
+        if answer != "RotationStillRunning":
+            return answer
+        answer = invoke(workflow, "RotationFunctionArn", retry).get("errorType")
+    return answer
+
+
 @pytest.mark.parametrize("context", ["sm113", "sm114"])
 def test_rotation_schedule_rotates_and_reports_success(workflow: Workflow, context: str) -> None:
     arn = workflow.secret_for(context)
@@ -379,7 +394,9 @@ def test_rotation_whose_portal_update_fails_is_reported_failed(workflow: Workflo
     token = rotate(workflow, arn)
 
     steps = dict(rotation_steps(workflow, before))
-    assert steps["setSecret"] == "RotationFailed"
+    assert set_secret_once_the_run_ended(workflow, arn, token, steps["setSecret"]) == (
+        "RotationFailed"
+    )
     assert workflow.secret_json(arn) == before_current
     # The portal kept its key, so the unused pending version was removed: the next
     # scheduled rotation can start.

@@ -15,7 +15,11 @@ from benchmarks.cold_start import function_environments
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
 DEFERRED = ("boto3", "requests", "urllib3")
-PROBE = f"import sys, app; print(' '.join(m for m in {DEFERRED!r} if m in sys.modules))"
+# The stopped-run cleanup is Summarize's own work; the other steps reach it only when
+# their run was stopped under them (workflow/holding.py imports it then).
+CLEANUP = "portal_automation.workflow.cleanup"
+DEFERRED_BUT_BY = {CLEANUP: {"summarize"}}
+PROBE = f"import sys, app; print(' '.join(m for m in {(*DEFERRED, CLEANUP)!r} if m in sys.modules))"
 
 
 @pytest.fixture(scope="module")
@@ -39,4 +43,5 @@ def test_the_cold_import_defers_boto3_and_requests(
     )
 
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == []
+    imported = [m for m in done.stdout.split() if function not in DEFERRED_BUT_BY.get(m, ())]
+    assert imported == []

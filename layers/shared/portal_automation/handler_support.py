@@ -18,7 +18,6 @@ from .errors import InvalidExecutionInput, PortalAutomationError, UnexpectedErro
 from .observability import logger
 from .sensitive import clip
 from .workflow.models import dump
-from .workflow.plan import describe
 from .workflow.services import Services
 from .workflow.state import PortalState
 
@@ -46,6 +45,8 @@ def parse_state(event: dict[str, Any]) -> PortalState:
     try:
         return PortalState.model_validate(event)
     except ValidationError as exc:
+        from .workflow.plan import describe  # noqa: PLC0415 - the error path only
+
         raise InvalidExecutionInput(f"invalid step input: {describe(exc)}") from None
 
 

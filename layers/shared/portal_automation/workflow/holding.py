@@ -17,7 +17,6 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from ..errors import LockLost
-from .cleanup import undo
 from .locks import branch_locks, renew
 from .services import Services
 from .state import PortalState
@@ -44,6 +43,9 @@ def holding(step: Step[ResultT], stage: str, *, renews: bool = True) -> Step[Res
         if services.ledger.result_of(item.run_id, item.secret_arn) is not None:
             # The run was stopped and cleaned up while this step ran: undo what it may
             # have added since (scratch objects, AWSPENDING, the locks it took).
+            # Imported here: only a stopped run needs it, and it costs every cold start.
+            from .cleanup import undo  # noqa: PLC0415
+
             undo(item, services, branch_locks(state, result))
             raise LockLost(
                 f"the run was stopped while {stage} ran on the portal of {item.secret_arn}; "

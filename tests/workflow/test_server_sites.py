@@ -21,6 +21,7 @@ from .conftest import (
     closed_port,
     notification_for,
     portal_result,
+    retry_rotation_until_done,
     run_id,
     start_with_cli,
 )
@@ -256,6 +257,7 @@ def test_the_rotation_function_rotates_a_site(workflow: Workflow) -> None:
         RotationLambdaARN=workflow.aws.outputs["RotationFunctionArn"],
         RotationRules={"AutomaticallyAfterDays": 30},
     )
+    retry_rotation_until_done(workflow, arn, token)
 
     assert workflow.stages(arn)[token] == ["AWSCURRENT"]
     assert workflow.secret_json(arn)["sharedKey"] == site.shared_key

@@ -237,7 +237,13 @@ def test_ha_rotation_is_verified_only_after_the_standby_is_back(
     assert names == [primary.name, standby.name]
     for machine in report["machines"]:
         assert machine["verification"]["oldTokenRejected"] is True
-        assert machine["restartSeconds"] > 0
+    # A machine's restart time is reported when the wait saw it down. On a loaded machine
+    # Verify's own health check can be the first to see a restart (it answers "pending"
+    # and the wait resumes after it): then that machine's time is not known, and not made
+    # up. Seen with two busy loops beside make test; README Known limits.
+    timed = [m["restartSeconds"] for m in report["machines"] if "restartSeconds" in m]
+    assert timed, report["machines"]
+    assert all(seconds > 0 for seconds in timed)
     assert workflow.secret_json(arn)["sharedKey"] == primary.shared_key == standby.shared_key
     direct = [r for r in workflow.emulator.requests_for(context) if r.direct]
     assert {r.machine for r in direct} == {primary.name, standby.name}, "not checked directly"

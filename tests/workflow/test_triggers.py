@@ -19,7 +19,7 @@ from portal_automation.aws.run_ledger import RunLedger
 from portal_local.aws.moto_endpoint import match_event_pattern
 from portal_local.emulator import Fault
 
-from .conftest import Workflow, portal_result, retry_rotation_until_done
+from .conftest import ROTATION_STEPS, Workflow, portal_result, retry_rotation_until_done
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -339,7 +339,7 @@ def rotate(workflow: Workflow, arn: str, token: str | None = None) -> str:
     return token
 
 
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+STEPS = ROTATION_STEPS
 
 
 def rotation_steps(workflow: Workflow, since: int) -> list[tuple[str, str | None]]:
@@ -423,17 +423,7 @@ def test_restart_longer_than_the_rotation_function_is_resumed(workflow: Workflow
     assert workflow.stages(arn)[token] == ["AWSPENDING"]
     versions_before_retry = set(workflow.stages(arn))
     # Secrets Manager retries the rotation with the same token, as often as it takes.
-    retry = sample("secretsmanager-rotation-create-secret.json")
-    retry.update(SecretId=arn, ClientRequestToken=token)
-    for _attempt in range(4):
-        answers = [
-            invoke(workflow, "RotationFunctionArn", {**retry, "Step": step}) for step in STEPS
-        ]
-        if all("errorType" not in a for a in answers):
-            break
-        assert answers[1]["errorType"] == "RotationStillRunning", answers
-    else:
-        pytest.fail("the rotation never completed")
+    retry_rotation_until_done(workflow, arn, token)
     assert set(workflow.stages(arn)) == versions_before_retry
     assert workflow.stages(arn)[token] == ["AWSCURRENT"]
     assert workflow.secret_json(arn)["sharedKey"] == portal.shared_key
